@@ -1,0 +1,48 @@
+# cx-exporter. `make test` is the whole suite, as CI runs it.
+GO        ?= go
+BIN       := $(CURDIR)/bin
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS   := -X main.version=$(VERSION) -X main.revision=$(REVISION)
+
+# Pinned tools, installed into ./bin (git-ignored) and reused.
+PROMTOOL_VERSION := v0.316.0
+
+export PATH := $(BIN):$(PATH)
+
+.PHONY: all build test tools lint e2e bench fuzz demo clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o cx-exporter ./cmd/cx-exporter
+
+demo:
+	$(GO) run ./cmd/cx-exporter -demo
+
+tools: $(BIN)/promtool
+
+$(BIN)/promtool:
+	GOBIN=$(BIN) $(GO) install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
+
+# The whole suite: unit, fuzz seeds, end-to-end against the real binary.
+test: tools
+	$(GO) vet ./...
+	$(GO) test -race -timeout 15m ./...
+
+e2e: tools
+	$(GO) test -run 'E2E|Demo' -v -timeout 10m ./cmd/cx-exporter/
+
+lint:
+	$(GO) vet ./...
+	test -z "$$(gofmt -l .)"
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecodePage -fuzztime 30s ./collectors/zendesk/
+	$(GO) test -run '^$$' -fuzz FuzzBetween -fuzztime 30s ./collectors/helpdesk/businesshours/
+
+clean:
+	rm -rf cx-exporter

@@ -1,0 +1,361 @@
+package main_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cx-exporter/cx-exporter/collectors/zendesk/zendesktest"
+	"github.com/cx-exporter/cx-exporter/internal/e2e"
+)
+
+const (
+	e2eEmail = "agent@example.invalid"
+	e2eToken = "e2e-fixture-token-q7w3" // a fixture, shaped like no real key
+)
+
+type scenario struct {
+	t     *testing.T
+	zd    *zendesktest.Server
+	env   []string
+	exp   *e2e.Exporter
+	state string
+}
+
+func newScenario(t *testing.T) *scenario {
+	zd := zendesktest.NewServer(zendesktest.Options{Email: e2eEmail, APIToken: e2eToken, NoRateLimit: true})
+	t.Cleanup(zd.Close)
+	s := &scenario{t: t, zd: zd, state: t.TempDir()}
+	s.env = []string{
+		"CX_ZENDESK_URL=" + zd.URL,
+		"CX_ZENDESK_EMAIL=" + e2eEmail,
+		"CX_ZENDESK_API_TOKEN=" + e2eToken,
+		"CX_ZENDESK_PAGE_SIZE=5",
+		"CX_ZENDESK_EXPORT_RATE=120", // 0.5 s a page: the kill lands mid-sync
+		"CX_STATE_DIR=" + s.state,
+		"CX_POLL_INTERVAL=1s",
+		"CX_HTTP_RETRIES=2",
+		"CX_HTTP_TIMEOUT=2s",
+		"CX_SLA_HOURS=calendar",
+		"CX_LOG_LEVEL=debug",
+	}
+	return s
+}
+
+func (s *scenario) start() { s.exp = e2e.Start(s.t, s.env) }
+
+// samples scrapes once.
+func (s *scenario) samples() map[string]float64 {
+	s.t.Helper()
+	text, err := s.exp.Scrape()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	m, err := e2e.Samples(text)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return m
+}
+
+// waitFor scrapes until cond holds, failing after 30s.
+func (s *scenario) waitFor(what string, cond func(m map[string]float64) bool) map[string]float64 {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		text, err := s.exp.Scrape()
+		if err == nil {
+			if m, err := e2e.Samples(text); err == nil && cond(m) {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("timed out waiting for %s; last scrape:\n%s\nlogs:\n%s", what, text, tail(s.exp.Logs(), 3000))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// synced waits until the fake answered an export request made after this
+// call and a sync ending after that request succeeded.
+func (s *scenario) synced() map[string]float64 {
+	s.t.Helper()
+	t0 := time.Now()
+	var served time.Time
+	deadline := time.Now().Add(30 * time.Second)
+	for served.IsZero() {
+		for _, r := range s.zd.Requests() {
+			if !r.At.Before(t0) && r.Status == 200 {
+				served = r.At
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("no export request served; logs:\n%s", tail(s.exp.Logs(), 3000))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	after := float64(served.UnixNano()) / 1e9
+	key := e2e.Series("cx_exporter_last_sync_success_timestamp_seconds", "source", "zendesk")
+	return s.waitFor("a sync", func(m map[string]float64) bool { return m[key] >= after })
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// hd builds a helpdesk series key with the default labels.
+func hd(name, priority, channel string, kv ...string) string {
+	return e2e.Series(name, append([]string{"source", "zendesk", "priority", priority, "channel", channel}, kv...)...)
+}
+
+// expectHelpdesk asserts that every helpdesk_* series equals want, where
+// series not in want must be 0 and ages are checked within tolerance.
+func expectHelpdesk(t *testing.T, got map[string]float64, want map[string]float64) {
+	t.Helper()
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok {
+			t.Errorf("missing %s (want %v)", k, w)
+			continue
+		}
+		tol := 0.0
+		if strings.Contains(k, "age_seconds") {
+			tol = 30
+		}
+		if g < w-tol || g > w+tol {
+			t.Errorf("%s = %v, want %v", k, g, w)
+		}
+	}
+	for k, g := range got {
+		if _, ok := want[k]; !ok && strings.HasPrefix(k, "helpdesk_") && g != 0 {
+			t.Errorf("unexpected %s = %v, want 0", k, g)
+		}
+	}
+}
+
+func TestE2EZendesk(t *testing.T) {
+	s := newScenario(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	// History before the exporter's first start: backfill, nothing counted.
+	s.zd.Put(zendesktest.Ticket{ID: 1, Status: "closed", Priority: "low", Channel: "email",
+		CreatedAt: now.Add(-48 * time.Hour), Satisfaction: "good",
+		Metrics: zendesktest.Metrics{Replies: 1, SolvedAt: now.Add(-24 * time.Hour),
+			ReplyTime: &zendesktest.MinutePair{Calendar: 30, Business: 30}, FullResolutionTime: &zendesktest.MinutePair{Calendar: 1440, Business: 480}}})
+	s.zd.Put(zendesktest.Ticket{ID: 2, Status: "open", Priority: "normal", Channel: "web", CreatedAt: now.Add(-3 * time.Hour)})
+	s.zd.Put(zendesktest.Ticket{ID: 3, Status: "open", Priority: "urgent", Channel: "email", CreatedAt: now.Add(-7 * time.Hour)})
+	s.zd.Put(zendesktest.Ticket{ID: 4, Status: "new", Priority: "high", Channel: "chat", CreatedAt: now.Add(-210 * time.Minute)})
+	s.start()
+	s.synced()
+	if code, _, _ := s.exp.Get("/-/ready"); code != 200 {
+		t.Fatalf("/-/ready = %d after the first sync", code)
+	}
+	backlog := map[string]float64{
+		hd("helpdesk_open_tickets", "normal", "web", "status", "open"):                 1,
+		hd("helpdesk_open_tickets", "urgent", "email", "status", "open"):               1,
+		hd("helpdesk_open_tickets", "high", "chat", "status", "new"):                   1,
+		hd("helpdesk_open_ticket_oldest_age_seconds", "normal", "web"):                 3 * 3600,
+		hd("helpdesk_open_ticket_oldest_age_seconds", "urgent", "email"):               7 * 3600,
+		hd("helpdesk_open_ticket_oldest_age_seconds", "high", "chat"):                  210 * 60,
+		hd("helpdesk_open_tickets_older_than", "normal", "web", "age", "1h"):           1,
+		hd("helpdesk_open_tickets_older_than", "urgent", "email", "age", "1h"):         1,
+		hd("helpdesk_open_tickets_older_than", "urgent", "email", "age", "4h"):         1,
+		hd("helpdesk_open_tickets_older_than", "high", "chat", "age", "1h"):            1,
+		hd("helpdesk_awaiting_first_reply_tickets", "normal", "web"):                   1,
+		hd("helpdesk_awaiting_first_reply_tickets", "urgent", "email"):                 1,
+		hd("helpdesk_awaiting_first_reply_tickets", "high", "chat"):                    1,
+		hd("helpdesk_awaiting_first_reply_oldest_age_seconds", "normal", "web"):        3 * 3600,
+		hd("helpdesk_awaiting_first_reply_oldest_age_seconds", "urgent", "email"):      7 * 3600,
+		hd("helpdesk_awaiting_first_reply_oldest_age_seconds", "high", "chat"):         210 * 60,
+		hd("helpdesk_first_reply_sla_tickets", "normal", "web", "state", "within"):     1, // 3h of 8h
+		hd("helpdesk_first_reply_sla_tickets", "urgent", "email", "state", "breached"): 1, // 7h of 1h
+		hd("helpdesk_first_reply_sla_tickets", "high", "chat", "state", "at_risk"):     1, // 3.5h of 4h
+	}
+	expectHelpdesk(t, s.samples(), backlog)
+
+	// A new ticket's life: created, replied, solved, reopened, re-solved, rated good then bad.
+	created := time.Now().UTC()
+	n := zendesktest.Ticket{ID: 100, Status: "new", Priority: "urgent", Channel: "email", CreatedAt: created}
+	step := func(mut func(*zendesktest.Ticket)) {
+		mut(&n)
+		n.UpdatedAt = time.Time{}
+		s.zd.Put(n)
+		s.synced()
+	}
+	step(func(*zendesktest.Ticket) {})
+	step(func(t *zendesktest.Ticket) {
+		t.Status, t.Metrics.Replies = "open", 1
+		t.Metrics.ReplyTime = &zendesktest.MinutePair{Calendar: 30, Business: 20}
+	})
+	step(func(t *zendesktest.Ticket) {
+		t.Status, t.Metrics.SolvedAt = "solved", time.Now().UTC()
+		t.Metrics.FullResolutionTime = &zendesktest.MinutePair{Calendar: 90, Business: 60}
+	})
+	step(func(t *zendesktest.Ticket) { t.Status, t.Metrics.Reopens = "open", 1 })
+	step(func(t *zendesktest.Ticket) {
+		t.Status, t.Metrics.Replies, t.Metrics.SolvedAt = "solved", 2, time.Now().UTC()
+		t.Metrics.FullResolutionTime = &zendesktest.MinutePair{Calendar: 120, Business: 80}
+	})
+	step(func(t *zendesktest.Ticket) { t.Satisfaction = "good" })
+	step(func(t *zendesktest.Ticket) { t.Satisfaction = "bad" })
+	s.zd.Delete(2)
+	s.zd.Touch(1) // a system update: the old ticket comes back unchanged
+	s.synced()
+
+	want := map[string]float64{}
+	for k, v := range backlog {
+		if !strings.Contains(k, `priority="normal"`) {
+			want[k] = v
+		}
+	}
+	for k, v := range map[string]float64{
+		hd("helpdesk_tickets_created_total", "urgent", "email"):                          1,
+		hd("helpdesk_tickets_solved_total", "urgent", "email"):                           2,
+		hd("helpdesk_tickets_reopened_total", "urgent", "email"):                         1,
+		hd("helpdesk_tickets_solved_first_contact_total", "urgent", "email"):             1,
+		hd("helpdesk_satisfaction_ratings_total", "urgent", "email", "rating", "good"):   1,
+		hd("helpdesk_satisfaction_ratings_total", "urgent", "email", "rating", "bad"):    1,
+		hd("helpdesk_first_reply_seconds_count", "urgent", "email", "hours", "calendar"): 1,
+		hd("helpdesk_first_reply_seconds_sum", "urgent", "email", "hours", "calendar"):   1800,
+		hd("helpdesk_first_reply_seconds_count", "urgent", "email", "hours", "business"): 1,
+		hd("helpdesk_first_reply_seconds_sum", "urgent", "email", "hours", "business"):   1200,
+		hd("helpdesk_resolution_seconds_count", "urgent", "email", "hours", "calendar"):  2,
+		hd("helpdesk_resolution_seconds_sum", "urgent", "email", "hours", "calendar"):    5400 + 7200,
+		hd("helpdesk_resolution_seconds_count", "urgent", "email", "hours", "business"):  2,
+		hd("helpdesk_resolution_seconds_sum", "urgent", "email", "hours", "business"):    3600 + 4800,
+		hd("helpdesk_replies_per_solved_ticket_count", "urgent", "email"):                2,
+		hd("helpdesk_replies_per_solved_ticket_sum", "urgent", "email"):                  3,
+	} {
+		want[k] = v
+	}
+	// Buckets: first reply 1800 s (cal) and 1200 s (bus); resolutions 5400, 7200 (cal) and 3600, 4800 (bus); replies 1, 2.
+	addBuckets(want, "helpdesk_first_reply_seconds_bucket", "calendar", []float64{1800})
+	addBuckets(want, "helpdesk_first_reply_seconds_bucket", "business", []float64{1200})
+	addBuckets(want, "helpdesk_resolution_seconds_bucket", "calendar", []float64{5400, 7200})
+	addBuckets(want, "helpdesk_resolution_seconds_bucket", "business", []float64{3600, 4800})
+	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
+		v := 2.0
+		if le == "1" {
+			v = 1
+		}
+		want[hd("helpdesk_replies_per_solved_ticket_bucket", "urgent", "email", "le", le)] = v
+	}
+	got := s.samples()
+	expectHelpdesk(t, got, want)
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// An unknown status is rejected; the other ticket of the page counts.
+	s.zd.InjectFault(zendesktest.FaultUnknownStatus, 1)
+	s.zd.Put(zendesktest.Ticket{ID: 200, Status: "open", Priority: "low", Channel: "email", CreatedAt: time.Now().UTC()})
+	s.zd.Put(zendesktest.Ticket{ID: 201, Status: "open", Priority: "normal", Channel: "web", CreatedAt: time.Now().UTC()})
+	got = s.synced()
+	rejected := e2e.Series("cx_exporter_records_rejected_total", "source", "zendesk", "reason", "unknown_value")
+	if got[rejected] != 1 {
+		t.Errorf("%s = %v, want 1", rejected, got[rejected])
+	}
+	want[hd("helpdesk_tickets_created_total", "normal", "web")] = 1
+	want[hd("helpdesk_open_tickets", "normal", "web", "status", "open")] = 1
+	want[hd("helpdesk_awaiting_first_reply_tickets", "normal", "web")] = 1
+	want[hd("helpdesk_first_reply_sla_tickets", "normal", "web", "state", "within")] = 1
+	want[hd("helpdesk_open_ticket_oldest_age_seconds", "normal", "web")] = 0
+	want[hd("helpdesk_awaiting_first_reply_oldest_age_seconds", "normal", "web")] = 0
+	expectHelpdesk(t, got, want)
+	if !strings.Contains(s.exp.Logs(), `id=200`) {
+		t.Errorf("the rejected ticket's id is not in the log")
+	}
+
+	// SIGKILL in the middle of a 10-page sync, then restart on the same state.
+	s.zd.ResetRequests()
+	for i := range 50 {
+		s.zd.Put(zendesktest.Ticket{ID: int64(1000 + i), Status: "solved", Priority: "low", Channel: "web", CreatedAt: time.Now().UTC(),
+			Metrics: zendesktest.Metrics{Replies: 1, SolvedAt: time.Now().UTC(),
+				ReplyTime: &zendesktest.MinutePair{Calendar: 10, Business: 10}, FullResolutionTime: &zendesktest.MinutePair{Calendar: 60, Business: 60}}})
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(s.zd.Requests()) < 4 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	before := s.samples()
+	s.exp.Kill()
+	committed := before[hd("helpdesk_tickets_created_total", "low", "web")]
+	if committed >= 50 {
+		t.Fatalf("the sync was not interrupted (%v of 50 counted before the kill); slow it down", committed)
+	}
+	t.Logf("killed with %v of 50 tickets counted", committed)
+	s.env = append(s.env, "CX_ZENDESK_EXPORT_RATE=600")
+	s.start()
+	got = s.waitFor("the 50 tickets", func(m map[string]float64) bool {
+		return m[hd("helpdesk_tickets_created_total", "low", "web")] >= 50
+	})
+	got = s.synced()
+	for k, v := range before {
+		if strings.HasPrefix(k, "helpdesk_") && !strings.Contains(k, "open_ticket") && !strings.Contains(k, "awaiting") && !strings.Contains(k, "sla_tickets") && got[k] < v {
+			t.Errorf("%s went backwards: %v → %v", k, v, got[k])
+		}
+	}
+	for k, v := range map[string]float64{
+		hd("helpdesk_tickets_created_total", "low", "web"):                          50,
+		hd("helpdesk_tickets_solved_total", "low", "web"):                           50,
+		hd("helpdesk_tickets_solved_first_contact_total", "low", "web"):             50,
+		hd("helpdesk_first_reply_seconds_count", "low", "web", "hours", "calendar"): 50,
+		hd("helpdesk_first_reply_seconds_sum", "low", "web", "hours", "calendar"):   50 * 600,
+		hd("helpdesk_first_reply_seconds_count", "low", "web", "hours", "business"): 50,
+		hd("helpdesk_first_reply_seconds_sum", "low", "web", "hours", "business"):   50 * 600,
+		hd("helpdesk_resolution_seconds_count", "low", "web", "hours", "calendar"):  50,
+		hd("helpdesk_resolution_seconds_sum", "low", "web", "hours", "calendar"):    50 * 3600,
+		hd("helpdesk_resolution_seconds_count", "low", "web", "hours", "business"):  50,
+		hd("helpdesk_resolution_seconds_sum", "low", "web", "hours", "business"):    50 * 3600,
+		hd("helpdesk_replies_per_solved_ticket_count", "low", "web"):                50,
+		hd("helpdesk_replies_per_solved_ticket_sum", "low", "web"):                  50,
+	} {
+		want[k] = v
+	}
+	addBucketsN(want, "helpdesk_first_reply_seconds_bucket", "low", "web", "calendar", 600, 50)
+	addBucketsN(want, "helpdesk_first_reply_seconds_bucket", "low", "web", "business", 600, 50)
+	addBucketsN(want, "helpdesk_resolution_seconds_bucket", "low", "web", "calendar", 3600, 50)
+	addBucketsN(want, "helpdesk_resolution_seconds_bucket", "low", "web", "business", 3600, 50)
+	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
+		want[hd("helpdesk_replies_per_solved_ticket_bucket", "low", "web", "le", le)] = 50
+	}
+	expectHelpdesk(t, got, want)
+
+	if strings.Contains(s.exp.Logs(), e2eToken) {
+		t.Error("the API token appears in the logs")
+	}
+	if err := s.exp.Stop(); err != nil {
+		t.Errorf("SIGTERM: %v", err)
+	}
+}
+
+var durationBuckets = []float64{60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 345600, 604800, 1209600}
+
+// addBuckets sets the cumulative buckets of an urgent/email duration histogram.
+func addBuckets(want map[string]float64, name, hours string, obs []float64) {
+	for _, le := range durationBuckets {
+		c := 0.0
+		for _, o := range obs {
+			if o <= le {
+				c++
+			}
+		}
+		if c > 0 {
+			want[hd(name, "urgent", "email", "hours", hours, "le", strconv.FormatFloat(le, 'f', -1, 64))] = c
+		}
+	}
+	want[hd(name, "urgent", "email", "hours", hours, "le", "+Inf")] = float64(len(obs))
+}
+
+func addBucketsN(want map[string]float64, name, priority, channel, hours string, v float64, n int) {
+	for _, le := range durationBuckets {
+		if v <= le {
+			want[hd(name, priority, channel, "hours", hours, "le", strconv.FormatFloat(le, 'f', -1, 64))] = float64(n)
+		}
+	}
+	want[hd(name, priority, channel, "hours", hours, "le", "+Inf")] = float64(n)
+}

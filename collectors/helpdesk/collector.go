@@ -1,0 +1,184 @@
+package helpdesk
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// ageThresholds are the backlog ageing buckets of helpdesk_open_tickets_older_than.
+var ageThresholds = []struct {
+	label string
+	d     time.Duration
+}{{"1h", time.Hour}, {"4h", 4 * time.Hour}, {"1d", 24 * time.Hour}, {"3d", 72 * time.Hour}, {"7d", 168 * time.Hour}}
+
+var slaStates = [3]string{"within", "at_risk", "breached"}
+
+type descs struct {
+	open, oldest, olderThan, awaiting, sla, awaitingOldest *prometheus.Desc
+	created, solved, reopened, firstContact, ratings       *prometheus.Desc
+	firstReply, resolution, replies                        *prometheus.Desc
+}
+
+func newDescs(source string, labels []string) descs {
+	src := prometheus.Labels{"source": source}
+	d := func(name, help string, extra ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, append(append([]string(nil), labels...), extra...), src)
+	}
+	return descs{
+		open:           d("helpdesk_open_tickets", "Unresolved tickets now (the backlog).", "status"),
+		oldest:         d("helpdesk_open_ticket_oldest_age_seconds", "Age of the oldest unresolved ticket."),
+		olderThan:      d("helpdesk_open_tickets_older_than", "Unresolved tickets created longer ago than age.", "age"),
+		awaiting:       d("helpdesk_awaiting_first_reply_tickets", "Unresolved tickets with no agent reply yet."),
+		sla:            d("helpdesk_first_reply_sla_tickets", "Tickets awaiting a first reply by SLA state (at_risk: under 25% of the target left).", "state"),
+		awaitingOldest: d("helpdesk_awaiting_first_reply_oldest_age_seconds", "Age of the oldest ticket awaiting a first reply."),
+		created:        d("helpdesk_tickets_created_total", "Tickets created."),
+		solved:         d("helpdesk_tickets_solved_total", "Transitions into solved; a ticket solved again after a reopen counts again."),
+		reopened:       d("helpdesk_tickets_reopened_total", "Transitions from solved back to unresolved."),
+		firstContact:   d("helpdesk_tickets_solved_first_contact_total", "Solves with exactly one agent reply and no reopen."),
+		ratings:        d("helpdesk_satisfaction_ratings_total", "Satisfaction ratings received.", "rating"),
+		firstReply:     d("helpdesk_first_reply_seconds", "Time from creation to the first public agent reply.", "hours"),
+		resolution:     d("helpdesk_resolution_seconds", "Time from creation to solve, observed at each solve.", "hours"),
+		replies:        d("helpdesk_replies_per_solved_ticket", "Public agent replies at solve."),
+	}
+}
+
+// Collector renders a Tracker's aggregates and backlog as the helpdesk_*
+// metrics. It never calls upstream: a scrape reads memory only.
+type Collector struct {
+	tr  *Tracker
+	d   descs
+	now func() time.Time
+}
+
+// Collector returns the tracker's collector for source; now is the clock
+// backlog ages are measured against.
+func (tr *Tracker) Collector(source string, now func() time.Time) *Collector {
+	return &Collector{tr: tr, d: newDescs(source, tr.cfg.Labels.Names()), now: now}
+}
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.d.open, c.d.oldest, c.d.olderThan, c.d.awaiting, c.d.sla, c.d.awaitingOldest,
+		c.d.created, c.d.solved, c.d.reopened, c.d.firstContact, c.d.ratings, c.d.firstReply, c.d.resolution, c.d.replies} {
+		ch <- d
+	}
+}
+
+// backlog is the live state of one label combination's unresolved tickets.
+type backlog struct {
+	byStatus       [StatusDeleted + 1]int
+	olderThan      [5]int
+	awaiting       int
+	sla            [3]int
+	oldest         int64 // unix seconds, 0: none
+	awaitingOldest int64
+}
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	now := c.now().Unix()
+	c.tr.mu.RLock()
+	defer c.tr.mu.RUnlock()
+	logs := map[string]*backlog{}
+	for k := range c.tr.agg.Series {
+		logs[k] = &backlog{}
+	}
+	for _, o := range c.tr.open {
+		b := logs[o.key]
+		if b == nil {
+			b = &backlog{}
+			logs[o.key] = b
+		}
+		b.add(&o, now)
+	}
+	for k, b := range logs {
+		labels := c.tr.labels[k]
+		if s := c.tr.agg.Series[k]; s != nil {
+			labels = s.Labels
+		}
+		c.collectBacklog(ch, b, labels, now)
+	}
+	for _, s := range c.tr.agg.Series {
+		c.collectSeries(ch, s)
+	}
+}
+
+func (b *backlog) add(o *openTicket, now int64) {
+	b.byStatus[o.status]++
+	age := time.Duration(now-o.created) * time.Second
+	for i, a := range ageThresholds {
+		if age > a.d {
+			b.olderThan[i]++
+		}
+	}
+	if b.oldest == 0 || o.created < b.oldest {
+		b.oldest = o.created
+	}
+	if !o.awaiting {
+		return
+	}
+	b.awaiting++
+	if b.awaitingOldest == 0 || o.created < b.awaitingOldest {
+		b.awaitingOldest = o.created
+	}
+	switch {
+	case o.breachAt == 0:
+	case now >= o.breachAt:
+		b.sla[2]++
+	case now >= o.riskAt:
+		b.sla[1]++
+	default:
+		b.sla[0]++
+	}
+}
+
+func ageSince(ts, now int64) float64 {
+	if ts == 0 || now < ts {
+		return 0
+	}
+	return float64(now - ts)
+}
+
+func (c *Collector) collectBacklog(ch chan<- prometheus.Metric, b *backlog, labels []string, now int64) {
+	g := func(d *prometheus.Desc, v float64, extra ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append(append([]string(nil), labels...), extra...)...)
+	}
+	for _, st := range unresolvedStatuses {
+		g(c.d.open, float64(b.byStatus[st]), st.String())
+	}
+	g(c.d.oldest, ageSince(b.oldest, now))
+	for i, a := range ageThresholds {
+		g(c.d.olderThan, float64(b.olderThan[i]), a.label)
+	}
+	g(c.d.awaiting, float64(b.awaiting))
+	for i, st := range slaStates {
+		g(c.d.sla, float64(b.sla[i]), st)
+	}
+	g(c.d.awaitingOldest, ageSince(b.awaitingOldest, now))
+}
+
+func (c *Collector) collectSeries(ch chan<- prometheus.Metric, s *Series) {
+	ctr := func(d *prometheus.Desc, v uint64, extra ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), append(append([]string(nil), s.Labels...), extra...)...)
+	}
+	ctr(c.d.created, s.Created)
+	ctr(c.d.solved, s.Solved)
+	ctr(c.d.reopened, s.Reopened)
+	ctr(c.d.firstContact, s.FirstContact)
+	for _, r := range []Rating{RatingGood, RatingNeutral, RatingBad} {
+		ctr(c.d.ratings, s.Ratings[r], r.String())
+	}
+	hist := func(d *prometheus.Desc, h *Histogram, bounds []float64, native bool, extra ...string) {
+		m, err := h.metric(d, bounds, native, append(append([]string(nil), s.Labels...), extra...))
+		if err != nil {
+			m = prometheus.NewInvalidMetric(d, err)
+		}
+		ch <- m
+	}
+	for i, name := range hoursNames {
+		hist(c.d.firstReply, &s.FirstReply[i], DurationBuckets, true, name)
+		hist(c.d.resolution, &s.Resolution[i], DurationBuckets, true, name)
+	}
+	hist(c.d.replies, &s.Replies, ReplyBuckets, false)
+}

@@ -1,0 +1,773 @@
+// Package zendesktest is a fake of the parts of Zendesk Support's REST API the
+// exporter reads: the cursor-based incremental ticket export
+// (GET /api/v2/incremental/tickets/cursor.json) with side-loaded metric sets.
+//
+// The fake follows Zendesk's documented behaviour where it matters to a
+// collector: Basic "email/token" and Bearer authentication, the
+// "start_time must be at least a minute old" rule, records changed in the
+// last Options.Lag left out of the export, opaque after_cursor values that
+// stay valid forever, end_of_stream, per_page up to 1000, exclude_deleted,
+// the per-minute request budget of the incremental endpoints with
+// X-Rate-Limit headers and 429 + Retry-After, and JSON with Zendesk's field
+// names and nulls. Tests script the account (Put, Delete, Touch) and switch on
+// faults (InjectFault); the demo mode runs Simulate to keep the account
+// changing.
+//
+// The export lists records in the order of their last change, which is
+// generated_timestamp order as long as the clock does not go backwards.
+// Within one second the order is that of the changes rather than of ids, so
+// that a ticket changed again always lands after every cursor already handed
+// out: paging never skips or repeats a record, and a changed ticket comes back
+// once at the next poll.
+//
+// Only the standard library is used; the server is built on net/http/httptest.
+package zendesktest
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ExportPath is the path of the cursor-based incremental ticket export. The
+// same path without the ".json" suffix is served too.
+const ExportPath = "/api/v2/incremental/tickets/cursor.json"
+
+const (
+	defaultPageSize   = 1000
+	maxPageSize       = 1000
+	defaultRateLimit  = 10
+	minStartTimeAge   = time.Minute
+	rateLimitWindow   = time.Minute
+	defaultRetryAfter = 2
+)
+
+// Options configures a Server. The zero value is an open server (no
+// credentials required) on 127.0.0.1 with Zendesk's page size and rate limit
+// and no export lag.
+type Options struct {
+	// Email and APIToken, when both set, make the server accept Basic
+	// authentication with user "Email/token" and password APIToken.
+	Email, APIToken string
+	// OAuthToken, when set, makes the server accept
+	// "Authorization: Bearer OAuthToken".
+	OAuthToken string
+	// PageSize is the default per_page (0 means Zendesk's 1000). A request's
+	// per_page overrides it; both are capped at 1000.
+	PageSize int
+	// Lag leaves out of the export the records whose generated_timestamp is
+	// newer than Now()-Lag; they are served by a later request. Zendesk's lag
+	// is one minute: pass time.Minute for that behaviour. Zero means no lag.
+	Lag time.Duration
+	// Now is the server's clock (default time.Now). It drives
+	// generated_timestamp, the start_time check, Lag and the rate-limit
+	// window.
+	Now func() time.Time
+	// Addr is the listen address; "" means 127.0.0.1 on a free port.
+	Addr string
+	// RateLimit is the per-minute request budget of the export endpoint
+	// (0 means Zendesk's 10).
+	RateLimit int
+	// NoRateLimit turns enforcement off: the X-Rate-Limit headers are still
+	// sent, but an exhausted budget does not answer 429.
+	NoRateLimit bool
+}
+
+// Fault is a failure the server can be told to produce on export requests.
+type Fault int
+
+// The injectable faults.
+const (
+	// FaultNone serves requests normally.
+	FaultNone Fault = iota
+	// Fault429 answers 429 Too Many Requests with Retry-After (see
+	// SetRetryAfter) and a plain-text body, as Zendesk does.
+	Fault429
+	// Fault500 answers 500 with a JSON error body.
+	Fault500
+	// FaultSlow waits SlowDelay (see SetSlowDelay) and then answers normally.
+	FaultSlow
+	// FaultTruncated answers 200 with the normal body cut in half (invalid
+	// JSON; Content-Length matches what is sent).
+	FaultTruncated
+	// FaultUnknownStatus serves the page normally except that the first
+	// ticket's status is "escalated", a value Zendesk never sends.
+	FaultUnknownStatus
+	// FaultDown closes the connection without answering. Note that Go's
+	// http.Transport transparently retries an idempotent request once when a
+	// reused keep-alive connection is closed without a response, so a single
+	// FaultDown may be invisible to a client with keep-alives; use n < 0 or
+	// a client without keep-alives to observe it.
+	FaultDown
+)
+
+// String returns the fault's name.
+func (f Fault) String() string {
+	switch f {
+	case FaultNone:
+		return "none"
+	case Fault429:
+		return "429"
+	case Fault500:
+		return "500"
+	case FaultSlow:
+		return "slow"
+	case FaultTruncated:
+		return "truncated"
+	case FaultUnknownStatus:
+		return "unknown-status"
+	case FaultDown:
+		return "down"
+	}
+	return "fault(" + strconv.Itoa(int(f)) + ")"
+}
+
+// Request is one request the server received.
+type Request struct {
+	// At is the server clock (Options.Now) when the request arrived.
+	At time.Time
+	// Path is the URL path; Query the raw query string. Headers, and so
+	// credentials, are never recorded.
+	Path, Query string
+	// Status is the HTTP status answered; 0 when the connection was closed
+	// without an answer (FaultDown) or the answer is still being written.
+	Status int
+}
+
+// record is a stored ticket and its position in the export.
+type record struct {
+	t   Ticket
+	gts int64  // generated_timestamp, unix seconds
+	seq uint64 // order of the last change; the export order
+}
+
+// Server is a running fake Zendesk account. All methods are safe for
+// concurrent use.
+type Server struct {
+	// URL is the base URL, e.g. http://127.0.0.1:1234, without a trailing
+	// slash.
+	URL string
+
+	ts      *httptest.Server
+	opts    Options
+	closing chan struct{}
+	once    sync.Once
+
+	mu      sync.Mutex
+	tickets map[int64]*record
+	seq     uint64
+	lastID  int64
+	inst    uint32 // tags this server's cursors
+
+	fault      Fault
+	faultLeft  int
+	retryAfter int
+	slowDelay  time.Duration
+
+	requests []*Request
+
+	windowStart time.Time
+	windowUsed  int
+}
+
+// NewServer starts a fake Zendesk account. It panics if Options.Addr cannot
+// be listened on.
+func NewServer(o Options) *Server {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.PageSize <= 0 {
+		o.PageSize = defaultPageSize
+	}
+	o.PageSize = min(o.PageSize, maxPageSize)
+	if o.RateLimit <= 0 {
+		o.RateLimit = defaultRateLimit
+	}
+	s := &Server{
+		opts:       o,
+		closing:    make(chan struct{}),
+		tickets:    make(map[int64]*record),
+		retryAfter: defaultRetryAfter,
+		slowDelay:  5 * time.Second,
+		inst:       uint32(time.Now().UnixNano()>>10) ^ instances.Add(0x9e3779b9),
+	}
+	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	if o.Addr != "" {
+		ln, err := net.Listen("tcp", o.Addr)
+		if err != nil {
+			panic(fmt.Sprintf("zendesktest: listen on %s: %v", o.Addr, err))
+		}
+		s.ts.Listener.Close()
+		s.ts.Listener = ln
+	}
+	s.ts.Start()
+	s.URL = s.ts.URL
+	return s
+}
+
+// Close shuts the server down. Requests held by FaultSlow are released.
+func (s *Server) Close() {
+	s.once.Do(func() { close(s.closing) })
+	s.ts.Close()
+}
+
+func (s *Server) now() time.Time { return s.opts.Now() }
+
+// ---------------------------------------------------------------------------
+// Scripting API
+
+// Put inserts or replaces a ticket and bumps its generated_timestamp to
+// Now(), so the ticket comes (back) in the export after every record already
+// served. A zero UpdatedAt is set to Now(), a zero CreatedAt to UpdatedAt. A
+// ticket with ID <= 0 gets a fresh id (use NextID to pick one you can refer
+// to).
+func (s *Server) Put(t Ticket) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.UpdatedAt.IsZero() {
+		t.UpdatedAt = now
+	}
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = t.UpdatedAt
+	}
+	if t.ID <= 0 {
+		s.lastID++
+		t.ID = s.lastID
+	}
+	s.storeLocked(t.clone(), now.Unix())
+}
+
+// storeLocked stores t as the newest change with generated_timestamp gts.
+func (s *Server) storeLocked(t Ticket, gts int64) {
+	if t.ID > s.lastID {
+		s.lastID = t.ID
+	}
+	s.seq++
+	s.tickets[t.ID] = &record{t: t, gts: gts, seq: s.seq}
+}
+
+// Get returns a copy of the stored ticket.
+func (s *Server) Get(id int64) (Ticket, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.tickets[id]
+	if !ok {
+		return Ticket{}, false
+	}
+	return r.t.clone(), true
+}
+
+// Delete soft-deletes a ticket as Zendesk does: its status becomes "deleted",
+// updated_at and generated_timestamp are bumped, and it keeps being exported
+// (unless the request says exclude_deleted=true). Unknown ids are ignored.
+func (s *Server) Delete(id int64) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.tickets[id]
+	if !ok {
+		return
+	}
+	t := r.t
+	t.Status = "deleted"
+	t.UpdatedAt = now
+	s.storeLocked(t, now.Unix())
+}
+
+// Touch bumps a ticket's generated_timestamp without changing it, like a
+// Zendesk system update: the same ticket comes back in the export with an
+// unchanged updated_at. Unknown ids are ignored.
+func (s *Server) Touch(id int64) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.tickets[id]
+	if !ok {
+		return
+	}
+	s.storeLocked(r.t, now.Unix())
+}
+
+// modify applies fn to a copy of the stored ticket and stores the result as a
+// new change, atomically. It reports whether the ticket exists and fn returned
+// true (false leaves the ticket untouched).
+func (s *Server) modify(id int64, fn func(t *Ticket) bool) bool {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.tickets[id]
+	if !ok {
+		return false
+	}
+	t := r.t.clone()
+	if !fn(&t) {
+		return false
+	}
+	s.storeLocked(t, now.Unix())
+	return true
+}
+
+// Len returns the number of stored tickets, deleted ones included.
+func (s *Server) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.tickets)
+}
+
+// NextID reserves and returns an id no stored ticket has and no earlier
+// NextID call returned.
+func (s *Server) NextID() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lastID++
+	return s.lastID
+}
+
+// InjectFault makes the next n export requests fail with f (n < 0: every
+// request until ClearFaults; n == 0 or FaultNone clears). It replaces any
+// fault already injected. Faults apply after authentication and rate
+// limiting, to requests on the export path.
+func (s *Server) InjectFault(f Fault, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f == FaultNone || n == 0 {
+		s.fault, s.faultLeft = FaultNone, 0
+		return
+	}
+	s.fault, s.faultLeft = f, n
+}
+
+// ClearFaults stops injecting faults.
+func (s *Server) ClearFaults() { s.InjectFault(FaultNone, 0) }
+
+// SetRetryAfter sets the Retry-After seconds sent with Fault429 (default 2).
+func (s *Server) SetRetryAfter(sec int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retryAfter = sec
+}
+
+// SetSlowDelay sets how long FaultSlow holds a request (default 5s, measured
+// on the real clock, not Options.Now).
+func (s *Server) SetSlowDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.slowDelay = d
+}
+
+// Requests returns the requests received so far, in arrival order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		out[i] = *r
+	}
+	return out
+}
+
+// ResetRequests forgets the requests received so far.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+}
+
+// takeFault consumes one occurrence of the injected fault.
+func (s *Server) takeFault() (Fault, int, time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.fault
+	if f == FaultNone || s.faultLeft == 0 {
+		return FaultNone, 0, 0
+	}
+	if s.faultLeft > 0 {
+		s.faultLeft--
+		if s.faultLeft == 0 {
+			s.fault = FaultNone
+		}
+	}
+	return f, s.retryAfter, s.slowDelay
+}
+
+// ---------------------------------------------------------------------------
+// HTTP
+
+// response is an answer before it is written (so faults can alter it).
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	now := s.now()
+	rec := &Request{At: now, Path: r.URL.Path, Query: r.URL.RawQuery}
+	s.mu.Lock()
+	s.requests = append(s.requests, rec)
+	s.mu.Unlock()
+
+	status := s.handle(w, r, now)
+
+	s.mu.Lock()
+	rec.Status = status
+	s.mu.Unlock()
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) int {
+	if r.URL.Path != ExportPath && r.URL.Path != strings.TrimSuffix(ExportPath, ".json") {
+		return write(w, jsonError(http.StatusNotFound, "InvalidEndpoint", "Not found"))
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		resp := jsonError(http.StatusMethodNotAllowed, "InvalidEndpoint", "Only GET is allowed on this endpoint")
+		resp.header.Set("Allow", "GET, HEAD")
+		return write(w, resp)
+	}
+	if !s.authorized(r) {
+		resp := response{
+			status: http.StatusUnauthorized,
+			header: jsonHeader(),
+			body:   []byte(`{"error":"Couldn't authenticate you"}`),
+		}
+		resp.header.Set("WWW-Authenticate", `Basic realm="Web Password"`)
+		s.rateHeaders(resp.header, now, false)
+		return write(w, resp)
+	}
+	if limited, retry := s.rateHeaders(w.Header(), now, true); limited {
+		resp := response{
+			status: http.StatusTooManyRequests,
+			header: textHeader(),
+			body:   []byte("Number of allowed incremental export API requests per minute exceeded\n"),
+		}
+		resp.header.Set("Retry-After", strconv.Itoa(retry))
+		return write(w, resp)
+	}
+
+	fault, retryAfter, slow := s.takeFault()
+	switch fault {
+	case Fault429:
+		resp := response{
+			status: http.StatusTooManyRequests,
+			header: textHeader(),
+			body:   []byte("Number of allowed incremental export API requests per minute exceeded\n"),
+		}
+		resp.header.Set("Retry-After", strconv.Itoa(retryAfter))
+		return write(w, resp)
+	case Fault500:
+		return write(w, jsonError(http.StatusInternalServerError, "InternalError", "Something went wrong, please try again"))
+	case FaultDown:
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			panic(http.ErrAbortHandler)
+		}
+		conn, _, err := hj.Hijack()
+		if err == nil {
+			conn.Close()
+		}
+		return 0
+	case FaultSlow:
+		t := time.NewTimer(slow)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return 0
+		case <-s.closing:
+			t.Stop()
+			return 0
+		}
+	}
+
+	resp := s.export(r, now, fault == FaultUnknownStatus)
+	if fault == FaultTruncated {
+		resp.body = resp.body[:len(resp.body)/2]
+	}
+	return write(w, resp)
+}
+
+// write sends resp and returns its status.
+func write(w http.ResponseWriter, resp response) int {
+	h := w.Header()
+	for k, v := range resp.header {
+		h[k] = v
+	}
+	h.Set("Content-Length", strconv.Itoa(len(resp.body)))
+	w.WriteHeader(resp.status)
+	w.Write(resp.body)
+	return resp.status
+}
+
+func jsonHeader() http.Header {
+	h := make(http.Header)
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("X-Zendesk-API-Version", "v2")
+	return h
+}
+
+func textHeader() http.Header {
+	h := make(http.Header)
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Zendesk-API-Version", "v2")
+	return h
+}
+
+// jsonError is an error answer shaped like Zendesk's.
+func jsonError(status int, code, description string) response {
+	body, _ := json.Marshal(struct {
+		Error       string `json:"error"`
+		Description string `json:"description"`
+	}{code, description})
+	return response{status: status, header: jsonHeader(), body: body}
+}
+
+// authorized checks the Authorization header against the configured
+// credentials. A server configured with no credentials accepts anything.
+func (s *Server) authorized(r *http.Request) bool {
+	o := s.opts
+	tokenMode := o.Email != "" && o.APIToken != ""
+	oauthMode := o.OAuthToken != ""
+	if !tokenMode && !oauthMode {
+		return true
+	}
+	auth := r.Header.Get("Authorization")
+	if oauthMode {
+		if scheme, tok, ok := strings.Cut(auth, " "); ok && strings.EqualFold(scheme, "Bearer") && tok == o.OAuthToken {
+			return true
+		}
+	}
+	if tokenMode {
+		if user, pass, ok := r.BasicAuth(); ok && user == o.Email+"/token" && pass == o.APIToken {
+			return true
+		}
+	}
+	return false
+}
+
+// rateHeaders sets X-Rate-Limit and X-Rate-Limit-Remaining. With consume it
+// counts the request against the current one-minute window and reports
+// whether the request must be refused, with the seconds until the window
+// resets.
+func (s *Server) rateHeaders(h http.Header, now time.Time, consume bool) (limited bool, retryAfter int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	limit := s.opts.RateLimit
+	if s.windowStart.IsZero() || !now.Before(s.windowStart.Add(rateLimitWindow)) || now.Before(s.windowStart) {
+		s.windowStart, s.windowUsed = now, 0
+	}
+	if consume {
+		if s.windowUsed >= limit && !s.opts.NoRateLimit {
+			limited = true
+			retryAfter = int(math.Ceil(s.windowStart.Add(rateLimitWindow).Sub(now).Seconds()))
+			if retryAfter < 1 {
+				retryAfter = 1
+			}
+		} else {
+			s.windowUsed++
+		}
+	}
+	remaining := limit - s.windowUsed
+	if remaining < 0 {
+		remaining = 0
+	}
+	h.Set("X-Rate-Limit", strconv.Itoa(limit))
+	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
+	return limited, retryAfter
+}
+
+// ---------------------------------------------------------------------------
+// Export
+
+// instances distinguishes the cursors of servers in one process.
+var instances atomic.Uint32
+
+// position is a point in the export stream: after the change seq, and only
+// records with generated_timestamp >= floor (the first request's start_time).
+// inst is the server the position belongs to: cursors of another server
+// (e.g. a demo restarted) are rejected as Zendesk rejects a foreign cursor.
+type position struct {
+	gts   int64 // generated_timestamp of the record at seq (informative)
+	seq   uint64
+	floor int64
+	inst  uint32
+}
+
+// encodeCursor renders an opaque cursor.
+func encodeCursor(p position) string {
+	raw := fmt.Sprintf("%d.0||%d|%d|%x", p.gts, p.seq, p.floor, p.inst)
+	return base64.StdEncoding.EncodeToString([]byte(raw))
+}
+
+// decodeCursor parses a cursor made by encodeCursor.
+func decodeCursor(c string) (position, bool) {
+	var raw []byte
+	var err error
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if raw, err = enc.DecodeString(c); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return position{}, false
+	}
+	parts := strings.Split(string(raw), "|")
+	if len(parts) != 5 || parts[1] != "" || !strings.HasSuffix(parts[0], ".0") {
+		return position{}, false
+	}
+	gts, err1 := strconv.ParseInt(strings.TrimSuffix(parts[0], ".0"), 10, 64)
+	seq, err2 := strconv.ParseUint(parts[2], 10, 64)
+	floor, err3 := strconv.ParseInt(parts[3], 10, 64)
+	inst, err4 := strconv.ParseUint(parts[4], 16, 32)
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || floor < 0 {
+		return position{}, false
+	}
+	return position{gts: gts, seq: seq, floor: floor, inst: uint32(inst)}, true
+}
+
+// exportPage is the JSON body of an export answer.
+type exportPage struct {
+	Tickets      []ticketJSON     `json:"tickets"`
+	MetricSets   *[]metricSetJSON `json:"metric_sets,omitempty"` // only with include=metric_sets
+	AfterURL     *string          `json:"after_url"`
+	AfterCursor  *string          `json:"after_cursor"`
+	BeforeURL    *string          `json:"before_url"`
+	BeforeCursor *string          `json:"before_cursor"`
+	EndOfStream  bool             `json:"end_of_stream"`
+}
+
+// export answers an export request.
+func (s *Server) export(r *http.Request, now time.Time, unknownStatus bool) response {
+	q := r.URL.Query()
+	startStr, cursorStr := q.Get("start_time"), q.Get("cursor")
+	hasStart, hasCursor := q.Has("start_time"), q.Has("cursor")
+
+	perPage := s.opts.PageSize
+	if q.Has("per_page") {
+		n, err := strconv.Atoi(q.Get("per_page"))
+		if err != nil || n < 1 {
+			return jsonError(http.StatusBadRequest, "InvalidValue", "per_page must be a positive integer")
+		}
+		perPage = min(n, maxPageSize)
+	}
+	withMetrics := false
+	for _, inc := range strings.Split(q.Get("include"), ",") {
+		if strings.TrimSpace(inc) == "metric_sets" {
+			withMetrics = true
+		}
+	}
+	excludeDeleted := q.Get("exclude_deleted") == "true" || q.Get("exclude_deleted") == "1"
+
+	var start position
+	switch {
+	case hasStart && hasCursor:
+		return jsonError(http.StatusBadRequest, "InvalidValue", "Send either start_time (first request) or cursor (later requests), not both")
+	case hasCursor:
+		p, ok := decodeCursor(cursorStr)
+		s.mu.Lock()
+		maxSeq := s.seq
+		s.mu.Unlock()
+		if !ok || p.seq > maxSeq || p.inst != s.inst {
+			return jsonError(http.StatusBadRequest, "InvalidValue", "Invalid cursor")
+		}
+		start = p
+	case hasStart:
+		st, err := strconv.ParseInt(startStr, 10, 64)
+		if err != nil || st < 0 {
+			return jsonError(http.StatusBadRequest, "InvalidValue", "start_time must be a unix epoch time in seconds")
+		}
+		if st > now.Add(-minStartTimeAge).Unix() {
+			return jsonError(http.StatusBadRequest, "InvalidValue", "Too recent start_time. Use a start_time older than 1 minute")
+		}
+		start = position{gts: st, seq: 0, floor: st, inst: s.inst}
+	default:
+		return jsonError(http.StatusBadRequest, "InvalidValue", "start_time or cursor is required")
+	}
+
+	cutoff := now.Add(-s.opts.Lag)
+
+	s.mu.Lock()
+	var cands []*record
+	for _, rec := range s.tickets {
+		if rec.seq > start.seq && rec.gts >= start.floor {
+			cands = append(cands, rec)
+		}
+	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].seq < cands[j].seq })
+	last := start
+	var out []record
+	more := false
+	for _, rec := range cands {
+		if time.Unix(rec.gts, 0).After(cutoff) {
+			break // too fresh: this and every later change come at a later request
+		}
+		if excludeDeleted && rec.t.Status == "deleted" {
+			if len(out) < perPage {
+				last = position{gts: rec.gts, seq: rec.seq, floor: start.floor, inst: s.inst}
+			}
+			continue
+		}
+		if len(out) == perPage {
+			more = true
+			break
+		}
+		out = append(out, record{t: rec.t.clone(), gts: rec.gts, seq: rec.seq})
+		last = position{gts: rec.gts, seq: rec.seq, floor: start.floor, inst: s.inst}
+	}
+	s.mu.Unlock()
+
+	base := s.URL
+	if r.Host != "" {
+		base = "http://" + r.Host
+	}
+	page := exportPage{Tickets: make([]ticketJSON, 0, len(out)), EndOfStream: !more}
+	metricSets := make([]metricSetJSON, 0, len(out))
+	for _, rec := range out {
+		page.Tickets = append(page.Tickets, rec.t.toJSON(base, rec.gts))
+		if withMetrics {
+			metricSets = append(metricSets, rec.t.metricSetJSON(base))
+		}
+	}
+	if withMetrics {
+		page.MetricSets = &metricSets
+	}
+	if unknownStatus && len(page.Tickets) > 0 {
+		page.Tickets[0].Status = "escalated"
+	}
+	pageURL := func(c string) *string {
+		v := url.Values{}
+		v.Set("cursor", c)
+		for _, k := range []string{"per_page", "include", "exclude_deleted"} {
+			if q.Has(k) {
+				v.Set(k, q.Get(k))
+			}
+		}
+		u := base + r.URL.Path + "?" + v.Encode()
+		return &u
+	}
+	after := encodeCursor(last)
+	page.AfterCursor, page.AfterURL = &after, pageURL(after)
+	if hasCursor {
+		before := cursorStr
+		page.BeforeCursor, page.BeforeURL = &before, pageURL(before)
+	}
+
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(page); err != nil {
+		return jsonError(http.StatusInternalServerError, "InternalError", err.Error())
+	}
+	return response{status: http.StatusOK, header: jsonHeader(), body: buf.Bytes()}
+}

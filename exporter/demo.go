@@ -1,0 +1,66 @@
+package exporter
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/cx-exporter/cx-exporter/collectors/zendesk/zendesktest"
+	"github.com/cx-exporter/cx-exporter/exporter/state"
+)
+
+// Demo credentials of the built-in fake APIs: not secrets, and shaped so
+// that nobody mistakes them for real keys.
+const (
+	demoEmail = "demo@example.invalid"
+	demoToken = "demo-token-not-a-secret"
+)
+
+// demoPollInterval makes the demo lively: within a minute of start every
+// helpdesk metric has moved. Real sources keep CX_POLL_INTERVAL's 60s.
+const demoPollInterval = 5 * time.Second
+
+// applyDemoDefaults points the Zendesk collector at the fake that
+// StartDemo will run, unless the user configured a real one.
+func applyDemoDefaults(c *Config) {
+	if _, set := os.LookupEnv(Prefix + "_POLL_INTERVAL"); !set {
+		c.PollInterval = demoPollInterval
+	}
+	if c.ZendeskSubdomain == "" && c.ZendeskURL == "" {
+		c.ZendeskURL = "demo" // replaced by the fake's address in StartDemo
+		c.ZendeskEmail, c.ZendeskAPIToken, c.ZendeskOAuthToken = demoEmail, demoToken, ""
+		c.ZendeskExportRate = 600
+	}
+}
+
+// StartDemo starts the simulated vendor APIs on 127.0.0.1 and points the
+// configuration at them. The simulated account is new at every start, so
+// the demo's state in CX_STATE_DIR is reset. The fakes stop with ctx.
+func StartDemo(ctx context.Context, c *Config, logger *slog.Logger) error {
+	if c.ZendeskURL != "demo" {
+		return nil
+	}
+	zd := zendesktest.NewServer(zendesktest.Options{Email: demoEmail, APIToken: demoToken, RateLimit: 600})
+	c.ZendeskURL = zd.URL
+	if err := resetSource(c.StateDir, "zendesk"); err != nil {
+		zd.Close()
+		return err
+	}
+	go func() {
+		zd.Simulate(ctx, zendesktest.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second})
+		zd.Close()
+	}()
+	logger.Info("demo mode: simulated Zendesk running", "url", zd.URL)
+	return nil
+}
+
+// resetSource forgets a source's state.
+func resetSource(dir, name string) error {
+	s, err := state.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return s.Source(name).Reset()
+}

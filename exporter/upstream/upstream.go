@@ -1,0 +1,341 @@
+// Package upstream is the HTTP client every collector talks to its vendor
+// with: go-retryablehttp with a per-request timeout, jittered exponential
+// backoff on transport errors, 5xx and broken bodies, Retry-After honoured
+// on 429 and 503, a bounded number of attempts, a size limit on responses,
+// and the cx_exporter_api_* self-metrics. Errors name the source, the
+// endpoint and the status, never the credentials.
+package upstream
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the self-metrics of upstream requests, shared by all sources.
+type Metrics struct {
+	Requests           *prometheus.CounterVec // source, code
+	Retries            *prometheus.CounterVec // source, reason
+	RateLimitRemaining *prometheus.GaugeVec   // source
+}
+
+// NewMetrics creates and registers the metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cx_exporter_api_requests_total",
+			Help: "Upstream HTTP requests by status code (error for transport failures).",
+		}, []string{"source", "code"}),
+		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cx_exporter_api_retries_total",
+			Help: "Retried upstream requests by reason.",
+		}, []string{"source", "reason"}),
+		RateLimitRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "cx_exporter_api_rate_limit_remaining",
+			Help: "Upstream quota left, from the vendor's rate-limit headers.",
+		}, []string{"source"}),
+	}
+	reg.MustRegister(m.Requests, m.Retries, m.RateLimitRemaining)
+	return m
+}
+
+// Options configure a Client.
+type Options struct {
+	Source    string // the source's instance name, for metrics and errors
+	UserAgent string
+	// Timeout bounds one attempt (default 30s).
+	Timeout time.Duration
+	// RetryMax is the number of retries after the first attempt; negative
+	// means none (default 4).
+	RetryMax int
+	// RetryWaitMin and RetryWaitMax bound the backoff (default 1s, 30s).
+	// A Retry-After longer than RetryAfterMax (default 2m) is not waited
+	// for: the request fails and the next sync tries again.
+	RetryWaitMin, RetryWaitMax, RetryAfterMax time.Duration
+	// MaxBody refuses larger responses (default 64 MiB).
+	MaxBody int64
+	// Authorize sets the credentials on each request.
+	Authorize func(*http.Request)
+	// RateLimitHeaders name the headers holding the quota left, first found wins.
+	RateLimitHeaders []string
+	Metrics          *Metrics
+	Logger           *slog.Logger
+}
+
+// Client performs upstream requests for one source.
+type Client struct {
+	o  Options
+	hc *retryablehttp.Client
+}
+
+// New returns a client.
+func New(o Options) *Client {
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.RetryMax == 0 {
+		o.RetryMax = 4
+	}
+	o.RetryMax = max(o.RetryMax, 0)
+	if o.RetryWaitMin <= 0 {
+		o.RetryWaitMin = time.Second
+	}
+	if o.RetryWaitMax <= 0 {
+		o.RetryWaitMax = 30 * time.Second
+	}
+	if o.RetryAfterMax <= 0 {
+		o.RetryAfterMax = 2 * time.Minute
+	}
+	if o.MaxBody <= 0 {
+		o.MaxBody = 64 << 20
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Client{o: o}
+	hc := retryablehttp.NewClient()
+	hc.HTTPClient.Timeout = o.Timeout
+	hc.RetryMax = o.RetryMax
+	hc.RetryWaitMin, hc.RetryWaitMax = o.RetryWaitMin, o.RetryWaitMax
+	hc.Logger = nil
+	hc.CheckRetry = c.checkRetry
+	hc.Backoff = c.backoff
+	hc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	c.hc = hc
+	return c
+}
+
+// StatusError is a final non-2xx answer.
+type StatusError struct {
+	Source, Method, Endpoint string
+	Status                   int
+	Message                  string // the vendor's error text, trimmed
+	RetryAfter               time.Duration
+}
+
+func (e *StatusError) Error() string {
+	msg := fmt.Sprintf("%s: %s %s: %d %s", e.Source, e.Method, e.Endpoint, e.Status, http.StatusText(e.Status))
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+// BodyError is a response body that could not be read or decoded: retried,
+// as a truncated body usually means a cut connection.
+type BodyError struct{ err error }
+
+func (e *BodyError) Error() string { return e.err.Error() }
+func (e *BodyError) Unwrap() error { return e.err }
+
+// errTooLarge is permanent: retrying would fetch the same oversized body.
+var errTooLarge = errors.New("response larger than the limit")
+
+// GetJSON fetches url and decodes a 2xx body into v, retrying as the
+// package doc says. It returns the final response's headers.
+func (c *Client) GetJSON(ctx context.Context, url string, v any) (http.Header, error) {
+	return c.DoJSON(ctx, http.MethodGet, url, nil, v)
+}
+
+// DoJSON sends body (nil, or JSON-encoded) and decodes a 2xx answer into v.
+func (c *Client) DoJSON(ctx context.Context, method, url string, body, v any) (http.Header, error) {
+	var raw any
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		raw = b
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, url, raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.o.Source, err)
+	}
+	endpoint := req.URL.Path
+	req.Header.Set("User-Agent", c.o.UserAgent)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.o.Authorize != nil {
+		c.o.Authorize(req.Request)
+	}
+	var statusErr *StatusError
+	req.SetResponseHandler(func(resp *http.Response) error {
+		defer resp.Body.Close()
+		b, err := io.ReadAll(io.LimitReader(resp.Body, c.o.MaxBody+1))
+		if err != nil {
+			return &BodyError{fmt.Errorf("reading body: %w", err)}
+		}
+		if int64(len(b)) > c.o.MaxBody {
+			return errTooLarge
+		}
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			statusErr = &StatusError{Source: c.o.Source, Method: method, Endpoint: endpoint,
+				Status: resp.StatusCode, Message: vendorMessage(b)}
+			statusErr.RetryAfter, _ = retryAfter(resp)
+			return statusErr
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			return &BodyError{fmt.Errorf("decoding body: %w", err)}
+		}
+		return nil
+	})
+	resp, err := c.hc.Do(req)
+	if statusErr != nil {
+		return nil, statusErr
+	}
+	if err == nil && resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500) {
+		// Retries exhausted on a status that is normally retried.
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		e := &StatusError{Source: c.o.Source, Method: method, Endpoint: endpoint, Status: resp.StatusCode, Message: vendorMessage(b)}
+		e.RetryAfter, _ = retryAfter(resp)
+		return nil, e
+	}
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return nil, fmt.Errorf("%s: %s %s: %w", c.o.Source, method, endpoint, cleanErr(err))
+	}
+	return resp.Header, nil
+}
+
+// cleanErr drops the URL that net/http puts in transport errors: the
+// message names the endpoint already.
+func cleanErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// vendorMessage extracts a short error text from a vendor's error body.
+func vendorMessage(b []byte) string {
+	var e struct {
+		Error       any    `json:"error"`
+		Description string `json:"description"`
+		Message     string `json:"message"`
+	}
+	if json.Unmarshal(b, &e) != nil {
+		return ""
+	}
+	var parts []string
+	switch v := e.Error.(type) {
+	case string:
+		parts = append(parts, v)
+	case map[string]any:
+		if m, ok := v["message"].(string); ok {
+			parts = append(parts, m)
+		}
+	}
+	for _, s := range []string{e.Description, e.Message} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	msg := ""
+	for i, p := range parts {
+		if i > 0 {
+			msg += ": "
+		}
+		msg += p
+	}
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	return msg
+}
+
+// checkRetry counts each attempt and decides whether to retry it.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	var be *BodyError
+	isBody := errors.As(err, &be)
+	if !isBody && !errors.Is(err, errTooLarge) {
+		if _, ok := err.(*StatusError); !ok {
+			c.count(resp, err)
+		}
+	}
+	var reason string
+	switch {
+	case isBody:
+		reason = "transport"
+	case err != nil && resp == nil:
+		reason = "transport"
+	case err != nil:
+		return false, err
+	case resp.StatusCode == http.StatusTooManyRequests:
+		if d, ok := retryAfter(resp); ok && d > c.o.RetryAfterMax {
+			return false, nil
+		}
+		reason = "rate_limited"
+	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
+		reason = "server_error"
+	default:
+		return false, nil
+	}
+	c.o.Metrics.Retries.WithLabelValues(c.o.Source, reason).Inc()
+	c.o.Logger.Debug("retrying upstream request", "src", c.o.Source, "reason", reason)
+	return true, nil
+}
+
+func (c *Client) count(resp *http.Response, err error) {
+	code := "error"
+	if err == nil && resp != nil {
+		code = strconv.Itoa(resp.StatusCode)
+		for _, h := range c.o.RateLimitHeaders {
+			if v, perr := strconv.ParseFloat(resp.Header.Get(h), 64); perr == nil {
+				c.o.Metrics.RateLimitRemaining.WithLabelValues(c.o.Source).Set(v)
+				break
+			}
+		}
+	}
+	c.o.Metrics.Requests.WithLabelValues(c.o.Source, code).Inc()
+}
+
+// backoff honours Retry-After on 429 and 503, and otherwise waits an
+// exponentially growing, jittered time between min and max.
+func (c *Client) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if d, ok := retryAfter(resp); ok {
+			return d
+		}
+	}
+	d := lo << min(attempt, 16)
+	if d > hi || d <= 0 {
+		d = hi
+	}
+	// Full jitter in [d/2, d]: spreads retries of many exporters apart.
+	return d/2 + rand.N(d/2+1)
+}
+
+// retryAfter parses a Retry-After header in seconds or as an HTTP date.
+func retryAfter(resp *http.Response) (time.Duration, bool) {
+	h := resp.Header.Get("Retry-After")
+	if h == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseFloat(h, 64); err == nil && s >= 0 {
+		return time.Duration(s * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		return max(time.Until(t), 0), true
+	}
+	return 0, false
+}
