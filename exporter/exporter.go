@@ -56,6 +56,10 @@ func newSelfMetrics(reg prometheus.Registerer, b Build) *selfMetrics {
 	return m
 }
 
+// rejectReasons are the reason label values of
+// cx_exporter_records_rejected_total, exposed at zero from the start.
+var rejectReasons = []string{"missing_field", "unknown_value", "negative_duration", "inconsistent_time", "malformed_record", "malformed_page"}
+
 // Exporter is the running process.
 type Exporter struct {
 	cfg     *Config
@@ -116,6 +120,10 @@ func New(cfg *Config, logger *slog.Logger, b Build) (*Exporter, error) {
 			return nil, fmt.Errorf("%s: %w", s.name, err)
 		}
 		e.self.up.WithLabelValues(s.name, s.kind).Set(0)
+		d.client.Metrics.Init(s.name)
+		for _, r := range rejectReasons {
+			e.self.rejected.WithLabelValues(s.name, r)
+		}
 		e.sources = append(e.sources, s)
 		e.status[s.name] = &sourceStatus{}
 	}

@@ -50,6 +50,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// Init exposes a source's retry counters at zero before the first retry.
+func (m *Metrics) Init(source string) {
+	for _, reason := range []string{"rate_limited", "server_error", "transport"} {
+		m.Retries.WithLabelValues(source, reason)
+	}
+}
+
 // Options configure a Client.
 type Options struct {
 	Source    string // the source's instance name, for metrics and errors
