@@ -2,7 +2,6 @@ package helpdesk
 
 import (
 	"strings"
-	"time"
 )
 
 // hours indexes the calendar and business variants of a duration.
@@ -153,5 +152,3 @@ func (a *Aggregates) relabel(ls LabelSet) {
 	}
 	a.LabelNames = ls.Names()
 }
-
-var zeroTime time.Time

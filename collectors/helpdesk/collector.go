@@ -170,11 +170,7 @@ func (c *Collector) collectSeries(ch chan<- prometheus.Metric, s *Series) {
 		ctr(c.d.ratings, s.Ratings[r], r.String())
 	}
 	hist := func(d *prometheus.Desc, h *Histogram, bounds []float64, native bool, extra ...string) {
-		m, err := h.metric(d, bounds, native, append(append([]string(nil), s.Labels...), extra...))
-		if err != nil {
-			m = prometheus.NewInvalidMetric(d, err)
-		}
-		ch <- m
+		ch <- h.metric(d, bounds, native, append(append([]string(nil), s.Labels...), extra...))
 	}
 	for i, name := range hoursNames {
 		hist(c.d.firstReply, &s.FirstReply[i], DurationBuckets, true, name)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/proto"
 )
 
 // DurationBuckets are the classic buckets of every duration histogram.
@@ -87,49 +88,71 @@ func (h *Histogram) merge(o Histogram) {
 	h.Zero += o.Zero
 }
 
-// metric renders h as one metric holding both the classic buckets and,
-// when native, the native ones (what a protobuf scrape carries).
-func (h *Histogram) metric(desc *prometheus.Desc, bounds []float64, native bool, labels []string) (prometheus.Metric, error) {
-	cum := make(map[float64]uint64, len(bounds))
-	var c uint64
-	for i, b := range bounds {
+// metric renders h as one metric holding the classic buckets and, when
+// native, the native ones (a protobuf scrape carries both, as a
+// client_golang histogram with both configured does).
+func (h *Histogram) metric(desc *prometheus.Desc, bounds []float64, native bool, labels []string) prometheus.Metric {
+	count, sum := h.Count, h.Sum
+	d := &dto.Histogram{SampleCount: &count, SampleSum: &sum, Bucket: make([]*dto.Bucket, len(bounds))}
+	var cum uint64
+	for i := range bounds {
 		if i < len(h.Buckets) {
-			c += h.Buckets[i]
+			cum += h.Buckets[i]
 		}
-		cum[b] = c
+		d.Bucket[i] = &dto.Bucket{CumulativeCount: proto.Uint64(cum), UpperBound: &bounds[i]}
 	}
-	classic, err := prometheus.NewConstHistogram(desc, h.Count, h.Sum, cum, labels...)
-	if err != nil || !native {
-		return classic, err
+	if native {
+		d.Schema = proto.Int32(nativeSchema)
+		d.ZeroThreshold = proto.Float64(0)
+		d.ZeroCount = proto.Uint64(h.Zero)
+		d.PositiveSpan, d.PositiveDelta = nativeSpans(h.Native)
+		if len(d.PositiveSpan) == 0 && h.Zero == 0 {
+			// An empty native histogram still needs a span to be told
+			// from a classic one.
+			d.PositiveSpan = []*dto.BucketSpan{{Offset: proto.Int32(0), Length: proto.Uint32(0)}}
+		}
 	}
-	pos := make(map[int]int64, len(h.Native))
-	for k, v := range h.Native {
-		pos[k] = int64(v)
-	}
-	nh, err := prometheus.NewConstNativeHistogram(desc, h.Count, h.Sum, pos, nil, h.Zero,
-		nativeSchema, 0, zeroTime, labels...)
-	if err != nil {
-		return nil, err
-	}
-	return dualHistogram{classic: classic, native: nh}, nil
+	return histMetric{desc: desc, labels: prometheus.MakeLabelPairs(desc, labels), h: d}
 }
 
-// dualHistogram exposes one histogram with classic and native buckets,
-// as a client_golang histogram with both configured does.
-type dualHistogram struct{ classic, native prometheus.Metric }
-
-func (d dualHistogram) Desc() *prometheus.Desc { return d.classic.Desc() }
-
-func (d dualHistogram) Write(m *dto.Metric) error {
-	var c dto.Metric
-	if err := d.classic.Write(&c); err != nil {
-		return err
+// nativeSpans encodes sparse bucket counts as spans and deltas.
+func nativeSpans(buckets map[int]uint64) ([]*dto.BucketSpan, []int64) {
+	if len(buckets) == 0 {
+		return nil, nil
 	}
-	if err := d.native.Write(m); err != nil {
-		return err
+	keys := make([]int, 0, len(buckets))
+	for k := range buckets {
+		keys = append(keys, k)
 	}
-	// The native metric is built afresh for every scrape: changing it is safe.
-	m.Histogram.Bucket = c.Histogram.Bucket
-	m.Histogram.CreatedTimestamp = nil
+	sort.Ints(keys)
+	var (
+		spans  []*dto.BucketSpan
+		deltas = make([]int64, 0, len(keys))
+		prev   int64
+		next   int
+	)
+	for i, k := range keys {
+		if i == 0 || k != next {
+			spans = append(spans, &dto.BucketSpan{Offset: proto.Int32(int32(k - next)), Length: proto.Uint32(0)})
+		}
+		*spans[len(spans)-1].Length++
+		c := int64(buckets[k])
+		deltas = append(deltas, c-prev)
+		prev, next = c, k+1
+	}
+	return spans, deltas
+}
+
+// histMetric is a pre-built histogram sample.
+type histMetric struct {
+	desc   *prometheus.Desc
+	labels []*dto.LabelPair
+	h      *dto.Histogram
+}
+
+func (m histMetric) Desc() *prometheus.Desc { return m.desc }
+
+func (m histMetric) Write(out *dto.Metric) error {
+	out.Label, out.Histogram = m.labels, m.h
 	return nil
 }
