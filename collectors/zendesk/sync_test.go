@@ -1,0 +1,93 @@
+package zendesk
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
+	"github.com/cx-exporter/cx-exporter/collectors/zendesk/zendesktest"
+	"github.com/cx-exporter/cx-exporter/exporter/state"
+	"github.com/cx-exporter/cx-exporter/exporter/upstream"
+)
+
+const (
+	syncEmail = "sync@example.invalid"
+	syncToken = "sync-fixture-token"
+)
+
+func newSyncCollector(tb testing.TB, zd *zendesktest.Server, watermark time.Time) (*Collector, *helpdesk.Tracker) {
+	tb.Helper()
+	store, err := state.Open(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	ls, _ := helpdesk.ParseLabelSet("priority,channel")
+	tr := helpdesk.NewTracker(helpdesk.Config{Labels: ls, Watermark: watermark})
+	c, err := New(Options{
+		Name: "zendesk", BaseURL: zd.URL, Email: syncEmail, APIToken: syncToken,
+		ExportRequestsPerMinute: 100000,
+		Client:                  upstream.Options{Metrics: upstream.NewMetrics(prometheus.NewRegistry()), RetryWaitMin: time.Millisecond, RetryWaitMax: 10 * time.Millisecond},
+		State:                   store.Source("zendesk"),
+		Tracker:                 tr,
+		Reject:                  func(id, reason string, err error) { tb.Errorf("rejected %s (%s): %v", id, reason, err) },
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c, tr
+}
+
+// TestRequestsPerSync checks that syncs cost requests in proportion to the
+// changes, not to the account: ceil(changes/1000)+1 at most.
+func TestRequestsPerSync(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 100k-ticket account")
+	}
+	const account, changes = 100_000, 100
+	zd := zendesktest.NewServer(zendesktest.Options{Email: syncEmail, APIToken: syncToken, NoRateLimit: true})
+	defer zd.Close()
+	created := time.Now().UTC().Add(-30 * 24 * time.Hour)
+	for i := 1; i <= account; i++ {
+		zd.Put(zendesktest.Ticket{ID: int64(i), Status: "closed", Priority: "normal", Channel: "email", CreatedAt: created,
+			Metrics: zendesktest.Metrics{Replies: 1}})
+	}
+	c, tr := newSyncCollector(t, zd, time.Now())
+	ctx := context.Background()
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	backfill := len(zd.Requests())
+	if want := account/1000 + 1; backfill > want {
+		t.Errorf("backfill of %d tickets took %d requests, want at most %d", account, backfill, want)
+	}
+	for i := 1; i <= changes; i++ {
+		zd.Put(zendesktest.Ticket{ID: int64(i * 997 % account), Status: "open", Priority: "high", Channel: "web", CreatedAt: created,
+			Metrics: zendesktest.Metrics{Replies: 1, Reopens: 1}})
+	}
+	zd.ResetRequests()
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := len(zd.Requests())
+	want := int(math.Ceil(changes/1000.0)) + 1
+	t.Logf("account %d tickets: backfill %d requests; sync of %d changes: %d requests (bound %d)", account, backfill, changes, got, want)
+	if got > want {
+		t.Errorf("a sync of %d changes took %d requests, want at most %d", changes, got, want)
+	}
+	if n := tr.OpenTickets(); n != changes {
+		t.Errorf("backlog = %d, want the %d reopened tickets", n, changes)
+	}
+	// Nothing changed: one request.
+	zd.ResetRequests()
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(zd.Requests()); got != 1 {
+		t.Errorf("an idle sync took %d requests, want 1", got)
+	}
+}
