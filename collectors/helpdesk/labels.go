@@ -43,8 +43,8 @@ func ParseLabelSet(s string) (LabelSet, error) {
 	return ls, nil
 }
 
-// Names returns the chosen label names.
-func (ls LabelSet) Names() []string { return ls.names }
+// Names returns a copy of the chosen label names.
+func (ls LabelSet) Names() []string { return append([]string(nil), ls.names...) }
 
 // values picks the chosen label values of a ticket.
 func (ls LabelSet) values(all *[numLabels]string) []string {
