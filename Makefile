@@ -5,12 +5,15 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -X main.version=$(VERSION) -X main.revision=$(REVISION)
 
-# Pinned tools, installed into ./bin (git-ignored) and reused.
-PROMTOOL_VERSION := v0.316.0
+# Pinned tools, installed into ./bin (git-ignored) and reused. Alertmanager
+# v0.32 and later do not build with `go install` (their UI assets are not in
+# the module), so it is pinned to the newest release that does.
+PROMETHEUS_VERSION   := v0.316.0
+ALERTMANAGER_VERSION := v0.28.1
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build test tools lint e2e bench fuzz demo clean
+.PHONY: all build test tools lint e2e bench fuzz demo clean generate check-generated
 
 all: build
 
@@ -20,10 +23,15 @@ build:
 demo:
 	$(GO) run ./cmd/cx-exporter -demo
 
-tools: $(BIN)/promtool
+TOOLS := $(BIN)/promtool $(BIN)/prometheus $(BIN)/alertmanager $(BIN)/amtool
 
-$(BIN)/promtool:
-	GOBIN=$(BIN) $(GO) install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
+tools: $(TOOLS)
+
+$(BIN)/promtool $(BIN)/prometheus:
+	GOBIN=$(BIN) $(GO) install github.com/prometheus/prometheus/cmd/$(notdir $@)@$(PROMETHEUS_VERSION)
+
+$(BIN)/alertmanager $(BIN)/amtool:
+	GOBIN=$(BIN) $(GO) install github.com/prometheus/alertmanager/cmd/$(notdir $@)@$(ALERTMANAGER_VERSION)
 
 # The whole suite: unit, fuzz seeds, end-to-end against the real binary.
 test: tools
@@ -32,6 +40,14 @@ test: tools
 
 e2e: tools
 	$(GO) test -run 'E2E|Demo' -v -timeout 10m ./cmd/cx-exporter/
+
+# Regenerates the committed rules and dashboards.
+generate:
+	$(GO) generate ./alerts/... ./dashboards/...
+
+# CI: the committed generated files are what the generators write.
+check-generated: generate
+	git diff --exit-code -- alerts dashboards
 
 lint:
 	$(GO) vet ./...

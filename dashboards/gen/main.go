@@ -1,0 +1,643 @@
+// Command gen writes cx-exporter's Grafana dashboards as JSON.
+//
+//	go run ./dashboards/gen -dir dashboards
+//
+// The dashboards are built with github.com/grafana/grafana-foundation-sdk so
+// that they stay typed and reviewable; the JSON it writes is committed and a
+// test in package dashboards fails when the two drift apart. The output is
+// deterministic: the same code always writes the same bytes.
+//
+// Every dashboard follows grafana/dashboard-linter's rules: one `datasource`
+// variable used by every panel and every query, a `source` selector variable
+// used by every query, `$__rate_interval` in every rate() and increase()
+// (except explicit [1d], [7d] and [30d] windows of ratio panels), a unit on
+// every panel, and stable UIDs.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/gauge"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+	"github.com/grafana/grafana-foundation-sdk/go/units"
+)
+
+// Tag shared by every cx-exporter dashboard; the dashboard links use it too.
+const tag = "cx-exporter"
+
+// Label matchers. Every query carries sourceSel; queries on ticket metrics
+// also carry the ticket label variables.
+const (
+	sourceSel = `source=~"$source"`
+	ticketSel = `source=~"$source", priority=~"$priority", channel=~"$channel"`
+)
+
+// oneReplyBucket selects the le="1" bucket of helpdesk_replies_per_solved_ticket.
+// Prometheus 3 normalises le values of classic histograms to floats ("1.0");
+// Prometheus 2 keeps what the exporter wrote ("1").
+const oneReplyBucket = `le=~"1(\\.0)?"`
+
+// Rate multipliers that turn per-second rates into friendlier units.
+const (
+	perHour = " * 3600"
+	perDay  = " * 86400"
+)
+
+func main() {
+	dir := flag.String("dir", ".", "directory to write the dashboard JSON files into")
+	flag.Parse()
+	if err := run(*dir); err != nil {
+		fmt.Fprintln(os.Stderr, "gen:", err)
+		os.Exit(1)
+	}
+}
+
+// output is one dashboard file.
+type output struct {
+	file    string
+	builder *dashboard.DashboardBuilder
+}
+
+func run(dir string) error {
+	outputs := []output{
+		{"support-operations.json", supportOperations()},
+		{"subscriptions-churn.json", subscriptionsChurn()},
+		{"exporter-health.json", exporterHealth()},
+	}
+	for _, o := range outputs {
+		d, err := o.builder.Build()
+		if err != nil {
+			return fmt.Errorf("%s: %w", o.file, err)
+		}
+		numberPanels(&d)
+		b, err := json.MarshalIndent(d, "", "  ")
+		if err != nil {
+			return fmt.Errorf("%s: %w", o.file, err)
+		}
+		b = append(b, '\n')
+		if err := os.WriteFile(filepath.Join(dir, o.file), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// numberPanels gives every panel and row an id from its position, so ids are
+// stable across regenerations.
+func numberPanels(d *dashboard.Dashboard) {
+	var id uint32
+	for _, p := range d.Panels {
+		id++
+		switch {
+		case p.Panel != nil:
+			p.Panel.Id = cog.ToPtr(id)
+		case p.RowPanel != nil:
+			p.RowPanel.Id = id
+			for i := range p.RowPanel.Panels {
+				id++
+				p.RowPanel.Panels[i].Id = cog.ToPtr(id)
+			}
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Dashboards
+
+func newDashboard(uid, title, description string) *dashboard.DashboardBuilder {
+	return dashboard.NewDashboardBuilder(title).
+		Uid(uid).
+		Description(description).
+		Tags([]string{tag}).
+		Readonly().
+		Refresh("1m").
+		Time("now-24h", "now").
+		Timezone(common.TimeZoneBrowser).
+		Tooltip(dashboard.DashboardCursorSyncCrosshair).
+		Link(dashboard.NewDashboardLinkBuilder("CX dashboards").
+			Type(dashboard.DashboardLinkTypeDashboards).
+			Tags([]string{tag}).
+			AsDropdown(true).
+			IncludeVars(true).
+			KeepTime(true))
+}
+
+func supportOperations() *dashboard.DashboardBuilder {
+	return newDashboard("cx-support-ops", "CX / Support operations",
+		"Helpdesk KPIs from cx-exporter: backlog, first reply, resolution, FCR, CSAT and NPS, vendor-neutral.").
+		WithVariable(datasourceVariable()).
+		WithVariable(sourceVariable()).
+		WithVariable(ticketLabelVariable("priority")).
+		WithVariable(ticketLabelVariable("channel")).
+		WithVariable(hoursVariable()).
+		WithRow(dashboard.NewRowBuilder("Overview")).
+		WithPanel(statPanel("Open tickets",
+			"Unresolved tickets now (new, open, pending, on hold).",
+			units.Short, true,
+			query("A", fmt.Sprintf(`sum(%s)`, ticketMetric("helpdesk_open_tickets")), "open")).
+			Thresholds(thresholds("green"))).
+		WithPanel(statPanel("Oldest open ticket",
+			"Age of the oldest unresolved ticket.",
+			units.Seconds, true,
+			query("A", fmt.Sprintf(`max(%s)`, ticketMetric("helpdesk_open_ticket_oldest_age_seconds")), "oldest")).
+			Thresholds(thresholds("green", 86400, "orange", 259200, "red"))).
+		WithPanel(statPanel("Awaiting first reply",
+			"Unresolved tickets with no public agent reply yet.",
+			units.Short, true,
+			query("A", fmt.Sprintf(`sum(%s)`, ticketMetric("helpdesk_awaiting_first_reply_tickets")), "awaiting")).
+			Thresholds(thresholds("green"))).
+		WithPanel(statPanel("Oldest awaiting first reply",
+			"Age of the oldest ticket that has had no agent reply yet.",
+			units.Seconds, true,
+			query("A", fmt.Sprintf(`max(%s)`, ticketMetric("helpdesk_awaiting_first_reply_oldest_age_seconds")), "oldest")).
+			Thresholds(thresholds("green", 14400, "orange", 28800, "red"))).
+		WithPanel(statPanel("First-contact resolution (7d)",
+			"Share of solves in the last 7 days with exactly one agent reply and no reopen: helpdesk_tickets_solved_first_contact_total / helpdesk_tickets_solved_total.",
+			units.PercentUnit, false,
+			instant("A", ratio(
+				increase(ticketMetric("helpdesk_tickets_solved_first_contact_total"), "7d"),
+				increase(ticketMetric("helpdesk_tickets_solved_total"), "7d")), "FCR")).
+			Min(0).Max(1).Thresholds(thresholds("red", 0.5, "orange", 0.7, "green"))).
+		WithPanel(statPanel("CSAT (7d)",
+			"Good ratings / (good + bad) ratings received in the last 7 days; neutral ratings are left out, as in Zendesk's satisfaction score.",
+			units.PercentUnit, false,
+			instant("A", ratio(
+				increase(ticketMetric("helpdesk_satisfaction_ratings_total", `rating="good"`), "7d"),
+				increase(ticketMetric("helpdesk_satisfaction_ratings_total", `rating=~"good|bad"`), "7d")), "CSAT")).
+			Min(0).Max(1).Thresholds(thresholds("red", 0.8, "orange", 0.9, "green"))).
+		WithPanel(statPanel("One-touch resolution (7d)",
+			`Share of solves in the last 7 days with at most one agent reply (the le="1" bucket of helpdesk_replies_per_solved_ticket), Zendesk's "one-touch" tickets.`,
+			units.PercentUnit, false,
+			instant("A", ratio(
+				increase(ticketMetric("helpdesk_replies_per_solved_ticket_bucket", oneReplyBucket), "7d"),
+				increase(ticketMetric("helpdesk_replies_per_solved_ticket_count"), "7d")), "one-touch")).
+			Min(0).Max(1).Span(8).Thresholds(thresholds("blue"))).
+		WithPanel(statPanel("Reopen ratio (7d)",
+			"Reopens / solves in the last 7 days.",
+			units.PercentUnit, false,
+			instant("A", ratio(
+				increase(ticketMetric("helpdesk_tickets_reopened_total"), "7d"),
+				increase(ticketMetric("helpdesk_tickets_solved_total"), "7d")), "reopen ratio")).
+			Min(0).Span(8).Thresholds(thresholds("green", 0.05, "orange", 0.1, "red"))).
+		WithPanel(gauge.NewPanelBuilder().
+			Title("NPS (30d)").
+			Description("Net Promoter Score of the survey answers received in the last 30 days: (promoters - detractors) / all answers * 100, from -100 to 100. Survey answers carry no ticket labels, so this panel ignores the priority and channel filters.").
+			Datasource(datasourceRef()).
+			Unit(units.NoUnit).
+			Decimals(0).
+			Min(-100).Max(100).
+			Span(8).Height(5).
+			Orientation(common.VizOrientationAuto).
+			Thresholds(thresholds("red", 0, "orange", 30, "green")).
+			ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
+			WithTarget(instant("A", npsExpr(), "NPS"))).
+		WithRow(dashboard.NewRowBuilder("Backlog")).
+		WithPanel(timeseriesPanel("Backlog by status",
+			"Unresolved tickets by status.",
+			units.Short,
+			query("A", fmt.Sprintf(`sum by (status) (%s)`, ticketMetric("helpdesk_open_tickets")), "{{status}}")).
+			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
+			FillOpacity(30)).
+		WithPanel(timeseriesPanel("Backlog ageing",
+			"Unresolved tickets created longer ago than each age (1h, 4h, 1d, 3d, 7d). The series are nested, not stacked: 'older than 1d' includes 'older than 3d'.",
+			units.Short,
+			query("A", fmt.Sprintf(`sum by (age) (%s)`, ticketMetric("helpdesk_open_tickets_older_than")), "older than {{age}}"))).
+		WithPanel(timeseriesPanel("First-reply SLA states",
+			"Tickets awaiting a first reply by SLA state against CX_FIRST_REPLY_TARGETS: within, at_risk (under 25% of the target left) or breached.",
+			units.Short,
+			query("A", fmt.Sprintf(`sum by (state) (%s)`, ticketMetric("helpdesk_first_reply_sla_tickets")), "{{state}}")).
+			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
+			FillOpacity(30).
+			OverrideByName("within", fixedColor("green")).
+			OverrideByName("at_risk", fixedColor("orange")).
+			OverrideByName("breached", fixedColor("red"))).
+		WithPanel(timeseriesPanel("Backlog by priority",
+			"Unresolved tickets by priority.",
+			units.Short,
+			query("A", fmt.Sprintf(`sum by (priority) (%s)`, ticketMetric("helpdesk_open_tickets")), "{{priority}}")).
+			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
+			FillOpacity(30)).
+		WithRow(dashboard.NewRowBuilder("Flow")).
+		WithPanel(timeseriesPanel("Created vs solved per hour",
+			"Tickets created and solves per hour. A ticket solved again after a reopen counts again.",
+			units.Short,
+			query("A", fmt.Sprintf(`sum(%s)%s`, rate(ticketMetric("helpdesk_tickets_created_total")), perHour), "created"),
+			query("B", fmt.Sprintf(`sum(%s)%s`, rate(ticketMetric("helpdesk_tickets_solved_total")), perHour), "solved")).
+			AxisLabel("tickets / hour")).
+		WithPanel(timeseriesPanel("Reopens per hour",
+			"Transitions from solved back to unresolved, per hour.",
+			units.Short,
+			query("A", fmt.Sprintf(`sum(%s)%s`, rate(ticketMetric("helpdesk_tickets_reopened_total")), perHour), "reopens")).
+			AxisLabel("reopens / hour")).
+		WithPanel(timeseriesPanel("Created by channel",
+			"Tickets created per hour by channel.",
+			units.Short,
+			query("A", fmt.Sprintf(`sum by (channel) (%s)%s`, rate(ticketMetric("helpdesk_tickets_created_total")), perHour), "{{channel}}")).
+			AxisLabel("tickets / hour")).
+		WithPanel(timeseriesPanel("Replies per resolution",
+			"Average number of public agent replies on a ticket at the moment it is solved.",
+			units.Short,
+			query("A", ratio(
+				rate(ticketMetric("helpdesk_replies_per_solved_ticket_sum")),
+				rate(ticketMetric("helpdesk_replies_per_solved_ticket_count"))), "replies per solve")).
+			Decimals(2).
+			AxisLabel("replies")).
+		WithRow(dashboard.NewRowBuilder("Response times ($hours hours)")).
+		WithPanel(timeseriesPanel("First reply time p50 / p90",
+			"Time from ticket creation to the first public agent reply, in $hours hours. Classic buckets first, native histogram as fallback.",
+			units.Seconds,
+			query("A", quantile("0.5", "helpdesk_first_reply_seconds"), "p50"),
+			query("B", quantile("0.9", "helpdesk_first_reply_seconds"), "p90"))).
+		WithPanel(timeseriesPanel("Resolution time p50 / p90",
+			"Time from ticket creation to solve, in $hours hours, observed at each solve. Classic buckets first, native histogram as fallback.",
+			units.Seconds,
+			query("A", quantile("0.5", "helpdesk_resolution_seconds"), "p50"),
+			query("B", quantile("0.9", "helpdesk_resolution_seconds"), "p90"))).
+		WithRow(dashboard.NewRowBuilder("Satisfaction")).
+		WithPanel(timeseriesPanel("Satisfaction ratings by rating",
+			"Satisfaction ratings received per hour, by rating.",
+			units.Short,
+			query("A", fmt.Sprintf(`sum by (rating) (%s)%s`, rate(ticketMetric("helpdesk_satisfaction_ratings_total")), perHour), "{{rating}}")).
+			AxisLabel("ratings / hour").
+			OverrideByName("good", fixedColor("green")).
+			OverrideByName("neutral", fixedColor("yellow")).
+			OverrideByName("bad", fixedColor("red"))).
+		WithPanel(timeseriesPanel("NPS responses by category",
+			"NPS survey answers received per day, by category (promoter 9-10, passive 7-8, detractor 0-6). Survey answers carry no ticket labels, so this panel ignores the priority and channel filters.",
+			units.Short,
+			query("A", fmt.Sprintf(`sum by (category) (%s)%s`, rate(sourceMetric("helpdesk_nps_responses_total")), perDay), "{{category}}")).
+			AxisLabel("answers / day").
+			OverrideByName("promoter", fixedColor("green")).
+			OverrideByName("passive", fixedColor("yellow")).
+			OverrideByName("detractor", fixedColor("red")))
+}
+
+func subscriptionsChurn() *dashboard.DashboardBuilder {
+	return newDashboard("cx-subscriptions", "CX / Subscriptions and churn",
+		"Billing KPIs from cx-exporter: MRR, MRR movements, active customers, subscriptions and churn. Money is in major units of each currency and never summed across currencies.").
+		WithVariable(datasourceVariable()).
+		WithVariable(sourceVariable()).
+		WithRow(dashboard.NewRowBuilder("Overview")).
+		WithPanel(statPanel("Active customers",
+			"Customers with at least one paying subscription (active or past_due with MRR > 0).",
+			units.Short, true,
+			query("A", fmt.Sprintf(`sum(%s)`, sourceMetric("billing_active_customers")), "customers")).
+			Span(6).Thresholds(thresholds("green"))).
+		WithPanel(statPanel("Customer churn (30d)",
+			"Customers churned in the last 30 days / customers active 30 days ago, as computed by each source from its stored history.",
+			units.PercentUnit, false,
+			instant("A", fmt.Sprintf(`max by (source) (%s)`, sourceMetric("billing_customer_churn_ratio", `window="30d"`)), "{{source}}")).
+			Min(0).Span(6).Thresholds(thresholds("green", 0.03, "orange", 0.05, "red"))).
+		WithPanel(statPanel("MRR churn (30d)",
+			"(Churned + contraction MRR in the last 30 days) / MRR 30 days ago, per source and currency.",
+			units.PercentUnit, false,
+			instant("A", fmt.Sprintf(`max by (source, currency) (%s)`, sourceMetric("billing_mrr_churn_ratio", `window="30d"`)), "{{source}} {{currency}}")).
+			Min(0).Span(6).Thresholds(thresholds("green", 0.03, "orange", 0.05, "red"))).
+		WithPanel(statPanel("Scheduled churn MRR",
+			"MRR of paying subscriptions set to cancel at the end of their period, in major units of each currency (the series name shows the currency).",
+			units.Short, false,
+			instant("A", fmt.Sprintf(`sum by (currency) (%s)`, sourceMetric("billing_scheduled_churn_mrr")), "{{currency}}")).
+			Span(6).Thresholds(thresholds("blue"))).
+		WithRow(dashboard.NewRowBuilder("Revenue")).
+		WithPanel(timeseriesPanel("MRR by currency",
+			"Monthly recurring revenue in major units of each currency (Stripe's billing-analytics definition). One series per currency; currencies are never summed.",
+			units.Short,
+			query("A", fmt.Sprintf(`sum by (currency) (%s)`, sourceMetric("billing_mrr")), "{{currency}}")).
+			AxisLabel("MRR (major units)")).
+		WithPanel(timeseriesPanel("MRR movements by kind",
+			"MRR moved in each interval by kind (new, expansion, contraction, churn, reactivation) and currency, in major units, always positive.",
+			units.Short,
+			query("A", fmt.Sprintf(`sum by (kind, currency) (%s)`, increase(sourceMetric("billing_mrr_movements_total"), "$__rate_interval")), "{{kind}} ({{currency}})")).
+			DrawStyle(common.GraphDrawStyleBars).
+			FillOpacity(60).
+			AxisLabel("MRR moved (major units)")).
+		WithRow(dashboard.NewRowBuilder("Subscriptions")).
+		WithPanel(timeseriesPanel("Subscriptions by status",
+			"Subscriptions by status, not counting canceled or ended ones.",
+			units.Short,
+			query("A", fmt.Sprintf(`sum by (status) (%s)`, sourceMetric("billing_subscriptions")), "{{status}}")).
+			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
+			FillOpacity(30)).
+		WithPanel(timeseriesPanel("Started vs churned subscriptions",
+			"Subscriptions that became paying for the first time, and paying subscriptions that ended or were canceled by reason (voluntary, involuntary), per day.",
+			units.Short,
+			query("A", fmt.Sprintf(`sum(%s)%s`, rate(sourceMetric("billing_subscriptions_started_total")), perDay), "started"),
+			query("B", fmt.Sprintf(`sum by (reason) (%s)%s`, rate(sourceMetric("billing_subscriptions_churned_total")), perDay), "churned ({{reason}})")).
+			AxisLabel("subscriptions / day")).
+		WithPanel(timeseriesPanel("Active and churned customers",
+			"Customers with at least one paying subscription, and customers that lost their last paying subscription per day.",
+			units.Short,
+			query("A", fmt.Sprintf(`sum(%s)`, sourceMetric("billing_active_customers")), "active"),
+			query("B", fmt.Sprintf(`sum(%s)%s`, rate(sourceMetric("billing_customers_churned_total")), perDay), "churned / day"))).
+		WithPanel(timeseriesPanel("Churn ratios (30d)",
+			"Customer churn and MRR churn over the trailing 30 days, as computed by each source from its stored history.",
+			units.PercentUnit,
+			query("A", fmt.Sprintf(`max by (source) (%s)`, sourceMetric("billing_customer_churn_ratio", `window="30d"`)), "customers {{source}}"),
+			query("B", fmt.Sprintf(`max by (source, currency) (%s)`, sourceMetric("billing_mrr_churn_ratio", `window="30d"`)), "MRR {{source}} {{currency}}")).
+			Min(0))
+}
+
+func exporterHealth() *dashboard.DashboardBuilder {
+	return newDashboard("cx-exporter-health", "CX / Exporter health",
+		"cx-exporter's own health: source syncs, upstream API requests, retries, rate limits and rejected records.").
+		WithVariable(datasourceVariable()).
+		WithVariable(sourceVariable()).
+		WithRow(dashboard.NewRowBuilder("Sources")).
+		WithPanel(statPanel("Sources up",
+			"1 when the last sync of the source succeeded. A source is down from start-up until its first sync succeeds.",
+			units.NoUnit, false,
+			instant("A", fmt.Sprintf(`max by (source, kind) (%s)`, sourceMetric("cx_exporter_source_up")), "{{source}} ({{kind}})")).
+			Span(12).Height(8).
+			TextMode(common.BigValueTextModeValueAndName).
+			ColorMode(common.BigValueColorModeBackground).
+			Thresholds(thresholds("red", 1, "green")).
+			Mappings([]dashboard.ValueMapping{upDownMapping()})).
+		WithPanel(timeseriesPanel("Time since last successful sync",
+			"Seconds since the last successful sync of each source ended. A growing line means syncs are failing or stuck.",
+			units.Seconds,
+			query("A", fmt.Sprintf(`time() - max by (source) (%s)`, sourceMetric("cx_exporter_last_sync_success_timestamp_seconds")), "{{source}}"))).
+		WithPanel(timeseriesPanel("Last sync duration",
+			"How long the last sync of each source took, whether it succeeded or failed.",
+			units.Seconds,
+			query("A", fmt.Sprintf(`max by (source) (%s)`, sourceMetric("cx_exporter_last_sync_duration_seconds")), "{{source}}"))).
+		WithPanel(timeseriesPanel("Rate-limit remaining",
+			"Upstream API quota left, from the vendor's rate-limit headers on the last response.",
+			units.Short,
+			query("A", fmt.Sprintf(`min by (source) (%s)`, sourceMetric("cx_exporter_api_rate_limit_remaining")), "{{source}}")).
+			Min(0)).
+		WithRow(dashboard.NewRowBuilder("Upstream API")).
+		WithPanel(timeseriesPanel("API requests by code",
+			"Upstream HTTP attempts per second, retries included, by status code (error for transport failures).",
+			units.RequestsPerSecond,
+			query("A", fmt.Sprintf(`sum by (source, code) (%s)`, rate(sourceMetric("cx_exporter_api_requests_total"))), "{{source}} {{code}}"))).
+		WithPanel(timeseriesPanel("Retries by reason",
+			"Retried upstream requests per second by reason: rate_limited (429), server_error (5xx) or transport.",
+			units.RequestsPerSecond,
+			query("A", fmt.Sprintf(`sum by (source, reason) (%s)`, rate(sourceMetric("cx_exporter_api_retries_total"))), "{{source}} {{reason}}"))).
+		WithPanel(timeseriesPanel("Rejected records by reason",
+			"Upstream records dropped as invalid per second, by reason.",
+			units.CountsPerSecond,
+			query("A", fmt.Sprintf(`sum by (source, reason) (%s)`, rate(sourceMetric("cx_exporter_records_rejected_total"))), "{{source}} {{reason}}"))).
+		WithPanel(table.NewPanelBuilder().
+			Title("Build info").
+			Description("Version, revision and Go version of the cx-exporter instances that serve the selected sources (cx_exporter_build_info carries no source label, so it is joined on job and instance).").
+			Datasource(datasourceRef()).
+			Unit(units.NoUnit).
+			Span(12).Height(8).
+			WithTarget(instant("A",
+				fmt.Sprintf(`max by (instance, version, revision, goversion) (cx_exporter_build_info and on (job, instance) %s)`, sourceMetric("cx_exporter_source_up")), "").
+				Format(prometheus.PromQueryFormatTable)).
+			WithTransformation(dashboard.DataTransformerConfig{
+				Id: "organize",
+				Options: map[string]any{
+					"excludeByName": map[string]bool{"Time": true, "Value": true},
+					"indexByName":   map[string]int{"instance": 0, "version": 1, "revision": 2, "goversion": 3},
+				},
+			}))
+}
+
+// ---------------------------------------------------------------------------
+// Variables
+
+func datasourceRef() common.DataSourceRef {
+	return common.DataSourceRef{
+		Type: cog.ToPtr("prometheus"),
+		Uid:  cog.ToPtr("${datasource}"),
+	}
+}
+
+func datasourceVariable() *dashboard.DatasourceVariableBuilder {
+	return dashboard.NewDatasourceVariableBuilder("datasource").
+		Label("Data source").
+		Type("prometheus").
+		Current(dashboard.VariableOption{
+			Selected: cog.ToPtr(true),
+			Text:     dashboard.StringOrArrayOfString{String: cog.ToPtr("default")},
+			Value:    dashboard.StringOrArrayOfString{String: cog.ToPtr("default")},
+		})
+}
+
+func allOption() dashboard.VariableOption {
+	return dashboard.VariableOption{
+		Selected: cog.ToPtr(true),
+		Text:     dashboard.StringOrArrayOfString{ArrayOfString: []string{"All"}},
+		Value:    dashboard.StringOrArrayOfString{ArrayOfString: []string{"$__all"}},
+	}
+}
+
+// sourceVariable selects the collector instances. Every metric carries
+// source, so "All" is ".+" as dashboard-linter wants of selector variables.
+func sourceVariable() *dashboard.QueryVariableBuilder {
+	q := `label_values(cx_exporter_source_up, source)`
+	return dashboard.NewQueryVariableBuilder("source").
+		Label("Source").
+		Description("Collector instance (cx_exporter_source_up's source label).").
+		Datasource(datasourceRef()).
+		Query(dashboard.StringOrMap{String: cog.ToPtr(q)}).
+		Definition(q).
+		Refresh(dashboard.VariableRefreshOnTimeRangeChanged).
+		Sort(dashboard.VariableSortAlphabeticalAsc).
+		Multi(true).
+		IncludeAll(true).
+		AllValue(".+").
+		Current(allOption())
+}
+
+// ticketLabelVariable selects values of a ticket label. Ticket labels are
+// chosen by CX_TICKET_LABELS, so a deployment may not export this label at
+// all: "All" is ".*", which also matches series without the label.
+func ticketLabelVariable(label string) *dashboard.QueryVariableBuilder {
+	q := fmt.Sprintf(`label_values(helpdesk_tickets_created_total{%s}, %s)`, sourceSel, label)
+	return dashboard.NewQueryVariableBuilder(label).
+		Label(strings.ToUpper(label[:1]) + label[1:]).
+		Description(fmt.Sprintf("Ticket %s (exported when CX_TICKET_LABELS includes it).", label)).
+		Datasource(datasourceRef()).
+		Query(dashboard.StringOrMap{String: cog.ToPtr(q)}).
+		Definition(q).
+		Refresh(dashboard.VariableRefreshOnTimeRangeChanged).
+		Sort(dashboard.VariableSortAlphabeticalAsc).
+		Multi(true).
+		IncludeAll(true).
+		AllValue(".*").
+		Current(allOption())
+}
+
+// hoursVariable picks which clock the duration histograms use.
+func hoursVariable() *dashboard.CustomVariableBuilder {
+	option := func(v string, selected bool) dashboard.VariableOption {
+		return dashboard.VariableOption{
+			Selected: cog.ToPtr(selected),
+			Text:     dashboard.StringOrArrayOfString{String: cog.ToPtr(v)},
+			Value:    dashboard.StringOrArrayOfString{String: cog.ToPtr(v)},
+		}
+	}
+	return dashboard.NewCustomVariableBuilder("hours").
+		Label("Hours").
+		Description("Count durations in business hours (CX_BUSINESS_HOURS) or calendar time.").
+		Values(dashboard.StringOrMap{String: cog.ToPtr("business,calendar")}).
+		Multi(false).
+		IncludeAll(false).
+		Options([]dashboard.VariableOption{option("business", true), option("calendar", false)}).
+		Current(option("business", true))
+}
+
+// ---------------------------------------------------------------------------
+// PromQL
+
+// ticketMetric is a selector on a helpdesk ticket metric, filtered by source
+// and the ticket label variables.
+func ticketMetric(name string, matchers ...string) string {
+	return selector(name, ticketSel, matchers)
+}
+
+// sourceMetric is a selector filtered by source only.
+func sourceMetric(name string, matchers ...string) string {
+	return selector(name, sourceSel, matchers)
+}
+
+func selector(name, base string, matchers []string) string {
+	return name + "{" + strings.Join(append([]string{base}, matchers...), ", ") + "}"
+}
+
+func rate(sel string) string {
+	return "rate(" + sel + "[$__rate_interval])"
+}
+
+func increase(sel, window string) string {
+	return "increase(" + sel + "[" + window + "])"
+}
+
+func ratio(num, den string) string {
+	return "sum(" + num + ") / sum(" + den + ")"
+}
+
+// quantile is the q-quantile of a duration histogram in the selected hours.
+// The classic buckets come first; the native histogram is the fallback for
+// Prometheus servers that scrape protobuf and keep only native histograms.
+func quantile(q, metric string) string {
+	sel := ticketSel + `, hours="$hours"`
+	return fmt.Sprintf(`histogram_quantile(%s, sum by (le) (rate(%s_bucket{%s}[$__rate_interval])))`, q, metric, sel) +
+		fmt.Sprintf(` or histogram_quantile(%s, sum(rate(%s{%s}[$__rate_interval])))`, q, metric, sel)
+}
+
+// npsExpr is the Net Promoter Score of the last 30 days. Survey answers are not
+// tickets, so only source filters them.
+func npsExpr() string {
+	count := func(matchers ...string) string {
+		return "sum(" + increase(sourceMetric("helpdesk_nps_responses_total", matchers...), "30d") + ")"
+	}
+	return fmt.Sprintf(`100 * ((%s or vector(0)) - (%s or vector(0))) / %s`,
+		count(`category="promoter"`), count(`category="detractor"`), count())
+}
+
+// ---------------------------------------------------------------------------
+// Panels
+
+func query(refID, expr, legend string) *prometheus.DataqueryBuilder {
+	q := prometheus.NewDataqueryBuilder().
+		Datasource(datasourceRef()).
+		RefId(refID).
+		Expr(expr).
+		Range()
+	if legend != "" {
+		q.LegendFormat(legend)
+	}
+	return q
+}
+
+// instant is a query evaluated once, at the end of the time range; ratio
+// panels over long windows use it so they do not evaluate [7d] or [30d] at
+// every step.
+func instant(refID, expr, legend string) *prometheus.DataqueryBuilder {
+	return query(refID, expr, legend).Instant()
+}
+
+func timeseriesPanel(title, description, unit string, targets ...*prometheus.DataqueryBuilder) *timeseries.PanelBuilder {
+	p := timeseries.NewPanelBuilder().
+		Title(title).
+		Description(description).
+		Datasource(datasourceRef()).
+		Unit(unit).
+		Span(12).Height(8).
+		LineWidth(1).
+		FillOpacity(10).
+		ShowPoints(common.VisibilityModeNever).
+		Legend(common.NewVizLegendOptionsBuilder().
+			ShowLegend(true).
+			DisplayMode(common.LegendDisplayModeTable).
+			Placement(common.LegendPlacementBottom).
+			Calcs([]string{"lastNotNull", "max"})).
+		Tooltip(common.NewVizTooltipOptionsBuilder().
+			Mode(common.TooltipDisplayModeMulti).
+			Sort(common.SortOrderDescending))
+	for _, t := range targets {
+		p.WithTarget(t)
+	}
+	return p
+}
+
+func statPanel(title, description, unit string, sparkline bool, target *prometheus.DataqueryBuilder) *stat.PanelBuilder {
+	graph := common.BigValueGraphModeNone
+	if sparkline {
+		graph = common.BigValueGraphModeArea
+	}
+	return stat.NewPanelBuilder().
+		Title(title).
+		Description(description).
+		Datasource(datasourceRef()).
+		Unit(unit).
+		Span(4).Height(5).
+		GraphMode(graph).
+		ColorMode(common.BigValueColorModeValue).
+		TextMode(common.BigValueTextModeAuto).
+		Orientation(common.VizOrientationAuto).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
+		WithTarget(target)
+}
+
+// thresholds builds absolute thresholds from a base color followed by
+// (value, color) pairs.
+func thresholds(base string, steps ...any) *dashboard.ThresholdsConfigBuilder {
+	list := []dashboard.Threshold{{Color: base}}
+	for i := 0; i+1 < len(steps); i += 2 {
+		var v float64
+		switch n := steps[i].(type) {
+		case int:
+			v = float64(n)
+		case float64:
+			v = n
+		default:
+			panic(fmt.Sprintf("threshold value %v is not a number", steps[i]))
+		}
+		list = append(list, dashboard.Threshold{Value: cog.ToPtr(v), Color: steps[i+1].(string)})
+	}
+	return dashboard.NewThresholdsConfigBuilder().Mode(dashboard.ThresholdsModeAbsolute).Steps(list)
+}
+
+func fixedColor(color string) []dashboard.DynamicConfigValue {
+	return []dashboard.DynamicConfigValue{{
+		Id:    "color",
+		Value: map[string]string{"mode": "fixed", "fixedColor": color},
+	}}
+}
+
+func upDownMapping() dashboard.ValueMapping {
+	return dashboard.ValueMapping{ValueMap: &dashboard.ValueMap{
+		Type: dashboard.MappingTypeValueToText,
+		Options: map[string]dashboard.ValueMappingResult{
+			"0": {Text: cog.ToPtr("Down"), Color: cog.ToPtr("red"), Index: cog.ToPtr[int32](0)},
+			"1": {Text: cog.ToPtr("Up"), Color: cog.ToPtr("green"), Index: cog.ToPtr[int32](1)},
+		},
+	}}
+}
