@@ -242,7 +242,7 @@ const maxMinutes = 100_000_000 // 190 years
 
 // minutes converts; an absurd count becomes negative so validation rejects it.
 func minutes(m int64) time.Duration {
-	if m > maxMinutes {
+	if m > maxMinutes || m < -maxMinutes {
 		return -1
 	}
 	return time.Duration(m) * time.Minute

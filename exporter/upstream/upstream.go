@@ -180,7 +180,7 @@ func (c *Client) DoJSON(ctx context.Context, method, url string, body, v any) (h
 	}
 	var statusErr *StatusError
 	req.SetResponseHandler(func(resp *http.Response) error {
-		defer resp.Body.Close()
+		defer func() { resp.Body.Close(); resp.Body = handledBody{} }()
 		b, err := io.ReadAll(io.LimitReader(resp.Body, c.o.MaxBody+1))
 		if err != nil {
 			return &BodyError{fmt.Errorf("reading body: %w", err)}
@@ -267,39 +267,57 @@ func vendorMessage(b []byte) string {
 	return msg
 }
 
-// checkRetry counts each attempt and decides whether to retry it.
+// handledBody replaces the body of a response the response handler has
+// read: retryablehttp calls checkRetry again after the handler, and that
+// second call must not count the attempt twice.
+type handledBody struct{}
+
+func (handledBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (handledBody) Close() error             { return nil }
+
+// checkRetry counts each attempt and decides whether to retry it. Retries
+// are counted in backoff, which only runs when a retry will happen.
 func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	var be *BodyError
-	isBody := errors.As(err, &be)
-	if !isBody && !errors.Is(err, errTooLarge) {
-		if _, ok := err.(*StatusError); !ok {
-			c.count(resp, err)
-		}
+	if resp == nil {
+		c.count(nil, err)
+	} else if _, handled := resp.Body.(handledBody); !handled {
+		c.count(resp, err)
 	}
-	var reason string
+	var be *BodyError
 	switch {
-	case isBody:
-		reason = "transport"
+	case errors.As(err, &be):
+		return true, nil
 	case err != nil && resp == nil:
-		reason = "transport"
+		return true, nil
 	case err != nil:
 		return false, err
-	case resp.StatusCode == http.StatusTooManyRequests:
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
 		if d, ok := retryAfter(resp); ok && d > c.o.RetryAfterMax {
 			return false, nil
 		}
-		reason = "rate_limited"
+		return true, nil
 	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented:
-		reason = "server_error"
+		return true, nil
 	default:
 		return false, nil
 	}
-	c.o.Metrics.Retries.WithLabelValues(c.o.Source, reason).Inc()
-	c.o.Logger.Debug("retrying upstream request", "src", c.o.Source, "reason", reason)
-	return true, nil
+}
+
+// retryReason labels a retry of an attempt that ended with resp.
+func retryReason(resp *http.Response) string {
+	switch {
+	case resp == nil:
+		return "transport"
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return "rate_limited"
+	case resp.StatusCode >= 500:
+		return "server_error"
+	default: // a body that could not be read or decoded
+		return "transport"
+	}
 }
 
 func (c *Client) count(resp *http.Response, err error) {
@@ -319,8 +337,11 @@ func (c *Client) count(resp *http.Response, err error) {
 // backoff honours Retry-After on 429 and 503, and otherwise waits an
 // exponentially growing, jittered time between min and max.
 func (c *Client) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+	reason := retryReason(resp)
+	c.o.Metrics.Retries.WithLabelValues(c.o.Source, reason).Inc()
+	c.o.Logger.Debug("retrying upstream request", "src", c.o.Source, "reason", reason)
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-		if d, ok := retryAfter(resp); ok {
+		if d, ok := retryAfter(resp); ok && d <= c.o.RetryAfterMax {
 			return d
 		}
 	}
@@ -339,7 +360,8 @@ func retryAfter(resp *http.Response) (time.Duration, bool) {
 		return 0, false
 	}
 	if s, err := strconv.ParseFloat(h, 64); err == nil && s >= 0 {
-		return time.Duration(s * float64(time.Second)), true
+		const maxSeconds = 1e9 // ~31 years: longer is "not soon", and would overflow
+		return time.Duration(min(s, maxSeconds) * float64(time.Second)), true
 	}
 	if t, err := http.ParseTime(h); err == nil {
 		return max(time.Until(t), 0), true

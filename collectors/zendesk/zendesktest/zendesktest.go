@@ -212,8 +212,10 @@ func NewServer(o Options) *Server {
 		s.ts.Listener.Close()
 		s.ts.Listener = ln
 	}
+	// Set before Start: handlers read it, and nothing orders a write after
+	// Start with the serving goroutines.
+	s.URL = "http://" + s.ts.Listener.Addr().String()
 	s.ts.Start()
-	s.URL = s.ts.URL
 	return s
 }
 
