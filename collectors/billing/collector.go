@@ -1,0 +1,115 @@
+package billing
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type descs struct {
+	subs, active, mrr, scheduled                  *prometheus.Desc
+	started, churned, customersChurned, movements *prometheus.Desc
+	customerChurnRatio, mrrChurnRatio             *prometheus.Desc
+}
+
+func newDescs(source string) descs {
+	src := prometheus.Labels{"source": source}
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, labels, src)
+	}
+	return descs{
+		subs:               d("billing_subscriptions", "Subscriptions now, not counting canceled or ended ones.", "status", "plan", "currency"),
+		active:             d("billing_active_customers", "Customers with a paying (active or past_due, MRR above zero) subscription."),
+		mrr:                d("billing_mrr", "Monthly recurring revenue, major units of the currency.", "currency", "plan"),
+		scheduled:          d("billing_scheduled_churn_mrr", "MRR of paying subscriptions set to cancel at period end, major units.", "currency"),
+		started:            d("billing_subscriptions_started_total", "Subscriptions that became paying for the first time.", "plan"),
+		churned:            d("billing_subscriptions_churned_total", "Paying subscriptions that were canceled, ended or became unpaid.", "plan", "reason"),
+		customersChurned:   d("billing_customers_churned_total", "Active customers that lost their last paying subscription."),
+		movements:          d("billing_mrr_movements_total", "MRR moved, major units of the currency, always positive.", "currency", "kind"),
+		customerChurnRatio: d("billing_customer_churn_ratio", "Customers churned in the window / customers active at its start.", "window"),
+		mrrChurnRatio:      d("billing_mrr_churn_ratio", "Churn and contraction MRR in the window / MRR at its start.", "window", "currency"),
+	}
+}
+
+// collector renders a Tracker's gauges and aggregates as the billing_*
+// metrics. It never calls upstream: a scrape reads memory only.
+type collector struct {
+	tr  *Tracker
+	d   descs
+	now func() time.Time
+}
+
+// Collector returns the tracker's collector for source; now is the clock
+// the 30-day ratio window ends at. Every metric carries the const label
+// source. Amounts are in major units of their currency (see MinorPerMajor);
+// billing_subscriptions and billing_mrr have a series for every plan and
+// currency ever tracked, the per-currency metrics one for every currency
+// seen, at zero if need be.
+//
+// The ratios come from the daily history in the aggregates (see
+// Aggregates.ratios): billing_customer_churn_ratio{window="30d"} is the
+// customers churned since 00:00 UTC 30 days ago over the customers active
+// then, billing_mrr_churn_ratio{window="30d",currency} the churn and
+// contraction MRR over the MRR then; before 30 days of history exist the
+// window starts at the oldest day recorded; a zero denominator gives 0.
+// (Stripe's own subscriber churn rate also adds the customers new in the
+// window to the denominator; the SPEC's ratio does not, so it can exceed 1
+// when customers both come and go within the window.)
+func (tr *Tracker) Collector(source string, now func() time.Time) prometheus.Collector {
+	return &collector{tr: tr, d: newDescs(source), now: now}
+}
+
+// Describe implements prometheus.Collector.
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.d.subs, c.d.active, c.d.mrr, c.d.scheduled, c.d.started, c.d.churned,
+		c.d.customersChurned, c.d.movements, c.d.customerChurnRatio, c.d.mrrChurnRatio} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	today := dayOf(c.now())
+	c.tr.mu.RLock()
+	defer c.tr.mu.RUnlock()
+	g, a := c.tr.g, c.tr.agg
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	currencies := map[string]bool{}
+	for cur := range a.Movements {
+		currencies[cur] = true
+	}
+	for _, e := range g.series {
+		currencies[e.Currency] = true
+		for _, st := range liveStatuses {
+			gauge(c.d.subs, float64(e.Subs[st.index()]), string(st), e.Plan, e.Currency)
+		}
+		gauge(c.d.mrr, Major(e.Currency, e.MRRMinor), e.Currency, e.Plan)
+	}
+	gauge(c.d.active, float64(g.active))
+	for p, pc := range a.Plans {
+		counter(c.d.started, float64(pc.Started), p)
+		for i, r := range churnReasons {
+			counter(c.d.churned, float64(pc.Churned[i]), p, r)
+		}
+	}
+	counter(c.d.customersChurned, float64(a.CustomersChurned))
+	customers, mrr := a.ratios(today)
+	gauge(c.d.customerChurnRatio, customers, windowLabel)
+	for cur := range currencies {
+		gauge(c.d.scheduled, Major(cur, g.scheduled[cur]), cur)
+		m := a.Movements[cur]
+		for i, k := range MovementKinds {
+			var v int64
+			if m != nil {
+				v = m[i]
+			}
+			counter(c.d.movements, Major(cur, v), cur, string(k))
+		}
+		gauge(c.d.mrrChurnRatio, mrr[cur], windowLabel, cur)
+	}
+}
