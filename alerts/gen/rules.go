@@ -1,0 +1,328 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// runbookBase is where the runbooks are published; each alert links to the
+// heading named after it.
+const runbookBase = "https://github.com/cx-exporter/cx-exporter/blob/main/docs/runbooks.md"
+
+type group struct {
+	Name  string
+	Rules []rule
+}
+
+// rule is a recording rule (Record set) or an alerting rule (Alert set).
+type rule struct {
+	Record, Alert string
+	Expr          string
+	For           Duration
+	Labels        []kv
+	Annotations   []kv
+}
+
+type kv struct{ Key, Value string }
+
+// num writes a threshold the way a person would ("0.95", "50", "604800").
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// leMatcher selects the bucket with upper bound seconds. Prometheus 3
+// normalises le values to floats on ingestion ("3600" becomes "3600.0"), so
+// the matcher accepts both spellings.
+func leMatcher(seconds float64) string {
+	plain := strconv.FormatFloat(seconds, 'f', -1, 64)
+	norm := strconv.FormatFloat(seconds, 'g', -1, 64)
+	if !strings.ContainsAny(norm, ".eE") {
+		norm += ".0"
+	}
+	return "le=~" + strconv.Quote(regexp.QuoteMeta(plain)+"|"+regexp.QuoteMeta(norm))
+}
+
+func alert(name, severity, expr string, forDur Duration, summary, description string, extraLabels ...kv) rule {
+	return rule{
+		Alert:  name,
+		Expr:   expr,
+		For:    forDur,
+		Labels: append([]kv{{"severity", severity}}, extraLabels...),
+		Annotations: []kv{
+			{"summary", summary},
+			{"description", description},
+			{"runbook_url", runbookBase + "#" + strings.ToLower(name)},
+		},
+	}
+}
+
+func record(name, expr string) rule { return rule{Record: name, Expr: expr} }
+
+// sloWindows are the windows of the first-reply SLO compliance ratios: the
+// long and short windows of the burn-rate alerts.
+var sloWindows = []string{"5m", "30m", "1h", "2h", "6h", "1d", "3d"}
+
+// burnRates are the multi-window, multi-burn-rate alerts of the Google SRE
+// workbook ("Alerting on SLOs", table 5-8): 2% of a 30-day error budget spent
+// in 1 hour or 5% in 6 hours pages; 10% in 3 days opens a ticket, and so does
+// a budget burning 3 times too fast for a day.
+var burnRates = []struct {
+	long, short string
+	factor      float64
+	severity    string
+	forDur      string
+}{
+	{"1h", "5m", 14.4, "critical", "2m"},
+	{"6h", "30m", 6, "critical", "15m"},
+	{"1d", "2h", 3, "warning", "1h"},
+	{"3d", "6h", 1, "warning", "3h"},
+}
+
+func mustDuration(s string) Duration {
+	d, err := ParseDuration(s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// ruleGroups builds every rule group with thresholds t. Each alert sits in
+// the group of the recording rules it reads, after them: rules in a group
+// run in order, so an alert sees the values recorded in the same
+// evaluation, not those of the previous one.
+func ruleGroups(t Thresholds) []group {
+	helpdesk := helpdeskRecording()
+	helpdesk.Rules = append(helpdesk.Rules, helpdeskAlerts(t)...)
+	slo := sloRecording(t)
+	slo.Rules = append(slo.Rules, sloAlerts(t)...)
+	billing := billingRecording()
+	billing.Rules = append(billing.Rules, billingAlerts(t)...)
+	return []group{helpdesk, slo, billing, exporterAlerts(t)}
+}
+
+func helpdeskRecording() group {
+	g := group{Name: "cx-exporter-helpdesk"}
+	g.Rules = append(g.Rules,
+		record("source:helpdesk_open_tickets:sum",
+			`sum by (source) (helpdesk_open_tickets)`),
+		record("source:helpdesk_tickets_created:rate1h",
+			`sum by (source) (rate(helpdesk_tickets_created_total[1h]))`),
+		record("source:helpdesk_tickets_solved:rate1h",
+			`sum by (source) (rate(helpdesk_tickets_solved_total[1h]))`),
+	)
+	for _, metric := range []string{"helpdesk_first_reply_seconds", "helpdesk_resolution_seconds"} {
+		for _, window := range []string{"1h", "1d"} {
+			for _, q := range []struct {
+				name string
+				q    float64
+			}{{"p50", 0.5}, {"p90", 0.9}} {
+				g.Rules = append(g.Rules, record(
+					fmt.Sprintf("source_hours:%s:%s_rate%s", metric, q.name, window),
+					fmt.Sprintf("histogram_quantile(%s, sum by (source, hours, le) (rate(%s_bucket[%s])))", num(q.q), metric, window)))
+			}
+		}
+	}
+	g.Rules = append(g.Rules,
+		record("source:helpdesk_first_contact_resolution:ratio_rate7d", `
+sum by (source) (rate(helpdesk_tickets_solved_first_contact_total[7d]))
+/
+sum by (source) (rate(helpdesk_tickets_solved_total[7d]))`),
+		record("source:helpdesk_one_touch_resolution:ratio_rate7d", `
+sum by (source) (rate(helpdesk_replies_per_solved_ticket_bucket{`+leMatcher(1)+`}[7d]))
+/
+sum by (source) (rate(helpdesk_replies_per_solved_ticket_count[7d]))`),
+		record("source:helpdesk_reopen:ratio_rate7d", `
+sum by (source) (rate(helpdesk_tickets_reopened_total[7d]))
+/
+sum by (source) (rate(helpdesk_tickets_solved_total[7d]))`),
+		record("source:helpdesk_csat:ratio_rate7d", `
+sum by (source) (rate(helpdesk_satisfaction_ratings_total{rating="good"}[7d]))
+/
+sum by (source) (rate(helpdesk_satisfaction_ratings_total{rating=~"good|bad"}[7d]))`),
+		// A category nobody has answered yet may have no series: count it
+		// as zero rather than losing the score.
+		record("source:helpdesk_nps:score30d", `
+100 * (
+    (
+        sum by (source) (increase(helpdesk_nps_responses_total{category="promoter"}[30d]))
+      or
+        0 * sum by (source) (increase(helpdesk_nps_responses_total[30d]))
+    )
+  -
+    (
+        sum by (source) (increase(helpdesk_nps_responses_total{category="detractor"}[30d]))
+      or
+        0 * sum by (source) (increase(helpdesk_nps_responses_total[30d]))
+    )
+)
+/
+sum by (source) (increase(helpdesk_nps_responses_total[30d]))`),
+	)
+	return g
+}
+
+func sloRecording(t Thresholds) group {
+	g := group{Name: "cx-exporter-helpdesk-slo"}
+	hours := strconv.Quote(t.FirstReplySLOHours)
+	for _, w := range sloWindows {
+		g.Rules = append(g.Rules, record("source:helpdesk_first_reply_slo:ratio_rate"+w, fmt.Sprintf(`
+sum by (source) (rate(helpdesk_first_reply_seconds_bucket{hours=%s, %s}[%s]))
+/
+sum by (source) (rate(helpdesk_first_reply_seconds_count{hours=%s}[%s]))`,
+			hours, leMatcher(t.FirstReplySLOTarget.Seconds()), w, hours, w)))
+	}
+	return g
+}
+
+func billingRecording() group {
+	return group{Name: "cx-exporter-billing", Rules: []rule{
+		record("source:billing_customer_churn:ratio30d",
+			`max by (source) (billing_customer_churn_ratio{window="30d"})`),
+		// Differences of the sums, not sums of per-plan deltas: a plan
+		// created or emptied during the window still counts from or to zero.
+		record("source_currency:billing_mrr:delta1d", `
+sum by (source, currency) (billing_mrr)
+-
+sum by (source, currency) (billing_mrr offset 1d)`),
+		record("source_currency:billing_mrr:ratio_delta30d", `
+(
+    sum by (source, currency) (billing_mrr)
+  -
+    sum by (source, currency) (billing_mrr offset 30d)
+)
+/
+sum by (source, currency) (billing_mrr offset 30d)`),
+	}}
+}
+
+func helpdeskAlerts(t Thresholds) []rule {
+	ratio, floor := num(t.BacklogSpikeRatio), num(t.BacklogSpikeFloor)
+	rules := []rule{alert("HelpdeskBacklogSpike", "critical", fmt.Sprintf(`
+source:helpdesk_open_tickets:sum > %[2]s
+and on (source)
+(
+    source:helpdesk_open_tickets:sum > %[1]s * sum by (source) (helpdesk_open_tickets offset 1w)
+  or
+    (
+        source:helpdesk_open_tickets:sum > %[1]s * %[2]s
+      unless on (source)
+        sum by (source) (helpdesk_open_tickets offset 1w)
+    )
+)`, ratio, floor),
+		t.BacklogSpikeFor,
+		"The helpdesk backlog grew far beyond last week's.",
+		fmt.Sprintf(`{{ $labels.source }} has {{ $value | humanize }} unresolved tickets; at the same time last week it had {{ with printf "sum(helpdesk_open_tickets{source=%%q} offset 1w)" $labels.source | query }}{{ . | first | value | humanize }}{{ else }}no data (new install: the alert fires above %[1]s × %[2]s){{ end }}. The alert fires above %[1]s × last week's backlog when that is above %[2]s.`, ratio, floor))}
+
+	rules = append(rules,
+		alert("HelpdeskFirstReplySLABreached", "warning",
+			fmt.Sprintf(`sum by (source) (helpdesk_first_reply_sla_tickets{state="breached"}) > %s`, num(t.SLABreachedMax)),
+			t.SLABreachedFor,
+			"Tickets are waiting for a first reply past their SLA target.",
+			fmt.Sprintf(`{{ $value | humanize }} tickets of {{ $labels.source }} are still waiting for a first reply past their target in CX_FIRST_REPLY_TARGETS (alert above %s).`, num(t.SLABreachedMax))),
+		alert("HelpdeskOldestTicketTooOld", "warning",
+			fmt.Sprintf(`max by (source) (helpdesk_open_ticket_oldest_age_seconds) > %s`, num(t.OldestTicketMaxAge.Seconds())),
+			t.OldestTicketFor,
+			"An unresolved ticket is very old.",
+			fmt.Sprintf(`The oldest unresolved ticket of {{ $labels.source }} was created {{ $value | humanizeDuration }} ago (alert above %s).`, t.OldestTicketMaxAge)),
+		alert("HelpdeskCSATDrop", "warning", fmt.Sprintf(`
+source:helpdesk_csat:ratio_rate7d < %s
+and on (source)
+sum by (source) (increase(helpdesk_satisfaction_ratings_total{rating=~"good|bad"}[7d])) >= %s`,
+			num(t.CSATMin), num(t.CSATMinRatings)),
+			t.CSATDropFor,
+			"Customer satisfaction dropped.",
+			fmt.Sprintf(`CSAT of {{ $labels.source }} over the last 7 days is {{ $value | humanizePercentage }} of good and bad ratings (alert below %s with at least %s ratings).`,
+				humanPercent(t.CSATMin), num(t.CSATMinRatings))),
+		alert("HelpdeskReopenRateHigh", "warning", fmt.Sprintf(`
+source:helpdesk_reopen:ratio_rate7d > %s
+and on (source)
+sum by (source) (increase(helpdesk_tickets_solved_total[7d])) >= %s`,
+			num(t.ReopenRateMax), num(t.ReopenMinSolves)),
+			t.ReopenRateFor,
+			"Many solved tickets are reopened.",
+			fmt.Sprintf(`{{ $labels.source }} reopened {{ $value | humanizePercentage }} as many tickets as it solved over the last 7 days (alert above %s with at least %s solves).`,
+				humanPercent(t.ReopenRateMax), num(t.ReopenMinSolves))),
+	)
+	return rules
+}
+
+func sloAlerts(t Thresholds) []rule {
+	var rules []rule
+	target := t.FirstReplySLOTarget.String()
+	slo := num(t.FirstReplySLO)
+	sloPercent := humanPercent(t.FirstReplySLO)
+	for _, b := range burnRates {
+		rules = append(rules, alert("HelpdeskFirstReplySLOBurn", b.severity, fmt.Sprintf(`
+(1 - source:helpdesk_first_reply_slo:ratio_rate%[1]s) / (1 - %[3]s) > %[4]s
+and on (source)
+(1 - source:helpdesk_first_reply_slo:ratio_rate%[2]s) / (1 - %[3]s) > %[4]s`, b.long, b.short, slo, num(b.factor)),
+			mustDuration(b.forDur),
+			"First replies are burning the SLO's error budget too fast.",
+			fmt.Sprintf(`{{ $labels.source }} sends too many first replies later than %[3]s (%[4]s hours): over the last %[1]s and %[2]s, the error budget of the %[5]s SLO burned {{ $value | humanize }} times as fast as a 30-day budget allows (alert above %[6]s).`,
+				b.long, b.short, target, t.FirstReplySLOHours, sloPercent, num(b.factor)),
+			kv{"window", b.long}))
+	}
+	return rules
+}
+
+func billingAlerts(t Thresholds) []rule {
+	return []rule{
+		alert("BillingChurnSpike", "warning",
+			fmt.Sprintf(`source:billing_customer_churn:ratio30d > %s`, num(t.ChurnMax)),
+			t.ChurnSpikeFor,
+			"Customer churn is high.",
+			fmt.Sprintf(`{{ $labels.source }} lost {{ $value | humanizePercentage }} of its active customers over the last 30 days (alert above %s).`, humanPercent(t.ChurnMax))),
+		alert("BillingMRRDrop", "critical", fmt.Sprintf(`
+-source_currency:billing_mrr:delta1d
+/
+sum by (source, currency) (billing_mrr offset 1d)
+> %s`, num(t.MRRDropMax)),
+			t.MRRDropFor,
+			"Monthly recurring revenue fell sharply.",
+			fmt.Sprintf(`{{ $labels.currency }} MRR of {{ $labels.source }} fell by {{ $value | humanizePercentage }} in the last day (alert above %s).`, humanPercent(t.MRRDropMax))),
+	}
+}
+
+func exporterAlerts(t Thresholds) group {
+	stale := t.SyncStaleAfter.String()
+	return group{Name: "cx-exporter-exporter", Rules: []rule{
+		// A source that has not finished its first sync yet (a large
+		// backfill) has no sync duration; CxExporterSyncStale covers it.
+		alert("CxExporterSourceDown", "critical", `
+cx_exporter_source_up == 0
+and ignoring (kind)
+cx_exporter_last_sync_duration_seconds`,
+			t.SourceDownFor,
+			"A cx-exporter source keeps failing to sync.",
+			fmt.Sprintf(`cx_exporter_source_up is {{ $value }} for {{ $labels.source }} ({{ $labels.kind }}) on {{ $labels.instance }}: its syncs have failed for %s, so its metrics are frozen. Last success: {{ with printf "time() - cx_exporter_last_sync_success_timestamp_seconds{source=%%q}" $labels.source | query }}{{ . | first | value | humanizeDuration }} ago{{ else }}none since the exporter started{{ end }}.`, t.SourceDownFor)),
+		// Two rules, told apart by cause: a last success that is too old,
+		// and no success at all since the exporter started.
+		alert("CxExporterSyncStale", "warning",
+			fmt.Sprintf(`time() - cx_exporter_last_sync_success_timestamp_seconds > %s`, num(t.SyncStaleAfter.Seconds())),
+			0,
+			"A cx-exporter source has not synced recently.",
+			fmt.Sprintf(`The last successful sync of {{ $labels.source }} on {{ $labels.instance }} ended {{ $value | humanizeDuration }} ago (alert after %s); its metrics are stale.`, stale),
+			kv{"cause", "stale"}),
+		alert("CxExporterSyncStale", "warning", `
+cx_exporter_source_up
+unless ignoring (kind)
+cx_exporter_last_sync_success_timestamp_seconds`,
+			t.SyncStaleAfter,
+			"A cx-exporter source has not synced recently.",
+			fmt.Sprintf(`{{ $labels.source }} ({{ $labels.kind }}) on {{ $labels.instance }} has had no successful sync for %s since the exporter started (cx_exporter_source_up is {{ $value }}): its first sync is still running or keeps failing.`, stale),
+			kv{"cause", "never_synced"}),
+		alert("CxExporterRateLimited", "warning",
+			`60 * rate(cx_exporter_api_retries_total{reason="rate_limited"}[15m]) > 0`,
+			t.RateLimitedFor,
+			"The upstream API keeps rate-limiting cx-exporter.",
+			fmt.Sprintf(`{{ $labels.source }} on {{ $labels.instance }} retried {{ $value | humanize }} requests per minute after HTTP 429 over the last 15m, for %s now; syncs slow down and may fall behind.`, t.RateLimitedFor)),
+		alert("CxExporterRecordsRejected", "warning",
+			fmt.Sprintf(`increase(cx_exporter_records_rejected_total[1h]) > %s`, num(t.RecordsRejectedMax)),
+			0,
+			"cx-exporter dropped invalid upstream records.",
+			fmt.Sprintf(`{{ $labels.source }} on {{ $labels.instance }} rejected {{ $value | humanize }} records as {{ $labels.reason }} in the last hour (alert above %s); they are missing from every metric.`, num(t.RecordsRejectedMax))),
+	}}
+}
+
+// humanPercent writes a ratio as a percentage for descriptions ("80%").
+func humanPercent(r float64) string { return strconv.FormatFloat(r*100, 'g', 10, 64) + "%" }

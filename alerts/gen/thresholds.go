@@ -1,0 +1,281 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Thresholds are the numbers the rules alert on. Every field can be
+// overridden with -thresholds FILE, a JSON object whose keys are the field
+// names below (for example {"CSATMin": 0.85, "OldestTicketMaxAge": "3d"});
+// fields left out keep their defaults. Durations are strings in Prometheus
+// notation ("90s", "15m", "1h30m", "7d", "1w").
+type Thresholds struct {
+	// BacklogSpikeRatio: HelpdeskBacklogSpike fires when the backlog is more
+	// than this many times the backlog at the same time a week earlier.
+	BacklogSpikeRatio float64 `json:"BacklogSpikeRatio"`
+	// BacklogSpikeFloor: HelpdeskBacklogSpike never fires at or below this
+	// many unresolved tickets. When there is no backlog a week earlier (a new
+	// install), the alert fires above BacklogSpikeRatio × BacklogSpikeFloor:
+	// a missing baseline counts as the floor.
+	BacklogSpikeFloor float64  `json:"BacklogSpikeFloor"`
+	BacklogSpikeFor   Duration `json:"BacklogSpikeFor"`
+
+	// FirstReplySLO is the objective: this share of first replies is sent
+	// within FirstReplySLOTarget, measured in FirstReplySLOHours
+	// ("calendar" or "business"). The target must be a bucket bound of
+	// helpdesk_first_reply_seconds (1m, 5m, 15m, 30m, 1h, 2h, 4h, 8h, 1d,
+	// 2d, 4d, 7d or 14d).
+	FirstReplySLO       float64  `json:"FirstReplySLO"`
+	FirstReplySLOTarget Duration `json:"FirstReplySLOTarget"`
+	FirstReplySLOHours  string   `json:"FirstReplySLOHours"`
+
+	// SLABreachedMax: HelpdeskFirstReplySLABreached fires when more tickets
+	// than this await a first reply past their CX_FIRST_REPLY_TARGETS target.
+	SLABreachedMax float64  `json:"SLABreachedMax"`
+	SLABreachedFor Duration `json:"SLABreachedFor"`
+
+	// OldestTicketMaxAge: HelpdeskOldestTicketTooOld fires when an
+	// unresolved ticket is older than this.
+	OldestTicketMaxAge Duration `json:"OldestTicketMaxAge"`
+	OldestTicketFor    Duration `json:"OldestTicketFor"`
+
+	// CSATMin: HelpdeskCSATDrop fires when CSAT (good / (good + bad)) over
+	// 7 days is below this and at least CSATMinRatings good or bad ratings
+	// arrived in those 7 days.
+	CSATMin        float64  `json:"CSATMin"`
+	CSATMinRatings float64  `json:"CSATMinRatings"`
+	CSATDropFor    Duration `json:"CSATDropFor"`
+
+	// ReopenRateMax: HelpdeskReopenRateHigh fires when reopens / solves over
+	// 7 days is above this and at least ReopenMinSolves solves happened in
+	// those 7 days.
+	ReopenRateMax   float64  `json:"ReopenRateMax"`
+	ReopenMinSolves float64  `json:"ReopenMinSolves"`
+	ReopenRateFor   Duration `json:"ReopenRateFor"`
+
+	// ChurnMax: BillingChurnSpike fires when the 30-day customer churn ratio
+	// is above this.
+	ChurnMax      float64  `json:"ChurnMax"`
+	ChurnSpikeFor Duration `json:"ChurnSpikeFor"`
+
+	// MRRDropMax: BillingMRRDrop fires when the MRR of a currency is lower
+	// than a day earlier by more than this share of it.
+	MRRDropMax float64  `json:"MRRDropMax"`
+	MRRDropFor Duration `json:"MRRDropFor"`
+
+	// SourceDownFor: how long a source's syncs must keep failing before
+	// CxExporterSourceDown fires.
+	SourceDownFor Duration `json:"SourceDownFor"`
+	// SyncStaleAfter: CxExporterSyncStale fires when the last successful
+	// sync is older than this, or when a source has had no successful sync
+	// for this long since the exporter started.
+	SyncStaleAfter Duration `json:"SyncStaleAfter"`
+	// RateLimitedFor: how long upstream must keep answering 429 before
+	// CxExporterRateLimited fires.
+	RateLimitedFor Duration `json:"RateLimitedFor"`
+	// RecordsRejectedMax: CxExporterRecordsRejected fires when more records
+	// than this were rejected in the last hour.
+	RecordsRejectedMax float64 `json:"RecordsRejectedMax"`
+}
+
+// DefaultThresholds are the thresholds of the committed rules file.
+func DefaultThresholds() Thresholds {
+	return Thresholds{
+		BacklogSpikeRatio: 1.5,
+		BacklogSpikeFloor: 50,
+		BacklogSpikeFor:   Duration(15 * time.Minute),
+
+		FirstReplySLO:       0.95,
+		FirstReplySLOTarget: Duration(time.Hour),
+		FirstReplySLOHours:  "calendar",
+
+		SLABreachedMax: 0,
+		SLABreachedFor: Duration(10 * time.Minute),
+
+		OldestTicketMaxAge: Duration(7 * 24 * time.Hour),
+		OldestTicketFor:    Duration(15 * time.Minute),
+
+		CSATMin:        0.8,
+		CSATMinRatings: 20,
+		CSATDropFor:    Duration(time.Hour),
+
+		ReopenRateMax:   0.1,
+		ReopenMinSolves: 20,
+		ReopenRateFor:   Duration(time.Hour),
+
+		ChurnMax:      0.05,
+		ChurnSpikeFor: Duration(time.Hour),
+
+		MRRDropMax: 0.1,
+		MRRDropFor: Duration(15 * time.Minute),
+
+		SourceDownFor:      Duration(10 * time.Minute),
+		SyncStaleAfter:     Duration(15 * time.Minute),
+		RateLimitedFor:     Duration(30 * time.Minute),
+		RecordsRejectedMax: 0,
+	}
+}
+
+// durationBuckets are the classic bucket bounds of the duration histograms,
+// in seconds.
+var durationBuckets = []float64{60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 345600, 604800, 1209600}
+
+// loadThresholds applies the JSON overrides in data to the defaults.
+func loadThresholds(data []byte) (Thresholds, error) {
+	t := DefaultThresholds()
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&t); err != nil {
+		return t, err
+	}
+	if dec.More() {
+		return t, errors.New("trailing data after the JSON object")
+	}
+	return t, nil
+}
+
+// Validate reports thresholds that would produce rules that never or always
+// fire.
+func (t Thresholds) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	finite := func(field string, v float64) bool {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			bad(field, "%v is not a number", v)
+			return false
+		}
+		return true
+	}
+	ratio := func(field string, v float64) {
+		if finite(field, v) && (v <= 0 || v >= 1) {
+			bad(field, "%v is not a ratio between 0 and 1 (exclusive)", v)
+		}
+	}
+	nonNegative := func(field string, v float64) {
+		if finite(field, v) && v < 0 {
+			bad(field, "%v is negative", v)
+		}
+	}
+	positive := func(field string, d Duration) {
+		if d <= 0 {
+			bad(field, "%s is not a positive duration", d)
+		}
+	}
+	if finite("BacklogSpikeRatio", t.BacklogSpikeRatio) && t.BacklogSpikeRatio <= 1 {
+		bad("BacklogSpikeRatio", "%v is not above 1", t.BacklogSpikeRatio)
+	}
+	nonNegative("BacklogSpikeFloor", t.BacklogSpikeFloor)
+	ratio("FirstReplySLO", t.FirstReplySLO)
+	if fastest := burnRates[0].factor; t.FirstReplySLO > 0 && t.FirstReplySLO < 1 && fastest*(1-t.FirstReplySLO) >= 1 {
+		bad("FirstReplySLO", "%v leaves an error budget so large that a burn rate of %v can never happen (want above %.4f)",
+			t.FirstReplySLO, fastest, 1-1/fastest)
+	}
+	if !slices.Contains(durationBuckets, t.FirstReplySLOTarget.Seconds()) {
+		bad("FirstReplySLOTarget", "%s is not a bucket bound of helpdesk_first_reply_seconds", t.FirstReplySLOTarget)
+	}
+	if t.FirstReplySLOHours != "calendar" && t.FirstReplySLOHours != "business" {
+		bad("FirstReplySLOHours", "%q is neither calendar nor business", t.FirstReplySLOHours)
+	}
+	nonNegative("SLABreachedMax", t.SLABreachedMax)
+	positive("OldestTicketMaxAge", t.OldestTicketMaxAge)
+	ratio("CSATMin", t.CSATMin)
+	nonNegative("CSATMinRatings", t.CSATMinRatings)
+	ratio("ReopenRateMax", t.ReopenRateMax)
+	nonNegative("ReopenMinSolves", t.ReopenMinSolves)
+	ratio("ChurnMax", t.ChurnMax)
+	ratio("MRRDropMax", t.MRRDropMax)
+	positive("SyncStaleAfter", t.SyncStaleAfter)
+	nonNegative("RecordsRejectedMax", t.RecordsRejectedMax)
+	for field, d := range map[string]Duration{
+		"BacklogSpikeFor": t.BacklogSpikeFor, "SLABreachedFor": t.SLABreachedFor,
+		"OldestTicketFor": t.OldestTicketFor, "CSATDropFor": t.CSATDropFor,
+		"ReopenRateFor": t.ReopenRateFor, "ChurnSpikeFor": t.ChurnSpikeFor,
+		"MRRDropFor": t.MRRDropFor, "SourceDownFor": t.SourceDownFor,
+		"RateLimitedFor": t.RateLimitedFor,
+	} {
+		if d < 0 {
+			bad(field, "%s is negative", d)
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errors.Join(errs...)
+}
+
+// Duration is a time.Duration written in Prometheus notation ("15m", "7d").
+type Duration time.Duration
+
+var durationRE = regexp.MustCompile(`^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$`)
+
+// ParseDuration parses Prometheus notation: whole weeks, days, hours,
+// minutes and seconds, largest first ("1d12h", "90s").
+func ParseDuration(s string) (Duration, error) {
+	m := durationRE.FindStringSubmatch(s)
+	if s == "" || m == nil {
+		return 0, fmt.Errorf("invalid duration %q, want e.g. 90s, 15m, 1h30m, 7d", s)
+	}
+	var d time.Duration
+	for i, unit := range []time.Duration{7 * 24 * time.Hour, 24 * time.Hour, time.Hour, time.Minute, time.Second} {
+		if m[i+1] == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(m[i+1], 10, 64)
+		if err != nil || n > int64(math.MaxInt64/unit) || d > math.MaxInt64-time.Duration(n)*unit {
+			return 0, fmt.Errorf("duration %q is too long", s)
+		}
+		d += time.Duration(n) * unit
+	}
+	return Duration(d), nil
+}
+
+// String writes d in days, hours, minutes and seconds ("7d", "1h30m", "0s").
+func (d Duration) String() string {
+	if d == 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	if d < 0 {
+		b.WriteByte('-')
+		d = -d
+	}
+	rest := time.Duration(d).Round(time.Second)
+	for _, u := range []struct {
+		name string
+		d    time.Duration
+	}{{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}, {"s", time.Second}} {
+		if n := rest / u.d; n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.name)
+			rest -= n * u.d
+		}
+	}
+	return b.String()
+}
+
+// Seconds is d in seconds.
+func (d Duration) Seconds() float64 { return time.Duration(d).Seconds() }
+
+// MarshalJSON writes d as a string in Prometheus notation.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads a string in Prometheus notation.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"15m\": %w", err)
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = v
+	return nil
+}
