@@ -10,10 +10,13 @@ LDFLAGS   := -X main.version=$(VERSION) -X main.revision=$(REVISION)
 # the module), so it is pinned to the newest release that does.
 PROMETHEUS_VERSION   := v0.316.0
 ALERTMANAGER_VERSION := v0.28.1
+HELM_VERSION         := v3.22.0
+STRIPE_MOCK_VERSION  := v0.203.0
+IMAGE                ?= cx-exporter
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build test tools lint e2e bench fuzz demo clean generate check-generated
+.PHONY: all build test tools lint e2e bench fuzz demo clean generate check-generated docker
 
 all: build
 
@@ -23,7 +26,7 @@ build:
 demo:
 	$(GO) run ./cmd/cx-exporter -demo
 
-TOOLS := $(BIN)/promtool $(BIN)/prometheus $(BIN)/alertmanager $(BIN)/amtool
+TOOLS := $(BIN)/promtool $(BIN)/prometheus $(BIN)/alertmanager $(BIN)/amtool $(BIN)/helm $(BIN)/stripe-mock
 
 tools: $(TOOLS)
 
@@ -32,6 +35,12 @@ $(BIN)/promtool $(BIN)/prometheus:
 
 $(BIN)/alertmanager $(BIN)/amtool:
 	GOBIN=$(BIN) $(GO) install github.com/prometheus/alertmanager/cmd/$(notdir $@)@$(ALERTMANAGER_VERSION)
+
+$(BIN)/helm:
+	GOBIN=$(BIN) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+$(BIN)/stripe-mock:
+	GOBIN=$(BIN) $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
 
 # The whole suite: unit, fuzz seeds, end-to-end against the real binary.
 test: tools
@@ -44,10 +53,11 @@ e2e: tools
 # Regenerates the committed rules and dashboards.
 generate:
 	$(GO) generate ./alerts/... ./dashboards/...
+	deploy/helm/generate.sh
 
 # CI: the committed generated files are what the generators write.
 check-generated: generate
-	git diff --exit-code -- alerts dashboards
+	git diff --exit-code -- alerts dashboards deploy/helm/cx-exporter/files
 
 lint:
 	$(GO) vet ./...
@@ -59,6 +69,10 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodePage -fuzztime 30s ./collectors/zendesk/
 	$(GO) test -run '^$$' -fuzz FuzzBetween -fuzztime 30s ./collectors/helpdesk/businesshours/
+
+# The container image (needs a Docker engine).
+docker:
+	docker build -f deploy/Dockerfile --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(IMAGE):$(VERSION) .
 
 clean:
 	rm -rf cx-exporter

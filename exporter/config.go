@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"reflect"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/cx-exporter/cx-exporter/collectors/chargebee"
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk/businesshours"
 )
@@ -43,6 +45,14 @@ type Config struct {
 	ZendeskOAuthToken string `envconfig:"ZENDESK_OAUTH_TOKEN" secret:"true" desc:"Zendesk OAuth bearer token, instead of an API token"`
 	ZendeskPageSize   int    `envconfig:"ZENDESK_PAGE_SIZE" default:"1000" desc:"tickets per export page (1-1000)"`
 	ZendeskExportRate int    `envconfig:"ZENDESK_EXPORT_RATE" default:"10" desc:"incremental export requests per minute (10; 30 with High Volume)"`
+
+	StripeAPIKey   string `envconfig:"STRIPE_API_KEY" secret:"true" desc:"enables the Stripe collector: a secret (sk_...) or restricted (rk_..., read access to subscriptions, events and coupons) API key"`
+	StripeURL      string `envconfig:"STRIPE_URL" default:"https://api.stripe.com" desc:"Stripe API base URL override (proxies, tests)"`
+	StripePageSize int    `envconfig:"STRIPE_PAGE_SIZE" default:"100" desc:"objects per Stripe list page (1-100)"`
+
+	ChargebeeSite   string `envconfig:"CHARGEBEE_SITE" desc:"enables the Chargebee collector (acme: https://acme.chargebee.com)"`
+	ChargebeeURL    string `envconfig:"CHARGEBEE_URL" desc:"Chargebee base URL override (proxies, tests)"`
+	ChargebeeAPIKey string `envconfig:"CHARGEBEE_API_KEY" secret:"true" desc:"Chargebee API key (read-only key is enough)"`
 
 	BusinessHours     string `envconfig:"BUSINESS_HOURS" default:"Mon-Fri 09:00-17:00" desc:"weekly working hours for hours=\"business\" durations"`
 	Timezone          string `envconfig:"TIMEZONE" default:"UTC" desc:"IANA time zone of the business hours"`
@@ -175,8 +185,29 @@ func (c *Config) validate() error {
 			bad("ZENDESK_SUBDOMAIN", "%q: want the subdomain only (acme for acme.zendesk.com)", c.ZendeskSubdomain)
 		}
 	}
+	if c.StripeAPIKey != "" && !strings.HasPrefix(c.StripeAPIKey, "sk_") && !strings.HasPrefix(c.StripeAPIKey, "rk_") {
+		bad("STRIPE_API_KEY", "not a Stripe secret (sk_...) or restricted (rk_...) key")
+	}
+	if c.StripePageSize < 1 || c.StripePageSize > 100 {
+		bad("STRIPE_PAGE_SIZE", "%d: want 1 to 100", c.StripePageSize)
+	}
+	if u, err := url.Parse(c.StripeURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		if c.StripeURL != "demo" {
+			bad("STRIPE_URL", "%q is not an http(s) URL", c.StripeURL)
+		}
+	}
+	if c.ChargebeeSite != "" || c.ChargebeeURL != "" {
+		if c.ChargebeeAPIKey == "" {
+			bad("CHARGEBEE_API_KEY", "the Chargebee collector needs an API key")
+		}
+		if c.ChargebeeURL == "" {
+			if _, err := chargebee.SiteURL(c.ChargebeeSite); err != nil {
+				bad("CHARGEBEE_SITE", "%v", err)
+			}
+		}
+	}
 	if len(errs) == 0 && !c.Demo && len(enabledVendors(c)) == 0 {
-		errs = append(errs, errors.New("no source configured: set CX_ZENDESK_SUBDOMAIN (and its credentials), or run with -demo / CX_DEMO=true"))
+		errs = append(errs, errors.New("no source configured: set CX_ZENDESK_SUBDOMAIN (and its credentials), CX_STRIPE_API_KEY or CX_CHARGEBEE_SITE, or run with -demo / CX_DEMO=true"))
 	}
 	return errors.Join(errs...)
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/cx-exporter/cx-exporter/collectors/stripe/stripetest"
 	"github.com/cx-exporter/cx-exporter/collectors/zendesk/zendesktest"
 	"github.com/cx-exporter/cx-exporter/exporter/state"
 )
@@ -15,6 +16,9 @@ import (
 const (
 	demoEmail = "demo@example.invalid"
 	demoToken = "demo-token-not-a-secret"
+	// demoStripeKey is shaped like a test key so that the collector
+	// accepts it; it opens nothing but the built-in fake.
+	demoStripeKey = "sk_test_demo_not_a_secret"
 )
 
 // demoPollInterval makes the demo lively: within a minute of start every
@@ -32,12 +36,19 @@ func applyDemoDefaults(c *Config) {
 		c.ZendeskEmail, c.ZendeskAPIToken, c.ZendeskOAuthToken = demoEmail, demoToken, ""
 		c.ZendeskExportRate = 600
 	}
+	if c.StripeAPIKey == "" {
+		c.StripeURL = "demo" // replaced by the fake's address in StartDemo
+		c.StripeAPIKey = demoStripeKey
+	}
 }
 
 // StartDemo starts the simulated vendor APIs on 127.0.0.1 and points the
 // configuration at them. The simulated account is new at every start, so
 // the demo's state in CX_STATE_DIR is reset. The fakes stop with ctx.
 func StartDemo(ctx context.Context, c *Config, logger *slog.Logger) error {
+	if err := startDemoStripe(ctx, c, logger); err != nil {
+		return err
+	}
 	if c.ZendeskURL != "demo" {
 		return nil
 	}
@@ -52,6 +63,29 @@ func StartDemo(ctx context.Context, c *Config, logger *slog.Logger) error {
 		zd.Close()
 	}()
 	logger.Info("demo mode: simulated Zendesk running", "url", zd.URL)
+	return nil
+}
+
+// startDemoStripe runs the fake Stripe with its simulator. Its history is
+// seeded before the exporter starts, so that it is backfill; the live
+// changes then count.
+func startDemoStripe(ctx context.Context, c *Config, logger *slog.Logger) error {
+	if c.StripeURL != "demo" {
+		return nil
+	}
+	st := stripetest.NewServer(stripetest.Options{APIKey: demoStripeKey})
+	c.StripeURL = st.URL
+	if err := resetSource(c.StateDir, "stripe"); err != nil {
+		st.Close()
+		return err
+	}
+	opts := stripetest.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
+	st.Seed(opts)
+	go func() {
+		st.Simulate(ctx, opts)
+		st.Close()
+	}()
+	logger.Info("demo mode: simulated Stripe running", "url", st.URL)
 	return nil
 }
 

@@ -58,7 +58,7 @@ func newSelfMetrics(reg prometheus.Registerer, b Build) *selfMetrics {
 
 // rejectReasons are the reason label values of
 // cx_exporter_records_rejected_total, exposed at zero from the start.
-var rejectReasons = []string{"missing_field", "unknown_value", "negative_duration", "inconsistent_time", "malformed_record", "malformed_page"}
+var rejectReasons = []string{"missing_field", "unknown_value", "negative_duration", "negative_value", "inconsistent_time", "malformed_record", "malformed_page"}
 
 // Exporter is the running process.
 type Exporter struct {

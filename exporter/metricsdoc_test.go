@@ -229,9 +229,13 @@ func exporterFamilies(t *testing.T) map[string]*dto.MetricFamily {
 	url := "http://" + l.Addr().String() + "/metrics"
 	deadline := time.Now().Add(30 * time.Second)
 	for {
+		// Ready: every source (helpdesk and billing) has synced once.
 		mfs, err := scrape(url)
-		if err == nil && len(mfs["cx_exporter_last_sync_success_timestamp_seconds"].GetMetric()) > 0 {
-			return mfs
+		if r, rerr := http.Get(strings.TrimSuffix(url, "/metrics") + "/-/ready"); rerr == nil {
+			r.Body.Close()
+			if err == nil && r.StatusCode == http.StatusOK {
+				return mfs
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no successful sync within 30s (last scrape error: %v)", err)

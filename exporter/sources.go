@@ -8,7 +8,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cx-exporter/cx-exporter/collectors/billing"
+	"github.com/cx-exporter/cx-exporter/collectors/chargebee"
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
+	"github.com/cx-exporter/cx-exporter/collectors/stripe"
 	"github.com/cx-exporter/cx-exporter/collectors/zendesk"
 	"github.com/cx-exporter/cx-exporter/exporter/state"
 	"github.com/cx-exporter/cx-exporter/exporter/upstream"
@@ -41,6 +44,8 @@ type vendor struct {
 
 var vendors = []vendor{
 	{kind: "zendesk", enabled: func(c *Config) bool { return c.ZendeskSubdomain != "" || c.ZendeskURL != "" }, build: buildZendesk},
+	{kind: "stripe", enabled: func(c *Config) bool { return c.StripeAPIKey != "" }, build: buildStripe},
+	{kind: "chargebee", enabled: func(c *Config) bool { return c.ChargebeeSite != "" || c.ChargebeeURL != "" }, build: buildChargebee},
 }
 
 func enabledVendors(c *Config) []vendor {
@@ -53,37 +58,115 @@ func enabledVendors(c *Config) []vendor {
 	return out
 }
 
-// helpdeskTracker restores (or starts) the helpdesk engine of a source,
-// recording its watermark on the very first start.
-func helpdeskTracker(name string, d deps) (*helpdesk.Tracker, error) {
-	src := d.store.Source(name)
-	var watermark time.Time
-	err := src.Update(func(tx *state.Tx) error {
+// watermark reads a source's watermark, recording now on the very first
+// start.
+func watermark(name string, d deps) (time.Time, error) {
+	var wm time.Time
+	err := d.store.Source(name).Update(func(tx *state.Tx) error {
 		if b := tx.Get(state.KeyWatermark); b != nil {
-			return watermark.UnmarshalText(b)
+			return wm.UnmarshalText(b)
 		}
-		watermark = d.now().UTC().Truncate(time.Second)
-		b, _ := watermark.MarshalText()
+		wm = d.now().UTC().Truncate(time.Second)
+		b, _ := wm.MarshalText()
 		return tx.Put(state.KeyWatermark, b)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: watermark: %w", name, err)
+		return time.Time{}, fmt.Errorf("%s: watermark: %w", name, err)
+	}
+	return wm, nil
+}
+
+// loadState hands an engine its persisted aggregates and record states.
+func loadState(name string, d deps, load func(aggregates []byte, each func(fn func(id string, state []byte) error) error) error) error {
+	err := d.store.Source(name).View(func(tx *state.Tx) error {
+		return load(tx.Get(state.KeyAggregates), tx.Records().ForEach)
+	})
+	if err != nil {
+		return fmt.Errorf("%s: loading state: %w", name, err)
+	}
+	return nil
+}
+
+// billingTracker restores (or starts) the billing engine of a source,
+// recording its watermark on the very first start.
+func billingTracker(name string, d deps) (*billing.Tracker, error) {
+	wm, err := watermark(name, d)
+	if err != nil {
+		return nil, err
+	}
+	tr := billing.NewTracker(billing.Config{Watermark: wm, MaxLabelValues: d.cfg.MaxLabelValues})
+	if err := loadState(name, d, tr.Load); err != nil {
+		return nil, err
+	}
+	d.logger.Info("source state loaded", "src", name, "watermark", wm, "active_customers", tr.ActiveCustomers())
+	return tr, nil
+}
+
+func buildStripe(name string, d deps) (*source, error) {
+	tr, err := billingTracker(name, d)
+	if err != nil {
+		return nil, err
+	}
+	c, err := stripe.New(stripe.Options{
+		Name:     name,
+		BaseURL:  d.cfg.StripeURL,
+		APIKey:   d.cfg.StripeAPIKey,
+		PageSize: d.cfg.StripePageSize,
+		Client:   d.client,
+		State:    d.store.Source(name),
+		Tracker:  tr,
+		Reject:   func(id, reason string, err error) { d.reject(name, id, reason, err) },
+		Logger:   d.logger.With("src", name),
+		Now:      d.now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("CX_STRIPE: %w", err)
+	}
+	return &source{name: name, kind: "stripe", sync: c.Sync, collector: tr.Collector(name, d.now)}, nil
+}
+
+func buildChargebee(name string, d deps) (*source, error) {
+	tr, err := billingTracker(name, d)
+	if err != nil {
+		return nil, err
+	}
+	c, err := chargebee.New(chargebee.Options{
+		Name:    name,
+		Site:    d.cfg.ChargebeeSite,
+		BaseURL: d.cfg.ChargebeeURL,
+		APIKey:  d.cfg.ChargebeeAPIKey,
+		Client:  d.client,
+		State:   d.store.Source(name),
+		Tracker: tr,
+		Reject:  func(id, reason string, err error) { d.reject(name, id, reason, err) },
+		Logger:  d.logger.With("src", name),
+		Now:     d.now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("CX_CHARGEBEE: %w", err)
+	}
+	return &source{name: name, kind: "chargebee", sync: c.Sync, collector: tr.Collector(name, d.now)}, nil
+}
+
+// helpdeskTracker restores (or starts) the helpdesk engine of a source,
+// recording its watermark on the very first start.
+func helpdeskTracker(name string, d deps) (*helpdesk.Tracker, error) {
+	wm, err := watermark(name, d)
+	if err != nil {
+		return nil, err
 	}
 	tr := helpdesk.NewTracker(helpdesk.Config{
 		Labels:            d.cfg.Labels,
 		MaxLabelValues:    d.cfg.MaxLabelValues,
-		Watermark:         watermark,
+		Watermark:         wm,
 		BusinessHours:     d.cfg.Calendar,
 		FirstReplyTargets: d.cfg.Targets,
 		SLABusinessHours:  d.cfg.SLAHours == "business",
 	})
-	err = src.View(func(tx *state.Tx) error {
-		return tr.Load(tx.Get(state.KeyAggregates), tx.Records().ForEach)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s: loading state: %w", name, err)
+	if err := loadState(name, d, tr.Load); err != nil {
+		return nil, err
 	}
-	d.logger.Info("source state loaded", "src", name, "watermark", watermark, "open_tickets", tr.OpenTickets())
+	d.logger.Info("source state loaded", "src", name, "watermark", wm, "open_tickets", tr.OpenTickets())
 	return tr, nil
 }
 

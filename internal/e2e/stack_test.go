@@ -94,7 +94,8 @@ func plannedMetrics(t *testing.T) map[string]bool {
 // whether the expression reads only exposed metrics.
 func checkNames(t *testing.T, where, expr string, exposed, planned map[string]bool) bool {
 	t.Helper()
-	live := true
+	// A rule comparing with the past has no data in a short test run.
+	live := !strings.Contains(expr, " offset ")
 	for _, m := range metricRe.FindAllString(recordedRe.ReplaceAllString(expr, ""), -1) {
 		f := family(m)
 		switch {
@@ -198,7 +199,7 @@ func TestStackRulesAndDashboards(t *testing.T) {
 		t.Fatal("no dashboard query found")
 	}
 	vars := strings.NewReplacer("$__rate_interval", "1m", "${__rate_interval}", "1m", "$__range", "5m", "$__interval", "15s",
-		"$source", "zendesk", "${source}", "zendesk", "$priority", ".*", "${priority}", ".*",
+		"$source", ".+", "${source}", ".+", "$priority", ".*", "${priority}", ".*",
 		"$channel", ".*", "${channel}", ".*", "$hours", "calendar", "${hours}", "calendar", "$currency", ".*", "${currency}", ".*")
 	for _, q := range queries {
 		where := fmt.Sprintf("dashboard %s panel %q %s", q.Dashboard, q.Panel, q.RefID)

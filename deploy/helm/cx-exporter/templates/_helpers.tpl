@@ -1,0 +1,211 @@
+{{/* Chart name, truncated to the 63 characters a label value may hold. */}}
+{{- define "cx-exporter.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Fully qualified app name: the release name, plus the chart name unless the
+release name already contains it.
+*/}}
+{{- define "cx-exporter.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "cx-exporter.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels of every object. */}}
+{{- define "cx-exporter.labels" -}}
+helm.sh/chart: {{ include "cx-exporter.chart" . }}
+{{ include "cx-exporter.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "cx-exporter.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: {{ include "cx-exporter.name" . }}
+{{- end }}
+
+{{/* Labels that select the pod; they never change across upgrades. */}}
+{{- define "cx-exporter.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "cx-exporter.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "cx-exporter.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "cx-exporter.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "cx-exporter.imageTag" -}}
+{{- default .Chart.AppVersion .Values.image.tag }}
+{{- end }}
+
+{{- define "cx-exporter.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (include "cx-exporter.imageTag" .) }}
+{{- end }}
+{{- end }}
+
+{{/* Where the state volume is mounted: CX_STATE_DIR, as in the image. */}}
+{{- define "cx-exporter.stateDir" -}}
+/var/lib/cx-exporter
+{{- end }}
+
+{{/* Where the credentials are mounted. */}}
+{{- define "cx-exporter.secretsDir" -}}
+/etc/cx-exporter/secrets
+{{- end }}
+
+{{/*
+The vendors' settings: for each vendor (a top-level key of the values),
+"settings" maps a value to its CX_* variable, and "secrets" maps a
+credential value to its CX_* variable, which the chart passes as <NAME>_FILE.
+Adding a vendor to the chart is one entry here, its values (values.yaml,
+values.schema.json) and a line of deploy/README.md.
+*/}}
+{{- define "cx-exporter.vendors" -}}
+zendesk:
+  settings:
+    subdomain: CX_ZENDESK_SUBDOMAIN
+    url: CX_ZENDESK_URL
+    email: CX_ZENDESK_EMAIL
+    pageSize: CX_ZENDESK_PAGE_SIZE
+    exportRate: CX_ZENDESK_EXPORT_RATE
+  secrets:
+    apiToken: CX_ZENDESK_API_TOKEN
+    oauthToken: CX_ZENDESK_OAUTH_TOKEN
+stripe:
+  settings:
+    url: CX_STRIPE_URL
+    pageSize: CX_STRIPE_PAGE_SIZE
+  secrets:
+    apiKey: CX_STRIPE_API_KEY
+chargebee:
+  settings:
+    site: CX_CHARGEBEE_SITE
+    url: CX_CHARGEBEE_URL
+  secrets:
+    apiKey: CX_CHARGEBEE_API_KEY
+{{- end }}
+
+{{/*
+The credential files as a JSON list of {vendor, env, secret, key}: env is the
+<NAME>_FILE variable, secret and key the Secret and the key holding it. A
+vendor's existingSecret, when named, replaces its values in the chart's
+Secret.
+*/}}
+{{- define "cx-exporter.secretFiles" -}}
+{{- $files := list }}
+{{- range $vendor, $v := include "cx-exporter.vendors" . | fromYaml }}
+{{- $vals := index $.Values $vendor }}
+{{- range $value, $env := $v.secrets }}
+{{- if $vals.existingSecret.name }}
+{{- with index $vals.existingSecret.keys $value }}
+{{- $files = append $files (dict "vendor" $vendor "env" (printf "%s_FILE" $env) "secret" $vals.existingSecret.name "key" .) }}
+{{- end }}
+{{- else if index $vals $value }}
+{{- $files = append $files (dict "vendor" $vendor "env" (printf "%s_FILE" $env) "secret" (include "cx-exporter.fullname" $) "key" (printf "%s-%s" $vendor (kebabcase $value))) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toJson $files }}
+{{- end }}
+
+{{/* The chart's Secret data: key => value; empty when it makes none. */}}
+{{- define "cx-exporter.secretData" -}}
+{{- $data := dict }}
+{{- range $vendor, $v := include "cx-exporter.vendors" . | fromYaml }}
+{{- $vals := index $.Values $vendor }}
+{{- if not $vals.existingSecret.name }}
+{{- range $value, $env := $v.secrets }}
+{{- with index $vals $value }}
+{{- $_ := set $data (printf "%s-%s" $vendor (kebabcase $value)) . }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toJson $data }}
+{{- end }}
+
+{{/* Whether any source is configured; the exporter refuses to start without one. */}}
+{{- define "cx-exporter.hasSource" -}}
+{{- $stripe := false }}
+{{- range (include "cx-exporter.secretFiles" . | fromJsonArray) }}{{ if eq .vendor "stripe" }}{{ $stripe = true }}{{ end }}{{ end }}
+{{- if or .Values.demo .Values.zendesk.subdomain .Values.zendesk.url $stripe .Values.chargebee.site .Values.chargebee.url }}true{{ end }}
+{{- end }}
+
+{{/* Whether Chargebee is configured with no API key. */}}
+{{- define "cx-exporter.chargebeeWithoutCredentials" -}}
+{{- $creds := false }}
+{{- range (include "cx-exporter.secretFiles" . | fromJsonArray) }}{{ if eq .vendor "chargebee" }}{{ $creds = true }}{{ end }}{{ end }}
+{{- if and (or .Values.chargebee.site .Values.chargebee.url) (not $creds) }}true{{ end }}
+{{- end }}
+
+{{/* Whether Zendesk is configured with no credentials. */}}
+{{- define "cx-exporter.zendeskWithoutCredentials" -}}
+{{- $creds := false }}
+{{- range (include "cx-exporter.secretFiles" . | fromJsonArray) }}{{ if eq .vendor "zendesk" }}{{ $creds = true }}{{ end }}{{ end }}
+{{- if and (or .Values.zendesk.subdomain .Values.zendesk.url) (not $creds) }}true{{ end }}
+{{- end }}
+
+{{/*
+The exporter's settings as a list of {name, value}: empty values are left
+out, so that the exporter's defaults apply.
+*/}}
+{{- define "cx-exporter.env" -}}
+{{- $c := .Values.config }}
+{{- $env := list }}
+{{- $env = append $env (dict "name" "CX_STATE_DIR" "value" (include "cx-exporter.stateDir" .)) }}
+{{- if .Values.demo }}{{ $env = append $env (dict "name" "CX_DEMO" "value" "true") }}{{ end }}
+{{- $settings := list
+  (list "CX_POLL_INTERVAL" $c.pollInterval)
+  (list "CX_SYNC_TIMEOUT" $c.syncTimeout)
+  (list "CX_HTTP_TIMEOUT" $c.httpTimeout)
+  (list "CX_HTTP_RETRIES" $c.httpRetries)
+  (list "CX_LOG_LEVEL" $c.logLevel)
+  (list "CX_LOG_FORMAT" $c.logFormat)
+  (list "CX_BUSINESS_HOURS" $c.businessHours)
+  (list "CX_TIMEZONE" $c.timezone)
+  (list "CX_SLA_HOURS" $c.slaHours)
+  (list "CX_MAX_LABEL_VALUES" $c.maxLabelValues)
+}}
+{{- range $vendor, $v := include "cx-exporter.vendors" . | fromYaml }}
+{{- range $value, $name := $v.settings }}
+{{- $settings = append $settings (list $name (index $.Values $vendor $value)) }}
+{{- end }}
+{{- end }}
+{{- range $settings }}
+{{- $value := index . 1 }}
+{{- if or (kindIs "float64" $value) (kindIs "int64" $value) (kindIs "int" $value) }}
+{{- $env = append $env (dict "name" (index . 0) "value" ($value | int64 | toString)) }}
+{{- else if $value }}
+{{- $env = append $env (dict "name" (index . 0) "value" ($value | toString)) }}
+{{- end }}
+{{- end }}
+{{- if $c.holidays }}{{ $env = append $env (dict "name" "CX_HOLIDAYS" "value" (join "," $c.holidays)) }}{{ end }}
+{{- if $c.ticketLabels }}{{ $env = append $env (dict "name" "CX_TICKET_LABELS" "value" (join "," $c.ticketLabels)) }}{{ end }}
+{{- if $c.firstReplyTargets }}
+{{- $targets := list }}
+{{- range $priority := keys $c.firstReplyTargets | sortAlpha }}
+{{- $targets = append $targets (printf "%s=%s" $priority (index $c.firstReplyTargets $priority)) }}
+{{- end }}
+{{- $env = append $env (dict "name" "CX_FIRST_REPLY_TARGETS" "value" (join "," $targets)) }}
+{{- end }}
+{{- range include "cx-exporter.secretFiles" . | fromJsonArray }}
+{{- $env = append $env (dict "name" .env "value" (printf "%s/%s/%s" (include "cx-exporter.secretsDir" $) .vendor .key)) }}
+{{- end }}
+{{- toYaml $env }}
+{{- end }}
