@@ -50,6 +50,21 @@ type Config struct {
 	StripeURL      string `envconfig:"STRIPE_URL" default:"https://api.stripe.com" desc:"Stripe API base URL override (proxies, tests)"`
 	StripePageSize int    `envconfig:"STRIPE_PAGE_SIZE" default:"100" desc:"objects per Stripe list page (1-100)"`
 
+	FreshdeskDomain string `envconfig:"FRESHDESK_DOMAIN" desc:"enables the Freshdesk collector (acme: https://acme.freshdesk.com)"`
+	FreshdeskURL    string `envconfig:"FRESHDESK_URL" desc:"Freshdesk base URL override (proxies, tests)"`
+	FreshdeskAPIKey string `envconfig:"FRESHDESK_API_KEY" secret:"true" desc:"Freshdesk API key"`
+
+	HelpScoutAppID     string `envconfig:"HELPSCOUT_APP_ID" desc:"enables the Help Scout collector: OAuth2 client-credentials app id"`
+	HelpScoutAppSecret string `envconfig:"HELPSCOUT_APP_SECRET" secret:"true" desc:"Help Scout OAuth2 app secret"`
+	HelpScoutURL       string `envconfig:"HELPSCOUT_URL" desc:"Help Scout API base URL override (default https://api.helpscout.net)"`
+
+	IntercomToken string `envconfig:"INTERCOM_TOKEN" secret:"true" desc:"enables the Intercom collector: access token"`
+	IntercomURL   string `envconfig:"INTERCOM_URL" desc:"Intercom API base URL override (default https://api.intercom.io; api.eu.intercom.io, api.au.intercom.io by region)"`
+
+	SurveyToken string `envconfig:"SURVEY_TOKEN" secret:"true" desc:"enables POST /api/v1/survey-responses (NPS and CSAT from survey tools) with this bearer token"`
+
+	DemoHelpdesk string `envconfig:"DEMO_HELPDESK" default:"zendesk" desc:"which simulated helpdesk demo mode runs: zendesk, freshdesk, helpscout or intercom"`
+
 	ChargebeeSite   string `envconfig:"CHARGEBEE_SITE" desc:"enables the Chargebee collector (acme: https://acme.chargebee.com)"`
 	ChargebeeURL    string `envconfig:"CHARGEBEE_URL" desc:"Chargebee base URL override (proxies, tests)"`
 	ChargebeeAPIKey string `envconfig:"CHARGEBEE_API_KEY" secret:"true" desc:"Chargebee API key (read-only key is enough)"`
@@ -66,6 +81,8 @@ type Config struct {
 	Labels   helpdesk.LabelSet        `ignored:"true"`
 	Calendar *businesshours.Calendar  `ignored:"true"`
 	Targets  map[string]time.Duration `ignored:"true"`
+	// demoHelpdesk is set when demo mode runs the simulated helpdesk.
+	demoHelpdesk bool
 }
 
 // Load reads the environment and validates it; demo is the -demo flag.
@@ -195,6 +212,14 @@ func (c *Config) validate() error {
 		if c.StripeURL != "demo" {
 			bad("STRIPE_URL", "%q is not an http(s) URL", c.StripeURL)
 		}
+	}
+	for _, v := range vendors {
+		if v.validate != nil && v.enabled(c) {
+			v.validate(c, bad)
+		}
+	}
+	if _, ok := demoHelpdesks[c.DemoHelpdesk]; !ok {
+		bad("DEMO_HELPDESK", "%q: want one of %s", c.DemoHelpdesk, strings.Join(demoHelpdeskNames(), ", "))
 	}
 	if c.ChargebeeSite != "" || c.ChargebeeURL != "" {
 		if c.ChargebeeAPIKey == "" {

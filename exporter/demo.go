@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/stripe/stripetest"
@@ -25,21 +26,53 @@ const (
 // helpdesk metric has moved. Real sources keep CX_POLL_INTERVAL's 60s.
 const demoPollInterval = 5 * time.Second
 
-// applyDemoDefaults points the Zendesk collector at the fake that
-// StartDemo will run, unless the user configured a real one.
+// demoHelpdesk is a simulated helpdesk that demo mode can run
+// (CX_DEMO_HELPDESK). Vendors register theirs from exporter/demo_<kind>.go.
+type demoHelpdesk struct {
+	// configure points the vendor's configuration at the fake, unless the
+	// user configured a real account; it reports whether it did.
+	configure func(c *Config) bool
+	// start runs the fake and its simulator until ctx ends, and replaces
+	// the placeholder URL with the fake's address.
+	start func(ctx context.Context, c *Config, logger *slog.Logger) error
+}
+
+var demoHelpdesks = map[string]demoHelpdesk{
+	"zendesk": {configure: configureDemoZendesk, start: startDemoZendesk},
+}
+
+func demoHelpdeskNames() []string {
+	names := make([]string, 0, len(demoHelpdesks))
+	for n := range demoHelpdesks {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// applyDemoDefaults points the chosen helpdesk and Stripe at the fakes
+// that StartDemo will run, unless the user configured real ones.
 func applyDemoDefaults(c *Config) {
 	if _, set := os.LookupEnv(Prefix + "_POLL_INTERVAL"); !set {
 		c.PollInterval = demoPollInterval
 	}
-	if c.ZendeskSubdomain == "" && c.ZendeskURL == "" {
-		c.ZendeskURL = "demo" // replaced by the fake's address in StartDemo
-		c.ZendeskEmail, c.ZendeskAPIToken, c.ZendeskOAuthToken = demoEmail, demoToken, ""
-		c.ZendeskExportRate = 600
+	if h, ok := demoHelpdesks[c.DemoHelpdesk]; ok {
+		c.demoHelpdesk = h.configure(c)
 	}
 	if c.StripeAPIKey == "" {
 		c.StripeURL = "demo" // replaced by the fake's address in StartDemo
 		c.StripeAPIKey = demoStripeKey
 	}
+}
+
+func configureDemoZendesk(c *Config) bool {
+	if c.ZendeskSubdomain != "" || c.ZendeskURL != "" {
+		return false
+	}
+	c.ZendeskURL = "demo" // replaced by the fake's address in StartDemo
+	c.ZendeskEmail, c.ZendeskAPIToken, c.ZendeskOAuthToken = demoEmail, demoToken, ""
+	c.ZendeskExportRate = 600
+	return true
 }
 
 // StartDemo starts the simulated vendor APIs on 127.0.0.1 and points the
@@ -49,9 +82,13 @@ func StartDemo(ctx context.Context, c *Config, logger *slog.Logger) error {
 	if err := startDemoStripe(ctx, c, logger); err != nil {
 		return err
 	}
-	if c.ZendeskURL != "demo" {
+	if !c.demoHelpdesk {
 		return nil
 	}
+	return demoHelpdesks[c.DemoHelpdesk].start(ctx, c, logger)
+}
+
+func startDemoZendesk(ctx context.Context, c *Config, logger *slog.Logger) error {
 	zd := zendesktest.NewServer(zendesktest.Options{Email: demoEmail, APIToken: demoToken, RateLimit: 600})
 	c.ZendeskURL = zd.URL
 	if err := resetSource(c.StateDir, "zendesk"); err != nil {

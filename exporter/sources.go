@@ -35,11 +35,15 @@ type deps struct {
 }
 
 // vendor wires one vendor package to its configuration. Adding a vendor
-// adds one row here.
+// adds one row here, or registers one from its own exporter/sources_<kind>.go
+// with an init function.
 type vendor struct {
 	kind    string
 	enabled func(*Config) bool
 	build   func(name string, d deps) (*source, error)
+	// validate, when set, checks the vendor's variables at start-up;
+	// bad names the variable (without the CX_ prefix).
+	validate func(c *Config, bad func(name, format string, args ...any))
 }
 
 var vendors = []vendor{
