@@ -320,12 +320,16 @@ func exporterVariables(t *testing.T) map[string]bool {
 // notInChart are the exporter variables the chart deliberately has no value
 // for, and why.
 var notInChart = map[string]string{
-	"CX_LISTEN_ADDRESS":      "the container listens on :9860, the exporter's default",
-	"CX_WEB_CONFIG_FILE":     "TLS or basic auth would break the probes; use extraEnv with your own volume",
-	"CX_ZENDESK_API_TOKEN":   "secrets are passed as files (CX_ZENDESK_API_TOKEN_FILE)",
-	"CX_ZENDESK_OAUTH_TOKEN": "secrets are passed as files (CX_ZENDESK_OAUTH_TOKEN_FILE)",
-	"CX_STRIPE_API_KEY":      "secrets are passed as files (CX_STRIPE_API_KEY_FILE)",
-	"CX_CHARGEBEE_API_KEY":   "secrets are passed as files (CX_CHARGEBEE_API_KEY_FILE)",
+	"CX_LISTEN_ADDRESS":       "the container listens on :9860, the exporter's default",
+	"CX_WEB_CONFIG_FILE":      "TLS or basic auth would break the probes; use extraEnv with your own volume",
+	"CX_ZENDESK_API_TOKEN":    "secrets are passed as files (CX_ZENDESK_API_TOKEN_FILE)",
+	"CX_ZENDESK_OAUTH_TOKEN":  "secrets are passed as files (CX_ZENDESK_OAUTH_TOKEN_FILE)",
+	"CX_STRIPE_API_KEY":       "secrets are passed as files (CX_STRIPE_API_KEY_FILE)",
+	"CX_CHARGEBEE_API_KEY":    "secrets are passed as files (CX_CHARGEBEE_API_KEY_FILE)",
+	"CX_FRESHDESK_API_KEY":    "secrets are passed as files (CX_FRESHDESK_API_KEY_FILE)",
+	"CX_HELPSCOUT_APP_SECRET": "secrets are passed as files (CX_HELPSCOUT_APP_SECRET_FILE)",
+	"CX_INTERCOM_TOKEN":       "secrets are passed as files (CX_INTERCOM_TOKEN_FILE)",
+	"CX_SURVEY_TOKEN":         "secrets are passed as files (CX_SURVEY_TOKEN_FILE)",
 }
 
 func TestEnvVarsAreExporterVariables(t *testing.T) {
@@ -577,16 +581,18 @@ func checkCredentials(t *testing.T, r *rendered, pod corev1.PodSpec, c corev1.Co
 		if strings.HasSuffix(name, "_FILE") {
 			files[name] = value
 		}
-		if (strings.Contains(name, "TOKEN") || strings.Contains(name, "KEY")) && !strings.HasSuffix(name, "_FILE") {
+		if (strings.Contains(name, "TOKEN") || strings.Contains(name, "KEY") || strings.Contains(name, "SECRET")) && !strings.HasSuffix(name, "_FILE") {
 			t.Errorf("%s is passed as a value; secrets go in files", name)
 		}
 	}
 	want := map[string][]string{ // variant => the _FILE variables it should set
-		"default":         nil,
-		"persistence":     {"CX_CHARGEBEE_API_KEY_FILE", "CX_STRIPE_API_KEY_FILE", "CX_ZENDESK_API_TOKEN_FILE"},
-		"existing-secret": {"CX_CHARGEBEE_API_KEY_FILE", "CX_STRIPE_API_KEY_FILE", "CX_ZENDESK_OAUTH_TOKEN_FILE"},
-		"monitoring":      nil,
-		"networkpolicy":   {"CX_ZENDESK_OAUTH_TOKEN_FILE"},
+		"default": nil,
+		"persistence": {"CX_CHARGEBEE_API_KEY_FILE", "CX_FRESHDESK_API_KEY_FILE", "CX_HELPSCOUT_APP_SECRET_FILE", "CX_INTERCOM_TOKEN_FILE",
+			"CX_STRIPE_API_KEY_FILE", "CX_SURVEY_TOKEN_FILE", "CX_ZENDESK_API_TOKEN_FILE"},
+		"existing-secret": {"CX_CHARGEBEE_API_KEY_FILE", "CX_FRESHDESK_API_KEY_FILE", "CX_HELPSCOUT_APP_SECRET_FILE", "CX_INTERCOM_TOKEN_FILE",
+			"CX_STRIPE_API_KEY_FILE", "CX_SURVEY_TOKEN_FILE", "CX_ZENDESK_OAUTH_TOKEN_FILE"},
+		"monitoring":    nil,
+		"networkpolicy": {"CX_ZENDESK_OAUTH_TOKEN_FILE"},
 	}[variantName(variant)]
 	if got := slices.Sorted(maps.Keys(files)); !slices.Equal(got, want) {
 		t.Errorf("credential files %v, want %v", got, want)
@@ -967,6 +973,8 @@ func TestSchemaRejectsInvalidValues(t *testing.T) {
 		{[]string{"config.pollIntervall=60s"}, "pollIntervall"},
 		{[]string{"zendesk.pageSize=5000"}, "pageSize"},
 		{[]string{"zendesk.subdomain=acme.zendesk.com"}, "subdomain"},
+		{[]string{"freshdesk.domain=acme.freshdesk.com"}, "domain"},
+		{[]string{"demoHelpdesk=kayako"}, "demoHelpdesk"},
 		{[]string{"replicaCount=2"}, "replicaCount"},
 		{[]string{"persistence.enabled=yes"}, "enabled"},
 	} {

@@ -74,7 +74,8 @@ The vendors' settings: for each vendor (a top-level key of the values),
 "settings" maps a value to its CX_* variable, and "secrets" maps a
 credential value to its CX_* variable, which the chart passes as <NAME>_FILE.
 Adding a vendor to the chart is one entry here, its values (values.yaml,
-values.schema.json) and a line of deploy/README.md.
+values.schema.json) and a line of deploy/README.md. survey is no vendor but
+the token of POST /api/v1/survey-responses, a credential handled the same way.
 */}}
 {{- define "cx-exporter.vendors" -}}
 zendesk:
@@ -99,6 +100,26 @@ chargebee:
     url: CX_CHARGEBEE_URL
   secrets:
     apiKey: CX_CHARGEBEE_API_KEY
+freshdesk:
+  settings:
+    domain: CX_FRESHDESK_DOMAIN
+    url: CX_FRESHDESK_URL
+  secrets:
+    apiKey: CX_FRESHDESK_API_KEY
+helpscout:
+  settings:
+    appId: CX_HELPSCOUT_APP_ID
+    url: CX_HELPSCOUT_URL
+  secrets:
+    appSecret: CX_HELPSCOUT_APP_SECRET
+intercom:
+  settings:
+    url: CX_INTERCOM_URL
+  secrets:
+    token: CX_INTERCOM_TOKEN
+survey:
+  secrets:
+    token: CX_SURVEY_TOKEN
 {{- end }}
 
 {{/*
@@ -140,25 +161,58 @@ Secret.
 {{- toJson $data }}
 {{- end }}
 
+{{/* The vendors with at least one credential file, as a JSON object vendor => true. */}}
+{{- define "cx-exporter.credentialed" -}}
+{{- $with := dict }}
+{{- range (include "cx-exporter.secretFiles" . | fromJsonArray) }}{{ $_ := set $with .vendor true }}{{ end }}
+{{- toJson $with }}
+{{- end }}
+
+{{/*
+The configured sources, as a JSON list of vendor names; the exporter refuses
+to start without one (or demo). A vendor enabled by its credential (Stripe,
+Intercom) counts once the credential is mounted.
+*/}}
+{{- define "cx-exporter.sources" -}}
+{{- $creds := include "cx-exporter.credentialed" . | fromJson }}
+{{- $v := .Values }}
+{{- $sources := list }}
+{{- if or $v.zendesk.subdomain $v.zendesk.url }}{{ $sources = append $sources "zendesk" }}{{ end }}
+{{- if $creds.stripe }}{{ $sources = append $sources "stripe" }}{{ end }}
+{{- if or $v.chargebee.site $v.chargebee.url }}{{ $sources = append $sources "chargebee" }}{{ end }}
+{{- if or $v.freshdesk.domain $v.freshdesk.url }}{{ $sources = append $sources "freshdesk" }}{{ end }}
+{{- if $v.helpscout.appId }}{{ $sources = append $sources "helpscout" }}{{ end }}
+{{- if $creds.intercom }}{{ $sources = append $sources "intercom" }}{{ end }}
+{{- toJson $sources }}
+{{- end }}
+
 {{/* Whether any source is configured; the exporter refuses to start without one. */}}
 {{- define "cx-exporter.hasSource" -}}
-{{- $stripe := false }}
-{{- range (include "cx-exporter.secretFiles" . | fromJsonArray) }}{{ if eq .vendor "stripe" }}{{ $stripe = true }}{{ end }}{{ end }}
-{{- if or .Values.demo .Values.zendesk.subdomain .Values.zendesk.url $stripe .Values.chargebee.site .Values.chargebee.url }}true{{ end }}
+{{- if or .Values.demo (include "cx-exporter.sources" . | fromJsonArray) }}true{{ end }}
 {{- end }}
 
 {{/* Whether Chargebee is configured with no API key. */}}
 {{- define "cx-exporter.chargebeeWithoutCredentials" -}}
-{{- $creds := false }}
-{{- range (include "cx-exporter.secretFiles" . | fromJsonArray) }}{{ if eq .vendor "chargebee" }}{{ $creds = true }}{{ end }}{{ end }}
-{{- if and (or .Values.chargebee.site .Values.chargebee.url) (not $creds) }}true{{ end }}
+{{- $creds := include "cx-exporter.credentialed" . | fromJson }}
+{{- if and (or .Values.chargebee.site .Values.chargebee.url) (not $creds.chargebee) }}true{{ end }}
 {{- end }}
 
 {{/* Whether Zendesk is configured with no credentials. */}}
 {{- define "cx-exporter.zendeskWithoutCredentials" -}}
-{{- $creds := false }}
-{{- range (include "cx-exporter.secretFiles" . | fromJsonArray) }}{{ if eq .vendor "zendesk" }}{{ $creds = true }}{{ end }}{{ end }}
-{{- if and (or .Values.zendesk.subdomain .Values.zendesk.url) (not $creds) }}true{{ end }}
+{{- $creds := include "cx-exporter.credentialed" . | fromJson }}
+{{- if and (or .Values.zendesk.subdomain .Values.zendesk.url) (not $creds.zendesk) }}true{{ end }}
+{{- end }}
+
+{{/* Whether Freshdesk is configured with no API key. */}}
+{{- define "cx-exporter.freshdeskWithoutCredentials" -}}
+{{- $creds := include "cx-exporter.credentialed" . | fromJson }}
+{{- if and (or .Values.freshdesk.domain .Values.freshdesk.url) (not $creds.freshdesk) }}true{{ end }}
+{{- end }}
+
+{{/* Whether Help Scout is configured with no app secret. */}}
+{{- define "cx-exporter.helpscoutWithoutCredentials" -}}
+{{- $creds := include "cx-exporter.credentialed" . | fromJson }}
+{{- if and .Values.helpscout.appId (not $creds.helpscout) }}true{{ end }}
 {{- end }}
 
 {{/*
@@ -181,6 +235,7 @@ out, so that the exporter's defaults apply.
   (list "CX_TIMEZONE" $c.timezone)
   (list "CX_SLA_HOURS" $c.slaHours)
   (list "CX_MAX_LABEL_VALUES" $c.maxLabelValues)
+  (list "CX_DEMO_HELPDESK" .Values.demoHelpdesk)
 }}
 {{- range $vendor, $v := include "cx-exporter.vendors" . | fromYaml }}
 {{- range $value, $name := $v.settings }}
