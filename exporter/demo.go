@@ -1,12 +1,21 @@
 package exporter
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"time"
 
+	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
 	"github.com/cx-exporter/cx-exporter/collectors/stripe/stripetest"
 	"github.com/cx-exporter/cx-exporter/collectors/zendesk/zendesktest"
 	"github.com/cx-exporter/cx-exporter/exporter/state"
@@ -20,6 +29,9 @@ const (
 	// demoStripeKey is shaped like a test key so that the collector
 	// accepts it; it opens nothing but the built-in fake.
 	demoStripeKey = "sk_test_demo_not_a_secret"
+	// demoSurveyToken enables the survey endpoint in demo mode when
+	// CX_SURVEY_TOKEN is unset; StartDemoSurveys posts with it.
+	demoSurveyToken = "demo-survey-token-not-a-secret"
 )
 
 // demoPollInterval makes the demo lively: within a minute of start every
@@ -62,6 +74,9 @@ func applyDemoDefaults(c *Config) {
 	if c.StripeAPIKey == "" {
 		c.StripeURL = "demo" // replaced by the fake's address in StartDemo
 		c.StripeAPIKey = demoStripeKey
+	}
+	if c.SurveyToken == "" {
+		c.SurveyToken = demoSurveyToken
 	}
 }
 
@@ -134,4 +149,92 @@ func resetSource(dir, name string) error {
 	}
 	defer s.Close()
 	return s.Source(name).Reset()
+}
+
+// StartDemoSurveys simulates a survey tool in demo mode: every second it
+// posts one NPS and one CSAT response to the exporter's own survey
+// endpoint at addr (the bound listen address). It does nothing unless
+// demo mode set the survey token itself (a user's CX_SURVEY_TOKEN turns
+// the simulation off), or when CX_WEB_CONFIG_FILE adds TLS or basic auth
+// that the simulator does not speak. It stops with ctx.
+func StartDemoSurveys(ctx context.Context, c *Config, addr string, logger *slog.Logger) {
+	if !c.Demo || c.SurveyToken != demoSurveyToken {
+		return
+	}
+	if c.WebConfigFile != "" {
+		logger.Info("demo mode: simulated survey responses off, CX_WEB_CONFIG_FILE is set")
+		return
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		logger.Warn("demo mode: simulated survey responses off", "err", err)
+		return
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	url := "http://" + net.JoinHostPort(host, port) + SurveyPath
+	go simulateSurveys(ctx, url, logger)
+	logger.Info("demo mode: simulated survey responses", "url", url)
+}
+
+func simulateSurveys(ctx context.Context, url string, logger *slog.Logger) {
+	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))
+	run := strconv.FormatUint(rnd.Uint64(), 36) // ids are unique across demo runs
+	client := &http.Client{Timeout: 5 * time.Second}
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	pick := func(vals []string) string { return vals[rnd.IntN(len(vals))] }
+	priorities := append([]string{""}, helpdesk.Priorities...) // "": not given
+	channels := append([]string{""}, helpdesk.Channels...)
+	failed := false
+	for n := 0; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := time.Now().UTC().Format(time.RFC3339)
+		var nps int
+		switch p := rnd.IntN(100); {
+		case p < 50: // promoters ~50%
+			nps = 9 + rnd.IntN(2)
+		case p < 80: // passives ~30%
+			nps = 7 + rnd.IntN(2)
+		default: // detractors ~20%
+			nps = rnd.IntN(7)
+		}
+		csat := [...]int{5, 5, 5, 5, 4, 4, 4, 3, 3, 2, 1}[rnd.IntN(11)]
+		batch := []map[string]any{
+			{"id": fmt.Sprintf("demo-%s-%d-nps", run, n), "type": "nps", "score": nps, "created_at": now},
+			{"id": fmt.Sprintf("demo-%s-%d-csat", run, n), "type": "csat", "score": csat, "created_at": now},
+		}
+		for _, r := range batch {
+			if v := pick(priorities); v != "" {
+				r["priority"] = v
+			}
+			if v := pick(channels); v != "" {
+				r["channel"] = v
+			}
+		}
+		body, _ := json.Marshal(batch)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+demoSurveyToken)
+		resp, err := client.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("status %d", resp.StatusCode)
+			}
+		}
+		if err != nil && ctx.Err() == nil && !failed {
+			failed = true // logged once
+			logger.Warn("demo mode: simulated survey post failed", "err", err)
+		}
+	}
 }

@@ -68,6 +68,7 @@ type Exporter struct {
 	self    *selfMetrics
 	gather  prometheus.Gatherers
 	sources []*source
+	survey  *surveyReceiver // nil unless CX_SURVEY_TOKEN is set
 	now     func() time.Time
 
 	mu     sync.Mutex
@@ -126,6 +127,15 @@ func New(cfg *Config, logger *slog.Logger, b Build) (*Exporter, error) {
 		}
 		e.sources = append(e.sources, s)
 		e.status[s.name] = &sourceStatus{}
+	}
+	if cfg.SurveyToken != "" {
+		if e.survey, err = newSurveyReceiver(cfg.SurveyToken, cfg.Labels, store, logger, e.now); err == nil {
+			err = kpiReg.Register(e.survey)
+		}
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("%s: %w", surveySource, err)
+		}
 	}
 	return e, nil
 }
@@ -238,7 +248,8 @@ func (e *Exporter) Ready() bool {
 	return true
 }
 
-// Handler serves /metrics, /-/healthy, /-/ready and the landing page.
+// Handler serves /metrics, /-/healthy, /-/ready, the landing page and,
+// when CX_SURVEY_TOKEN is set, POST /api/v1/survey-responses.
 func (e *Exporter) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(e.gather, promhttp.HandlerOpts{
@@ -256,5 +267,8 @@ func (e *Exporter) Handler() http.Handler {
 		fmt.Fprintln(w, "Ready")
 	})
 	mux.HandleFunc("GET /{$}", e.landing)
+	if e.survey != nil {
+		mux.Handle("POST "+SurveyPath, e.survey)
+	}
 	return mux
 }

@@ -75,6 +75,7 @@ func run() int {
 		return 1
 	}
 	logger.Info("cx-exporter listening", "address", l.Addr().String(), "version", version)
+	exporter.StartDemoSurveys(ctx, cfg, l.Addr().String(), logger)
 	if err := e.Run(ctx, l); err != nil {
 		logger.Error("server", "err", err)
 		return 1
