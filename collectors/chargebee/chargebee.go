@@ -267,21 +267,14 @@ func (c *Collector) commit(page *Page, next Cursor) error {
 		return err
 	}
 	batch := c.o.Tracker.Begin(c.o.Now())
-	err = c.o.State.Update(func(tx *state.Tx) error {
-		err := batch.ApplyAll(tx.Records(), page.Subscriptions, func(s *billing.Subscription, e *billing.InvalidError) {
+	err = c.o.State.CommitPage(cb, func(rec state.Records) ([]byte, error) {
+		err := batch.ApplyAll(rec, page.Subscriptions, func(s *billing.Subscription, e *billing.InvalidError) {
 			c.o.Reject(s.ID, e.Reason, e)
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		agg, err := batch.Aggregates()
-		if err != nil {
-			return err
-		}
-		if err := tx.Put(state.KeyAggregates, agg); err != nil {
-			return err
-		}
-		return tx.Put(state.KeyCursor, cb)
+		return batch.Aggregates()
 	})
 	if err != nil {
 		return fmt.Errorf("%s: committing page: %w", c.o.Name, err)

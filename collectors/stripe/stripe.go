@@ -411,12 +411,11 @@ func (c *Collector) commitPage(ctx context.Context, ps []*pending, rejects []*re
 		return err
 	}
 	batch := c.o.Tracker.Begin(c.o.Now())
-	err = c.o.State.Update(func(tx *state.Tx) error {
-		recs := tx.Records()
+	err = c.o.State.CommitPage(encoded, func(recs state.Records) ([]byte, error) {
 		for k, v := range look.put {
 			if string(recs.Get(k)) != string(v) {
 				if err := recs.Put(k, v); err != nil {
-					return err
+					return nil, err
 				}
 			}
 		}
@@ -424,16 +423,9 @@ func (c *Collector) commitPage(ctx context.Context, ps []*pending, rejects []*re
 			c.o.Reject(s.ID, e.Reason, e)
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		agg, err := batch.Aggregates()
-		if err != nil {
-			return err
-		}
-		if err := tx.Put(state.KeyAggregates, agg); err != nil {
-			return err
-		}
-		return tx.Put(state.KeyCursor, encoded)
+		return batch.Aggregates()
 	})
 	if err != nil {
 		return fmt.Errorf("%s: committing page: %w", c.o.Name, err)

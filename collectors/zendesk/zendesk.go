@@ -181,21 +181,14 @@ func (c *Collector) commit(page *Page) error {
 		c.o.Reject(r.ID, r.Reason, r.Err)
 	}
 	batch := c.o.Tracker.Begin()
-	err := c.o.State.Update(func(tx *state.Tx) error {
-		err := batch.ApplyAll(tx.Records(), page.Tickets, func(t *helpdesk.Ticket, e *helpdesk.InvalidError) {
+	err := c.o.State.CommitPage([]byte(page.AfterCursor), func(rec state.Records) ([]byte, error) {
+		err := batch.ApplyAll(rec, page.Tickets, func(t *helpdesk.Ticket, e *helpdesk.InvalidError) {
 			c.o.Reject(t.ID, e.Reason, e)
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		agg, err := batch.Aggregates()
-		if err != nil {
-			return err
-		}
-		if err := tx.Put(state.KeyAggregates, agg); err != nil {
-			return err
-		}
-		return tx.Put(state.KeyCursor, []byte(page.AfterCursor))
+		return batch.Aggregates()
 	})
 	if err != nil {
 		return fmt.Errorf("%s: committing page: %w", c.o.Name, err)

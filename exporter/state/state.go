@@ -149,3 +149,20 @@ func (s *Source) Reset() error {
 		return btx.DeleteBucket(s.name)
 	})
 }
+
+// CommitPage is every collector's exactly-once unit: apply folds one page
+// of upstream data into the record states and returns the engine's
+// aggregates, which are stored with the page's cursor, all in one
+// transaction. Nothing of the page is stored if any step fails.
+func (s *Source) CommitPage(cursor []byte, apply func(rec Records) (aggregates []byte, err error)) error {
+	return s.Update(func(tx *Tx) error {
+		agg, err := apply(tx.Records())
+		if err != nil {
+			return err
+		}
+		if err := tx.Put(KeyAggregates, agg); err != nil {
+			return err
+		}
+		return tx.Put(KeyCursor, cursor)
+	})
+}
