@@ -1,0 +1,341 @@
+package main_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cx-exporter/cx-exporter/collectors/intercom/intercomtest"
+	"github.com/cx-exporter/cx-exporter/internal/e2e"
+)
+
+const icE2EToken = "ic-e2e-fixture-token-k2p9" // a fixture, shaped like no real key
+
+type intercomScenario struct {
+	t     *testing.T
+	ic    *intercomtest.Server
+	env   []string
+	exp   *e2e.Exporter
+	state string
+}
+
+func newIntercomScenario(t *testing.T) *intercomScenario {
+	// Pages of 5 (the fake caps per_page) make the kill land mid-sync.
+	ic := intercomtest.NewServer(intercomtest.Options{Token: icE2EToken, MaxPageSize: 5, NoRateLimit: true})
+	t.Cleanup(ic.Close)
+	s := &intercomScenario{t: t, ic: ic, state: t.TempDir()}
+	s.env = []string{
+		"CX_INTERCOM_URL=" + ic.URL,
+		"CX_INTERCOM_TOKEN=" + icE2EToken,
+		"CX_STATE_DIR=" + s.state,
+		"CX_POLL_INTERVAL=1s",
+		"CX_HTTP_RETRIES=2",
+		"CX_HTTP_TIMEOUT=2s",
+		"CX_SLA_HOURS=calendar",
+		"CX_BUSINESS_HOURS=24/7",
+		"CX_LOG_LEVEL=debug",
+	}
+	return s
+}
+
+func (s *intercomScenario) start() { s.exp = e2e.Start(s.t, s.env) }
+
+func (s *intercomScenario) samples() map[string]float64 {
+	s.t.Helper()
+	text, err := s.exp.Scrape()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	m, err := e2e.Samples(text)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return m
+}
+
+func (s *intercomScenario) waitFor(what string, cond func(m map[string]float64) bool) map[string]float64 {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		text, err := s.exp.Scrape()
+		if err == nil {
+			if m, err := e2e.Samples(text); err == nil && cond(m) {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("timed out waiting for %s; last scrape:\n%s\nlogs:\n%s", what, text, tail(s.exp.Logs(), 3000))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// synced waits until the fake answered a search made after this call and
+// a sync ending after that answer succeeded.
+func (s *intercomScenario) synced() map[string]float64 {
+	s.t.Helper()
+	t0 := time.Now()
+	var served time.Time
+	deadline := time.Now().Add(30 * time.Second)
+	for served.IsZero() {
+		for _, r := range s.ic.Requests() {
+			if !r.At.Before(t0) && r.Status == 200 {
+				served = r.At
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("no search request served; logs:\n%s", tail(s.exp.Logs(), 3000))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	after := float64(served.UnixNano()) / 1e9
+	key := e2e.Series("cx_exporter_last_sync_success_timestamp_seconds", "source", "intercom")
+	return s.waitFor("a sync", func(m map[string]float64) bool { return m[key] >= after })
+}
+
+// ihd builds an intercom helpdesk series key with the default labels.
+func ihd(name, priority, channel string, kv ...string) string {
+	return e2e.Series(name, append([]string{"source", "intercom", "priority", priority, "channel", channel}, kv...)...)
+}
+
+// expectIntercom asserts that every helpdesk_* series of the intercom
+// source equals want: series not in want must be 0, ages within 30 s.
+func expectIntercom(t *testing.T, got, want map[string]float64) {
+	t.Helper()
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok {
+			t.Errorf("missing %s (want %v)", k, w)
+			continue
+		}
+		tol := 0.0
+		if strings.Contains(k, "age_seconds") {
+			tol = 30
+		}
+		if g < w-tol || g > w+tol {
+			t.Errorf("%s = %v, want %v", k, g, w)
+		}
+	}
+	for k, g := range got {
+		if _, ok := want[k]; !ok && strings.HasPrefix(k, "helpdesk_") && g != 0 {
+			t.Errorf("unexpected %s = %v, want 0", k, g)
+		}
+	}
+}
+
+// icBuckets sets the cumulative buckets of a duration histogram.
+func icBuckets(want map[string]float64, name, priority, channel, hours string, obs ...float64) {
+	for _, le := range durationBuckets {
+		c := 0.0
+		for _, o := range obs {
+			if o <= le {
+				c++
+			}
+		}
+		if c > 0 {
+			want[ihd(name, priority, channel, "hours", hours, "le", strconv.FormatFloat(le, 'f', -1, 64))] = c
+		}
+	}
+	want[ihd(name, priority, channel, "hours", hours, "le", "+Inf")] = float64(len(obs))
+}
+
+// TestE2EIntercom is TestE2EZendesk's scenario against the fake Intercom.
+// Intercom's search never returns deleted conversations, so there is no
+// deletion step; a system-style update (an unchanged conversation coming
+// back with a newer updated_at) stands in for Zendesk's Touch.
+func TestE2EIntercom(t *testing.T) {
+	s := newIntercomScenario(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	// History before the exporter's first start: backfill, nothing counted.
+	closedOld := intercomtest.Conversation{ID: "1", State: "closed", Priority: "not_priority", SourceType: "email",
+		CreatedAt: now.Add(-48 * time.Hour), FirstAdminReplyAt: now.Add(-47 * time.Hour), LastAdminReplyAt: now.Add(-47 * time.Hour),
+		FirstCloseAt: now.Add(-24 * time.Hour), LastCloseAt: now.Add(-24 * time.Hour), Rating: 5, RatingAt: now.Add(-23 * time.Hour),
+		UpdatedAt: now.Add(-23 * time.Hour)}
+	s.ic.Put(closedOld)
+	s.ic.Put(intercomtest.Conversation{ID: "2", State: "open", Priority: "not_priority", SourceType: "conversation", CreatedAt: now.Add(-3 * time.Hour), UpdatedAt: now.Add(-3 * time.Hour)})
+	s.ic.Put(intercomtest.Conversation{ID: "3", State: "open", Priority: "priority", SourceType: "email", CreatedAt: now.Add(-7 * time.Hour), UpdatedAt: now.Add(-7 * time.Hour)})
+	s.ic.Put(intercomtest.Conversation{ID: "4", State: "snoozed", Priority: "not_priority", SourceType: "phone_call", CreatedAt: now.Add(-7 * time.Hour),
+		FirstAdminReplyAt: now.Add(-6 * time.Hour), LastAdminReplyAt: now.Add(-6 * time.Hour), UpdatedAt: now.Add(-6 * time.Hour)})
+	s.start()
+	s.synced()
+	if code, _, _ := s.exp.Get("/-/ready"); code != 200 {
+		t.Fatalf("/-/ready = %d after the first sync", code)
+	}
+	want := map[string]float64{
+		ihd("helpdesk_open_tickets", "normal", "chat", "status", "open"):              1,
+		ihd("helpdesk_open_tickets", "high", "email", "status", "open"):               1,
+		ihd("helpdesk_open_tickets", "normal", "phone", "status", "on_hold"):          1,
+		ihd("helpdesk_open_ticket_oldest_age_seconds", "normal", "chat"):              3 * 3600,
+		ihd("helpdesk_open_ticket_oldest_age_seconds", "high", "email"):               7 * 3600,
+		ihd("helpdesk_open_ticket_oldest_age_seconds", "normal", "phone"):             7 * 3600,
+		ihd("helpdesk_open_tickets_older_than", "normal", "chat", "age", "1h"):        1,
+		ihd("helpdesk_open_tickets_older_than", "high", "email", "age", "1h"):         1,
+		ihd("helpdesk_open_tickets_older_than", "high", "email", "age", "4h"):         1,
+		ihd("helpdesk_open_tickets_older_than", "normal", "phone", "age", "1h"):       1,
+		ihd("helpdesk_open_tickets_older_than", "normal", "phone", "age", "4h"):       1,
+		ihd("helpdesk_awaiting_first_reply_tickets", "normal", "chat"):                1,
+		ihd("helpdesk_awaiting_first_reply_tickets", "high", "email"):                 1,
+		ihd("helpdesk_awaiting_first_reply_oldest_age_seconds", "normal", "chat"):     3 * 3600,
+		ihd("helpdesk_awaiting_first_reply_oldest_age_seconds", "high", "email"):      7 * 3600,
+		ihd("helpdesk_first_reply_sla_tickets", "normal", "chat", "state", "within"):  1, // 3h of 8h
+		ihd("helpdesk_first_reply_sla_tickets", "high", "email", "state", "breached"): 1, // 7h of 4h
+	}
+	expectIntercom(t, s.samples(), want)
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// A new conversation's life: created, replied, closed, reopened,
+	// re-closed after a second reply, rated 5 then 1.
+	created := time.Now().UTC().Truncate(time.Second)
+	n := intercomtest.Conversation{ID: "100", State: "open", Priority: "priority", SourceType: "email", CreatedAt: created}
+	step := func(mut func(*intercomtest.Conversation)) {
+		mut(&n)
+		n.UpdatedAt = time.Time{}
+		s.ic.Put(n)
+		s.synced()
+	}
+	at := func(sec int) time.Time { return created.Add(time.Duration(sec) * time.Second) }
+	step(func(*intercomtest.Conversation) {})
+	step(func(c *intercomtest.Conversation) { c.FirstAdminReplyAt, c.LastAdminReplyAt = at(1800), at(1800) })
+	step(func(c *intercomtest.Conversation) {
+		c.State, c.FirstCloseAt, c.LastCloseAt = "closed", at(5400), at(5400)
+	})
+	step(func(c *intercomtest.Conversation) { c.State, c.CountReopens = "open", 1 })
+	step(func(c *intercomtest.Conversation) {
+		c.State, c.LastAdminReplyAt, c.LastCloseAt = "closed", at(6000), at(7200)
+	})
+	step(func(c *intercomtest.Conversation) { c.Rating, c.RatingAt = 5, at(7300) })
+	step(func(c *intercomtest.Conversation) { c.Rating, c.RatingAt = 1, at(7400) })
+	closedOld.UpdatedAt = time.Time{} // comes back unchanged: no event
+	s.ic.Put(closedOld)
+	s.synced()
+
+	for k, v := range map[string]float64{
+		ihd("helpdesk_tickets_created_total", "high", "email"):                          1,
+		ihd("helpdesk_tickets_solved_total", "high", "email"):                           2,
+		ihd("helpdesk_tickets_reopened_total", "high", "email"):                         1,
+		ihd("helpdesk_tickets_solved_first_contact_total", "high", "email"):             1,
+		ihd("helpdesk_satisfaction_ratings_total", "high", "email", "rating", "good"):   1,
+		ihd("helpdesk_satisfaction_ratings_total", "high", "email", "rating", "bad"):    1,
+		ihd("helpdesk_first_reply_seconds_count", "high", "email", "hours", "calendar"): 1,
+		ihd("helpdesk_first_reply_seconds_sum", "high", "email", "hours", "calendar"):   1800,
+		ihd("helpdesk_first_reply_seconds_count", "high", "email", "hours", "business"): 1,
+		ihd("helpdesk_first_reply_seconds_sum", "high", "email", "hours", "business"):   1800, // 24/7
+		ihd("helpdesk_resolution_seconds_count", "high", "email", "hours", "calendar"):  2,
+		ihd("helpdesk_resolution_seconds_sum", "high", "email", "hours", "calendar"):    5400 + 7200,
+		ihd("helpdesk_resolution_seconds_count", "high", "email", "hours", "business"):  2,
+		ihd("helpdesk_resolution_seconds_sum", "high", "email", "hours", "business"):    5400 + 7200,
+		ihd("helpdesk_replies_per_solved_ticket_count", "high", "email"):                2,
+		ihd("helpdesk_replies_per_solved_ticket_sum", "high", "email"):                  1 + 2,
+	} {
+		want[k] = v
+	}
+	icBuckets(want, "helpdesk_first_reply_seconds_bucket", "high", "email", "calendar", 1800)
+	icBuckets(want, "helpdesk_first_reply_seconds_bucket", "high", "email", "business", 1800)
+	icBuckets(want, "helpdesk_resolution_seconds_bucket", "high", "email", "calendar", 5400, 7200)
+	icBuckets(want, "helpdesk_resolution_seconds_bucket", "high", "email", "business", 5400, 7200)
+	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
+		v := 2.0
+		if le == "1" {
+			v = 1
+		}
+		want[ihd("helpdesk_replies_per_solved_ticket_bucket", "high", "email", "le", le)] = v
+	}
+	expectIntercom(t, s.samples(), want)
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// An unknown state is rejected; the other conversation counts.
+	// (Conversations of the newest second are read again at the next
+	// sync, so the rejection may be counted more than once.)
+	s.ic.Put(intercomtest.Conversation{ID: "200", State: "escalated", Priority: "priority", SourceType: "email"},
+		intercomtest.Conversation{ID: "201", State: "open", Priority: "not_priority", SourceType: "conversation"})
+	got := s.synced()
+	rejected := e2e.Series("cx_exporter_records_rejected_total", "source", "intercom", "reason", "unknown_value")
+	if got[rejected] < 1 {
+		t.Errorf("%s = %v, want at least 1", rejected, got[rejected])
+	}
+	want[ihd("helpdesk_tickets_created_total", "normal", "chat")] = 1
+	want[ihd("helpdesk_open_tickets", "normal", "chat", "status", "open")] = 2
+	want[ihd("helpdesk_awaiting_first_reply_tickets", "normal", "chat")] = 2
+	want[ihd("helpdesk_first_reply_sla_tickets", "normal", "chat", "state", "within")] = 2
+	expectIntercom(t, got, want)
+	if !strings.Contains(s.exp.Logs(), `id=200`) {
+		t.Errorf("the rejected conversation's id is not in the log")
+	}
+
+	// SIGKILL in the middle of a multi-page sync, then restart on the same state.
+	s.ic.SetLatency(400 * time.Millisecond)
+	time.Sleep(time.Second) // a new second: the rejected conversation leaves the re-read tail
+	s.ic.ResetRequests()
+	var batch []intercomtest.Conversation
+	for i := range 50 {
+		c := time.Now().UTC().Truncate(time.Second)
+		batch = append(batch, intercomtest.Conversation{ID: strconv.Itoa(1000 + i), State: "closed", Priority: "not_priority", SourceType: "twitter", CreatedAt: c,
+			FirstAdminReplyAt: c.Add(600 * time.Second), LastAdminReplyAt: c.Add(600 * time.Second), LastCloseAt: c.Add(3600 * time.Second)})
+	}
+	s.ic.Put(batch...)
+	deadline := time.Now().Add(20 * time.Second)
+	for len(s.ic.Requests()) < 4 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	before := s.samples()
+	s.exp.Kill()
+	committed := before[ihd("helpdesk_tickets_created_total", "normal", "social")]
+	if committed >= 50 {
+		t.Fatalf("the sync was not interrupted (%v of 50 counted before the kill); slow it down", committed)
+	}
+	t.Logf("killed with %v of 50 conversations counted", committed)
+	s.ic.SetLatency(0)
+	s.start()
+	s.waitFor("the 50 conversations", func(m map[string]float64) bool {
+		return m[ihd("helpdesk_tickets_created_total", "normal", "social")] >= 50
+	})
+	got = s.synced()
+	for k, v := range before {
+		if strings.HasPrefix(k, "helpdesk_") && !strings.Contains(k, "open_ticket") && !strings.Contains(k, "awaiting") && !strings.Contains(k, "sla_tickets") && got[k] < v {
+			t.Errorf("%s went backwards: %v → %v", k, v, got[k])
+		}
+	}
+	for k, v := range map[string]float64{
+		ihd("helpdesk_tickets_created_total", "normal", "social"):                          50,
+		ihd("helpdesk_tickets_solved_total", "normal", "social"):                           50,
+		ihd("helpdesk_tickets_solved_first_contact_total", "normal", "social"):             50,
+		ihd("helpdesk_first_reply_seconds_count", "normal", "social", "hours", "calendar"): 50,
+		ihd("helpdesk_first_reply_seconds_sum", "normal", "social", "hours", "calendar"):   50 * 600,
+		ihd("helpdesk_first_reply_seconds_count", "normal", "social", "hours", "business"): 50,
+		ihd("helpdesk_first_reply_seconds_sum", "normal", "social", "hours", "business"):   50 * 600,
+		ihd("helpdesk_resolution_seconds_count", "normal", "social", "hours", "calendar"):  50,
+		ihd("helpdesk_resolution_seconds_sum", "normal", "social", "hours", "calendar"):    50 * 3600,
+		ihd("helpdesk_resolution_seconds_count", "normal", "social", "hours", "business"):  50,
+		ihd("helpdesk_resolution_seconds_sum", "normal", "social", "hours", "business"):    50 * 3600,
+		ihd("helpdesk_replies_per_solved_ticket_count", "normal", "social"):                50,
+		ihd("helpdesk_replies_per_solved_ticket_sum", "normal", "social"):                  50,
+	} {
+		want[k] = v
+	}
+	for _, h := range []string{"calendar", "business"} {
+		fr := make([]float64, 50)
+		res := make([]float64, 50)
+		for i := range fr {
+			fr[i], res[i] = 600, 3600
+		}
+		icBuckets(want, "helpdesk_first_reply_seconds_bucket", "normal", "social", h, fr...)
+		icBuckets(want, "helpdesk_resolution_seconds_bucket", "normal", "social", h, res...)
+	}
+	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
+		want[ihd("helpdesk_replies_per_solved_ticket_bucket", "normal", "social", "le", le)] = 50
+	}
+	expectIntercom(t, got, want)
+
+	if strings.Contains(s.exp.Logs(), icE2EToken) {
+		t.Error("the access token appears in the logs")
+	}
+	if err := s.exp.Stop(); err != nil {
+		t.Errorf("SIGTERM: %v", err)
+	}
+}

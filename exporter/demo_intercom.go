@@ -1,0 +1,45 @@
+package exporter
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/cx-exporter/cx-exporter/collectors/intercom/intercomtest"
+)
+
+// demoIntercomToken opens nothing but the built-in fake.
+const demoIntercomToken = "demo-intercom-token-not-a-secret"
+
+func init() {
+	demoHelpdesks["intercom"] = demoHelpdesk{configure: configureDemoIntercom, start: startDemoIntercom}
+}
+
+func configureDemoIntercom(c *Config) bool {
+	if c.IntercomToken != "" || c.IntercomURL != "" {
+		return false
+	}
+	c.IntercomURL = "demo" // replaced by the fake's address in StartDemo
+	c.IntercomToken = demoIntercomToken
+	return true
+}
+
+// startDemoIntercom runs the fake Intercom with its simulator. Its history
+// is seeded before the exporter starts, so that it is backfill; the live
+// changes then count.
+func startDemoIntercom(ctx context.Context, c *Config, logger *slog.Logger) error {
+	ic := intercomtest.NewServer(intercomtest.Options{Token: demoIntercomToken, NoRateLimit: true})
+	c.IntercomURL = ic.URL
+	if err := resetSource(c.StateDir, "intercom"); err != nil {
+		ic.Close()
+		return err
+	}
+	opts := intercomtest.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
+	ic.SeedHistory(opts)
+	go func() {
+		ic.Simulate(ctx, opts)
+		ic.Close()
+	}()
+	logger.Info("demo mode: simulated Intercom running", "url", ic.URL)
+	return nil
+}
