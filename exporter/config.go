@@ -232,7 +232,7 @@ func (c *Config) validate() error {
 		}
 	}
 	if len(errs) == 0 && !c.Demo && len(enabledVendors(c)) == 0 {
-		errs = append(errs, errors.New("no source configured: set CX_ZENDESK_SUBDOMAIN (and its credentials), CX_STRIPE_API_KEY or CX_CHARGEBEE_SITE, or run with -demo / CX_DEMO=true"))
+		errs = append(errs, errors.New("no source configured: set CX_ZENDESK_SUBDOMAIN, CX_FRESHDESK_DOMAIN, CX_HELPSCOUT_APP_ID, CX_INTERCOM_TOKEN, CX_STRIPE_API_KEY or CX_CHARGEBEE_SITE (with their credentials), or run with -demo / CX_DEMO=true"))
 	}
 	return errors.Join(errs...)
 }

@@ -1,0 +1,314 @@
+package main_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cx-exporter/cx-exporter/collectors/freshdesk/freshdesktest"
+	"github.com/cx-exporter/cx-exporter/internal/e2e"
+)
+
+const fdE2EKey = "fd-e2e-fixture-key-m4p8" // a fixture, shaped like no real key
+
+type fdScenario struct {
+	t   *testing.T
+	fd  *freshdesktest.Server
+	env []string
+	exp *e2e.Exporter
+}
+
+func newFreshdeskScenario(t *testing.T) *fdScenario {
+	fd := freshdesktest.NewServer(freshdesktest.Options{APIKey: fdE2EKey, PageSize: 5, NoRateLimit: true})
+	t.Cleanup(fd.Close)
+	s := &fdScenario{t: t, fd: fd}
+	s.env = []string{
+		"CX_FRESHDESK_URL=" + fd.URL,
+		"CX_FRESHDESK_API_KEY=" + fdE2EKey,
+		"CX_STATE_DIR=" + t.TempDir(),
+		"CX_POLL_INTERVAL=1s",
+		"CX_HTTP_RETRIES=2",
+		"CX_HTTP_TIMEOUT=2s",
+		"CX_SLA_HOURS=calendar",
+		"CX_BUSINESS_HOURS=24/7",
+		"CX_LOG_LEVEL=debug",
+	}
+	return s
+}
+
+func (s *fdScenario) start() { s.exp = e2e.Start(s.t, s.env) }
+
+func (s *fdScenario) samples() map[string]float64 {
+	s.t.Helper()
+	text, err := s.exp.Scrape()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	m, err := e2e.Samples(text)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return m
+}
+
+func (s *fdScenario) waitFor(what string, cond func(m map[string]float64) bool) map[string]float64 {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		text, err := s.exp.Scrape()
+		if err == nil {
+			if m, err := e2e.Samples(text); err == nil && cond(m) {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("timed out waiting for %s; last scrape:\n%s\nlogs:\n%s", what, text, tail(s.exp.Logs(), 3000))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// synced waits until the fake answered a request made after this call and
+// a sync ending after that request succeeded.
+func (s *fdScenario) synced() map[string]float64 {
+	s.t.Helper()
+	t0 := time.Now()
+	var served time.Time
+	deadline := time.Now().Add(30 * time.Second)
+	for served.IsZero() {
+		for _, r := range s.fd.Requests() {
+			if !r.At.Before(t0) && r.Status == 200 {
+				served = r.At
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("no request served; logs:\n%s", tail(s.exp.Logs(), 3000))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	after := float64(served.UnixNano()) / 1e9
+	key := e2e.Series("cx_exporter_last_sync_success_timestamp_seconds", "source", "freshdesk")
+	return s.waitFor("a sync", func(m map[string]float64) bool { return m[key] >= after })
+}
+
+// fdhd builds a Freshdesk helpdesk series key with the default labels.
+func fdhd(name, priority, channel string, kv ...string) string {
+	return e2e.Series(name, append([]string{"source", "freshdesk", "priority", priority, "channel", channel}, kv...)...)
+}
+
+func fdBuckets(want map[string]float64, name, priority, channel, hours string, obs ...float64) {
+	for _, le := range durationBuckets {
+		c := 0.0
+		for _, o := range obs {
+			if o <= le {
+				c++
+			}
+		}
+		if c > 0 {
+			want[fdhd(name, priority, channel, "hours", hours, "le", strconv.FormatFloat(le, 'f', -1, 64))] = c
+		}
+	}
+	want[fdhd(name, priority, channel, "hours", hours, "le", "+Inf")] = float64(len(obs))
+}
+
+func fdBucketsN(want map[string]float64, name, priority, channel, hours string, v float64, n int) {
+	for _, le := range durationBuckets {
+		if v <= le {
+			want[fdhd(name, priority, channel, "hours", hours, "le", strconv.FormatFloat(le, 'f', -1, 64))] = float64(n)
+		}
+	}
+	want[fdhd(name, priority, channel, "hours", hours, "le", "+Inf")] = float64(n)
+}
+
+// Freshdesk codes used below.
+const (
+	fdOpen, fdPending, fdResolved, fdClosed = 2, 3, 4, 5
+	fdLow, fdMedium, fdHigh, fdUrgent       = 1, 2, 3, 4
+	fdEmail, fdPortal, fdChat               = 1, 2, 7
+)
+
+func TestE2EFreshdesk(t *testing.T) {
+	s := newFreshdeskScenario(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	// History before the exporter's first start: backfill, nothing counted.
+	s.fd.Put(freshdesktest.Ticket{ID: 1, Status: fdClosed, Priority: fdLow, Source: fdEmail, CreatedAt: now.Add(-48 * time.Hour),
+		UpdatedAt: now.Add(-24 * time.Hour),
+		Stats:     freshdesktest.Stats{FirstRespondedAt: now.Add(-47 * time.Hour), ResolvedAt: now.Add(-24 * time.Hour), ClosedAt: now.Add(-24 * time.Hour)}})
+	s.fd.RateAt(1, 103, now.Add(-23*time.Hour))
+	s.fd.Put(freshdesktest.Ticket{ID: 2, Status: fdOpen, Priority: fdMedium, Source: fdPortal, CreatedAt: now.Add(-3 * time.Hour), UpdatedAt: now.Add(-3 * time.Hour)})
+	s.fd.Put(freshdesktest.Ticket{ID: 3, Status: fdOpen, Priority: fdUrgent, Source: fdEmail, CreatedAt: now.Add(-7 * time.Hour), UpdatedAt: now.Add(-7 * time.Hour)})
+	s.fd.Put(freshdesktest.Ticket{ID: 4, Status: fdPending, Priority: fdHigh, Source: fdChat, CreatedAt: now.Add(-210 * time.Minute), UpdatedAt: now.Add(-200 * time.Minute)})
+	s.start()
+	s.synced()
+	if code, _, _ := s.exp.Get("/-/ready"); code != 200 {
+		t.Fatalf("/-/ready = %d after the first sync", code)
+	}
+	backlog := map[string]float64{
+		fdhd("helpdesk_open_tickets", "normal", "web", "status", "open"):                 1,
+		fdhd("helpdesk_open_tickets", "urgent", "email", "status", "open"):               1,
+		fdhd("helpdesk_open_tickets", "high", "chat", "status", "pending"):               1,
+		fdhd("helpdesk_open_ticket_oldest_age_seconds", "normal", "web"):                 3 * 3600,
+		fdhd("helpdesk_open_ticket_oldest_age_seconds", "urgent", "email"):               7 * 3600,
+		fdhd("helpdesk_open_ticket_oldest_age_seconds", "high", "chat"):                  210 * 60,
+		fdhd("helpdesk_open_tickets_older_than", "normal", "web", "age", "1h"):           1,
+		fdhd("helpdesk_open_tickets_older_than", "urgent", "email", "age", "1h"):         1,
+		fdhd("helpdesk_open_tickets_older_than", "urgent", "email", "age", "4h"):         1,
+		fdhd("helpdesk_open_tickets_older_than", "high", "chat", "age", "1h"):            1,
+		fdhd("helpdesk_awaiting_first_reply_tickets", "normal", "web"):                   1,
+		fdhd("helpdesk_awaiting_first_reply_tickets", "urgent", "email"):                 1,
+		fdhd("helpdesk_awaiting_first_reply_tickets", "high", "chat"):                    1,
+		fdhd("helpdesk_awaiting_first_reply_oldest_age_seconds", "normal", "web"):        3 * 3600,
+		fdhd("helpdesk_awaiting_first_reply_oldest_age_seconds", "urgent", "email"):      7 * 3600,
+		fdhd("helpdesk_awaiting_first_reply_oldest_age_seconds", "high", "chat"):         210 * 60,
+		fdhd("helpdesk_first_reply_sla_tickets", "normal", "web", "state", "within"):     1, // 3h of 8h
+		fdhd("helpdesk_first_reply_sla_tickets", "urgent", "email", "state", "breached"): 1, // 7h of 1h
+		fdhd("helpdesk_first_reply_sla_tickets", "high", "chat", "state", "at_risk"):     1, // 3.5h of 4h
+	}
+	expectHelpdesk(t, s.samples(), backlog)
+
+	// A new ticket's life: created, replied, solved, reopened, re-solved, rated good then bad.
+	created := time.Now().UTC().Truncate(time.Second)
+	n := freshdesktest.Ticket{ID: 100, Status: fdOpen, Priority: fdUrgent, Source: fdEmail, CreatedAt: created}
+	step := func(mut func(*freshdesktest.Ticket)) {
+		mut(&n)
+		n.UpdatedAt = time.Time{}
+		s.fd.Put(n)
+		s.synced()
+	}
+	step(func(*freshdesktest.Ticket) {})
+	step(func(t *freshdesktest.Ticket) { t.Stats.FirstRespondedAt = created.Add(30 * time.Minute) })
+	step(func(t *freshdesktest.Ticket) { t.Status, t.Stats.ResolvedAt = fdResolved, created.Add(90*time.Minute) })
+	step(func(t *freshdesktest.Ticket) { t.Status, t.Stats.ReopenedAt = fdOpen, created.Add(100*time.Minute) })
+	step(func(t *freshdesktest.Ticket) { t.Status, t.Stats.ResolvedAt = fdResolved, created.Add(120*time.Minute) })
+	s.fd.Rate(100, 103)
+	s.synced()
+	s.fd.Rate(100, -103)
+	s.synced()
+	s.fd.Delete(2)
+	s.fd.Touch(1) // a system update: the old ticket comes back unchanged
+	s.synced()
+
+	want := map[string]float64{}
+	for k, v := range backlog {
+		if !strings.Contains(k, `priority="normal"`) {
+			want[k] = v
+		}
+	}
+	for k, v := range map[string]float64{
+		fdhd("helpdesk_tickets_created_total", "urgent", "email"):                          1,
+		fdhd("helpdesk_tickets_solved_total", "urgent", "email"):                           2,
+		fdhd("helpdesk_tickets_reopened_total", "urgent", "email"):                         1,
+		fdhd("helpdesk_tickets_solved_first_contact_total", "urgent", "email"):             1,
+		fdhd("helpdesk_satisfaction_ratings_total", "urgent", "email", "rating", "good"):   1,
+		fdhd("helpdesk_satisfaction_ratings_total", "urgent", "email", "rating", "bad"):    1,
+		fdhd("helpdesk_first_reply_seconds_count", "urgent", "email", "hours", "calendar"): 1,
+		fdhd("helpdesk_first_reply_seconds_sum", "urgent", "email", "hours", "calendar"):   1800,
+		fdhd("helpdesk_first_reply_seconds_count", "urgent", "email", "hours", "business"): 1,
+		fdhd("helpdesk_first_reply_seconds_sum", "urgent", "email", "hours", "business"):   1800,
+		fdhd("helpdesk_resolution_seconds_count", "urgent", "email", "hours", "calendar"):  2,
+		fdhd("helpdesk_resolution_seconds_sum", "urgent", "email", "hours", "calendar"):    5400 + 7200,
+		fdhd("helpdesk_resolution_seconds_count", "urgent", "email", "hours", "business"):  2,
+		fdhd("helpdesk_resolution_seconds_sum", "urgent", "email", "hours", "business"):    5400 + 7200,
+		// Freshdesk gives no reply count: 1 once first_responded_at is set.
+		fdhd("helpdesk_replies_per_solved_ticket_count", "urgent", "email"): 2,
+		fdhd("helpdesk_replies_per_solved_ticket_sum", "urgent", "email"):   2,
+	} {
+		want[k] = v
+	}
+	fdBuckets(want, "helpdesk_first_reply_seconds_bucket", "urgent", "email", "calendar", 1800)
+	fdBuckets(want, "helpdesk_first_reply_seconds_bucket", "urgent", "email", "business", 1800)
+	fdBuckets(want, "helpdesk_resolution_seconds_bucket", "urgent", "email", "calendar", 5400, 7200)
+	fdBuckets(want, "helpdesk_resolution_seconds_bucket", "urgent", "email", "business", 5400, 7200)
+	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
+		want[fdhd("helpdesk_replies_per_solved_ticket_bucket", "urgent", "email", "le", le)] = 2
+	}
+	got := s.samples()
+	expectHelpdesk(t, got, want)
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// An unknown status is rejected; the other ticket of the page counts.
+	s.fd.Put(freshdesktest.Ticket{ID: 200, Status: fdOpen, RawStatus: "escalated", Priority: fdLow, Source: fdEmail, CreatedAt: time.Now().UTC()})
+	s.fd.Put(freshdesktest.Ticket{ID: 201, Status: fdOpen, Priority: fdMedium, Source: fdPortal, CreatedAt: time.Now().UTC()})
+	got = s.synced()
+	rejected := e2e.Series("cx_exporter_records_rejected_total", "source", "freshdesk", "reason", "unknown_value")
+	if got[rejected] < 1 {
+		t.Errorf("%s = %v, want at least 1", rejected, got[rejected])
+	}
+	want[fdhd("helpdesk_tickets_created_total", "normal", "web")] = 1
+	want[fdhd("helpdesk_open_tickets", "normal", "web", "status", "open")] = 1
+	want[fdhd("helpdesk_awaiting_first_reply_tickets", "normal", "web")] = 1
+	want[fdhd("helpdesk_first_reply_sla_tickets", "normal", "web", "state", "within")] = 1
+	want[fdhd("helpdesk_open_ticket_oldest_age_seconds", "normal", "web")] = 0
+	want[fdhd("helpdesk_awaiting_first_reply_oldest_age_seconds", "normal", "web")] = 0
+	expectHelpdesk(t, got, want)
+	if !strings.Contains(s.exp.Logs(), `id=200`) {
+		t.Errorf("the rejected ticket's id is not in the log")
+	}
+
+	// SIGKILL in the middle of a 10-page sync, then restart on the same state.
+	s.fd.SetLatency(300 * time.Millisecond)
+	s.fd.ResetRequests()
+	for i := range 50 {
+		c := time.Now().UTC().Truncate(time.Second)
+		s.fd.Put(freshdesktest.Ticket{ID: int64(1000 + i), Status: fdResolved, Priority: fdLow, Source: fdPortal, CreatedAt: c,
+			Stats: freshdesktest.Stats{FirstRespondedAt: c.Add(10 * time.Minute), ResolvedAt: c.Add(time.Hour)}})
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(s.fd.Requests()) < 4 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	before := s.samples()
+	s.exp.Kill()
+	committed := before[fdhd("helpdesk_tickets_created_total", "low", "web")]
+	if committed >= 50 {
+		t.Fatalf("the sync was not interrupted (%v of 50 counted before the kill); slow it down", committed)
+	}
+	t.Logf("killed with %v of 50 tickets counted", committed)
+	s.fd.SetLatency(0)
+	s.start()
+	s.waitFor("the 50 tickets", func(m map[string]float64) bool {
+		return m[fdhd("helpdesk_tickets_created_total", "low", "web")] >= 50
+	})
+	got = s.synced()
+	for k, v := range before {
+		if strings.HasPrefix(k, "helpdesk_") && !strings.Contains(k, "open_ticket") && !strings.Contains(k, "awaiting") && !strings.Contains(k, "sla_tickets") && got[k] < v {
+			t.Errorf("%s went backwards: %v → %v", k, v, got[k])
+		}
+	}
+	for k, v := range map[string]float64{
+		fdhd("helpdesk_tickets_created_total", "low", "web"):                          50,
+		fdhd("helpdesk_tickets_solved_total", "low", "web"):                           50,
+		fdhd("helpdesk_tickets_solved_first_contact_total", "low", "web"):             50,
+		fdhd("helpdesk_first_reply_seconds_count", "low", "web", "hours", "calendar"): 50,
+		fdhd("helpdesk_first_reply_seconds_sum", "low", "web", "hours", "calendar"):   50 * 600,
+		fdhd("helpdesk_first_reply_seconds_count", "low", "web", "hours", "business"): 50,
+		fdhd("helpdesk_first_reply_seconds_sum", "low", "web", "hours", "business"):   50 * 600,
+		fdhd("helpdesk_resolution_seconds_count", "low", "web", "hours", "calendar"):  50,
+		fdhd("helpdesk_resolution_seconds_sum", "low", "web", "hours", "calendar"):    50 * 3600,
+		fdhd("helpdesk_resolution_seconds_count", "low", "web", "hours", "business"):  50,
+		fdhd("helpdesk_resolution_seconds_sum", "low", "web", "hours", "business"):    50 * 3600,
+		fdhd("helpdesk_replies_per_solved_ticket_count", "low", "web"):                50,
+		fdhd("helpdesk_replies_per_solved_ticket_sum", "low", "web"):                  50,
+	} {
+		want[k] = v
+	}
+	fdBucketsN(want, "helpdesk_first_reply_seconds_bucket", "low", "web", "calendar", 600, 50)
+	fdBucketsN(want, "helpdesk_first_reply_seconds_bucket", "low", "web", "business", 600, 50)
+	fdBucketsN(want, "helpdesk_resolution_seconds_bucket", "low", "web", "calendar", 3600, 50)
+	fdBucketsN(want, "helpdesk_resolution_seconds_bucket", "low", "web", "business", 3600, 50)
+	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
+		want[fdhd("helpdesk_replies_per_solved_ticket_bucket", "low", "web", "le", le)] = 50
+	}
+	expectHelpdesk(t, got, want)
+
+	if strings.Contains(s.exp.Logs(), fdE2EKey) {
+		t.Error("the API key appears in the logs")
+	}
+	if err := s.exp.Stop(); err != nil {
+		t.Errorf("SIGTERM: %v", err)
+	}
+}
