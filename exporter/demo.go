@@ -105,16 +105,40 @@ func StartDemo(ctx context.Context, c *Config, logger *slog.Logger) error {
 
 func startDemoZendesk(ctx context.Context, c *Config, logger *slog.Logger) error {
 	zd := zendesktest.NewServer(zendesktest.Options{Email: demoEmail, APIToken: demoToken, RateLimit: 600})
-	c.ZendeskURL = zd.URL
-	if err := resetSource(c.StateDir, "zendesk"); err != nil {
-		zd.Close()
+	opts := zendesktest.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
+	return runDemoFake(ctx, c, logger, demoFake{
+		source: "zendesk", title: "Zendesk", url: zd.URL, configURL: &c.ZendeskURL,
+		simulate: func(ctx context.Context) { zd.Simulate(ctx, opts) }, close: zd.Close,
+	})
+}
+
+// demoFake is a started fake vendor API and its simulator.
+type demoFake struct {
+	source, title string  // the source's name, and the vendor's in the log
+	url           string  // the fake's address
+	configURL     *string // the configuration's placeholder URL
+	seed          func()  // when set, seeds the history (backfill) before the exporter starts
+	simulate      func(ctx context.Context)
+	close         func()
+}
+
+// runDemoFake points the configuration at a started fake, resets the
+// source's state, and simulates the account until ctx ends; then the fake
+// closes.
+func runDemoFake(ctx context.Context, c *Config, logger *slog.Logger, f demoFake) error {
+	*f.configURL = f.url
+	if err := resetSource(c.StateDir, f.source); err != nil {
+		f.close()
 		return err
 	}
+	if f.seed != nil {
+		f.seed()
+	}
 	go func() {
-		zd.Simulate(ctx, zendesktest.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second})
-		zd.Close()
+		f.simulate(ctx)
+		f.close()
 	}()
-	logger.Info("demo mode: simulated Zendesk running", "url", zd.URL)
+	logger.Info("demo mode: simulated "+f.title+" running", "url", f.url)
 	return nil
 }
 
@@ -126,19 +150,12 @@ func startDemoStripe(ctx context.Context, c *Config, logger *slog.Logger) error 
 		return nil
 	}
 	st := stripetest.NewServer(stripetest.Options{APIKey: demoStripeKey})
-	c.StripeURL = st.URL
-	if err := resetSource(c.StateDir, "stripe"); err != nil {
-		st.Close()
-		return err
-	}
 	opts := stripetest.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
-	st.Seed(opts)
-	go func() {
-		st.Simulate(ctx, opts)
-		st.Close()
-	}()
-	logger.Info("demo mode: simulated Stripe running", "url", st.URL)
-	return nil
+	return runDemoFake(ctx, c, logger, demoFake{
+		source: "stripe", title: "Stripe", url: st.URL, configURL: &c.StripeURL,
+		seed:     func() { st.Seed(opts) },
+		simulate: func(ctx context.Context) { st.Simulate(ctx, opts) }, close: st.Close,
+	})
 }
 
 // resetSource forgets a source's state.

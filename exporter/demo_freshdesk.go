@@ -28,17 +28,10 @@ func configureDemoFreshdesk(c *Config) bool {
 // history is seeded before the exporter starts, so that it is backfill.
 func startDemoFreshdesk(ctx context.Context, c *Config, logger *slog.Logger) error {
 	fd := freshdesktest.NewServer(freshdesktest.Options{APIKey: demoFreshdeskKey, RateLimit: 700})
-	c.FreshdeskURL = fd.URL
-	if err := resetSource(c.StateDir, "freshdesk"); err != nil {
-		fd.Close()
-		return err
-	}
 	opts := freshdesktest.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
-	fd.SeedHistory(opts)
-	go func() {
-		fd.Simulate(ctx, opts)
-		fd.Close()
-	}()
-	logger.Info("demo mode: simulated Freshdesk running", "url", fd.URL)
-	return nil
+	return runDemoFake(ctx, c, logger, demoFake{
+		source: "freshdesk", title: "Freshdesk", url: fd.URL, configURL: &c.FreshdeskURL,
+		seed:     func() { fd.SeedHistory(opts) },
+		simulate: func(ctx context.Context) { fd.Simulate(ctx, opts) }, close: fd.Close,
+	})
 }

@@ -31,17 +31,10 @@ func configureDemoHelpScout(c *Config) bool {
 // history is seeded before the exporter starts, so that it is backfill.
 func startDemoHelpScout(ctx context.Context, c *Config, logger *slog.Logger) error {
 	hs := helpscouttest.NewServer(helpscouttest.Options{AppID: demoHelpScoutAppID, AppSecret: demoHelpScoutAppSecret, RateLimit: 600})
-	c.HelpScoutURL = hs.URL
-	if err := resetSource(c.StateDir, "helpscout"); err != nil {
-		hs.Close()
-		return err
-	}
 	opts := helpscouttest.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
-	hs.SeedHistory(opts)
-	go func() {
-		hs.Simulate(ctx, opts)
-		hs.Close()
-	}()
-	logger.Info("demo mode: simulated Help Scout running", "url", hs.URL)
-	return nil
+	return runDemoFake(ctx, c, logger, demoFake{
+		source: "helpscout", title: "Help Scout", url: hs.URL, configURL: &c.HelpScoutURL,
+		seed:     func() { hs.SeedHistory(opts) },
+		simulate: func(ctx context.Context) { hs.Simulate(ctx, opts) }, close: hs.Close,
+	})
 }

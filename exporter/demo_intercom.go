@@ -29,17 +29,10 @@ func configureDemoIntercom(c *Config) bool {
 // changes then count.
 func startDemoIntercom(ctx context.Context, c *Config, logger *slog.Logger) error {
 	ic := intercomtest.NewServer(intercomtest.Options{Token: demoIntercomToken, NoRateLimit: true})
-	c.IntercomURL = ic.URL
-	if err := resetSource(c.StateDir, "intercom"); err != nil {
-		ic.Close()
-		return err
-	}
 	opts := intercomtest.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
-	ic.SeedHistory(opts)
-	go func() {
-		ic.Simulate(ctx, opts)
-		ic.Close()
-	}()
-	logger.Info("demo mode: simulated Intercom running", "url", ic.URL)
-	return nil
+	return runDemoFake(ctx, c, logger, demoFake{
+		source: "intercom", title: "Intercom", url: ic.URL, configURL: &c.IntercomURL,
+		seed:     func() { ic.SeedHistory(opts) },
+		simulate: func(ctx context.Context) { ic.Simulate(ctx, opts) }, close: ic.Close,
+	})
 }

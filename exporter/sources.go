@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -62,6 +63,50 @@ func enabledVendors(c *Config) []vendor {
 	return out
 }
 
+// syncer is a vendor's collector as the scheduler runs it.
+type syncer interface {
+	Sync(ctx context.Context) error
+}
+
+// tracker is a source's engine, exposed at scrapes by its collector.
+type tracker[C prometheus.Collector] interface {
+	Collector(source string, now func() time.Time) C
+}
+
+// wiring is what the exporter hands every vendor's collector: the fields
+// of the same names in each vendor package's Options.
+type wiring struct {
+	Client upstream.Options
+	State  *state.Source
+	Reject func(id, reason string, err error)
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// buildSource restores the tracker of source name, then creates the
+// vendor's collector with it and the exporter's wiring; a collector's
+// error is prefixed with the vendor's variables (CX_<KIND>).
+func buildSource[C prometheus.Collector, T tracker[C]](name, kind string, d deps,
+	restore func(name string, d deps) (T, error),
+	newCollector func(tr T, w wiring) (syncer, error),
+) (*source, error) {
+	tr, err := restore(name, d)
+	if err != nil {
+		return nil, err
+	}
+	c, err := newCollector(tr, wiring{
+		Client: d.client,
+		State:  d.store.Source(name),
+		Reject: func(id, reason string, err error) { d.reject(name, id, reason, err) },
+		Logger: d.logger.With("src", name),
+		Now:    d.now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("CX_%s: %w", strings.ToUpper(kind), err)
+	}
+	return &source{name: name, kind: kind, sync: c.Sync, collector: tr.Collector(name, d.now)}, nil
+}
+
 // watermark reads a source's watermark, recording now on the very first
 // start.
 func watermark(name string, d deps) (time.Time, error) {
@@ -107,49 +152,37 @@ func billingTracker(name string, d deps) (*billing.Tracker, error) {
 }
 
 func buildStripe(name string, d deps) (*source, error) {
-	tr, err := billingTracker(name, d)
-	if err != nil {
-		return nil, err
-	}
-	c, err := stripe.New(stripe.Options{
-		Name:     name,
-		BaseURL:  d.cfg.StripeURL,
-		APIKey:   d.cfg.StripeAPIKey,
-		PageSize: d.cfg.StripePageSize,
-		Client:   d.client,
-		State:    d.store.Source(name),
-		Tracker:  tr,
-		Reject:   func(id, reason string, err error) { d.reject(name, id, reason, err) },
-		Logger:   d.logger.With("src", name),
-		Now:      d.now,
+	return buildSource(name, "stripe", d, billingTracker, func(tr *billing.Tracker, w wiring) (syncer, error) {
+		return stripe.New(stripe.Options{
+			Name:     name,
+			BaseURL:  d.cfg.StripeURL,
+			APIKey:   d.cfg.StripeAPIKey,
+			PageSize: d.cfg.StripePageSize,
+			Client:   w.Client,
+			State:    w.State,
+			Tracker:  tr,
+			Reject:   w.Reject,
+			Logger:   w.Logger,
+			Now:      w.Now,
+		})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("CX_STRIPE: %w", err)
-	}
-	return &source{name: name, kind: "stripe", sync: c.Sync, collector: tr.Collector(name, d.now)}, nil
 }
 
 func buildChargebee(name string, d deps) (*source, error) {
-	tr, err := billingTracker(name, d)
-	if err != nil {
-		return nil, err
-	}
-	c, err := chargebee.New(chargebee.Options{
-		Name:    name,
-		Site:    d.cfg.ChargebeeSite,
-		BaseURL: d.cfg.ChargebeeURL,
-		APIKey:  d.cfg.ChargebeeAPIKey,
-		Client:  d.client,
-		State:   d.store.Source(name),
-		Tracker: tr,
-		Reject:  func(id, reason string, err error) { d.reject(name, id, reason, err) },
-		Logger:  d.logger.With("src", name),
-		Now:     d.now,
+	return buildSource(name, "chargebee", d, billingTracker, func(tr *billing.Tracker, w wiring) (syncer, error) {
+		return chargebee.New(chargebee.Options{
+			Name:    name,
+			Site:    d.cfg.ChargebeeSite,
+			BaseURL: d.cfg.ChargebeeURL,
+			APIKey:  d.cfg.ChargebeeAPIKey,
+			Client:  w.Client,
+			State:   w.State,
+			Tracker: tr,
+			Reject:  w.Reject,
+			Logger:  w.Logger,
+			Now:     w.Now,
+		})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("CX_CHARGEBEE: %w", err)
-	}
-	return &source{name: name, kind: "chargebee", sync: c.Sync, collector: tr.Collector(name, d.now)}, nil
 }
 
 // helpdeskTracker restores (or starts) the helpdesk engine of a source,
@@ -175,31 +208,25 @@ func helpdeskTracker(name string, d deps) (*helpdesk.Tracker, error) {
 }
 
 func buildZendesk(name string, d deps) (*source, error) {
-	tr, err := helpdeskTracker(name, d)
-	if err != nil {
-		return nil, err
-	}
 	base := d.cfg.ZendeskURL
 	if base == "" {
 		base = "https://" + d.cfg.ZendeskSubdomain + ".zendesk.com"
 	}
-	c, err := zendesk.New(zendesk.Options{
-		Name:                    name,
-		BaseURL:                 base,
-		Email:                   d.cfg.ZendeskEmail,
-		APIToken:                d.cfg.ZendeskAPIToken,
-		OAuthToken:              d.cfg.ZendeskOAuthToken,
-		PageSize:                d.cfg.ZendeskPageSize,
-		ExportRequestsPerMinute: d.cfg.ZendeskExportRate,
-		Client:                  d.client,
-		State:                   d.store.Source(name),
-		Tracker:                 tr,
-		Reject:                  func(id, reason string, err error) { d.reject(name, id, reason, err) },
-		Logger:                  d.logger.With("src", name),
-		Now:                     d.now,
+	return buildSource(name, "zendesk", d, helpdeskTracker, func(tr *helpdesk.Tracker, w wiring) (syncer, error) {
+		return zendesk.New(zendesk.Options{
+			Name:                    name,
+			BaseURL:                 base,
+			Email:                   d.cfg.ZendeskEmail,
+			APIToken:                d.cfg.ZendeskAPIToken,
+			OAuthToken:              d.cfg.ZendeskOAuthToken,
+			PageSize:                d.cfg.ZendeskPageSize,
+			ExportRequestsPerMinute: d.cfg.ZendeskExportRate,
+			Client:                  w.Client,
+			State:                   w.State,
+			Tracker:                 tr,
+			Reject:                  w.Reject,
+			Logger:                  w.Logger,
+			Now:                     w.Now,
+		})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("CX_ZENDESK: %w", err)
-	}
-	return &source{name: name, kind: "zendesk", sync: c.Sync, collector: tr.Collector(name, d.now)}, nil
 }

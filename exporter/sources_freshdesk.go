@@ -1,12 +1,12 @@
 package exporter
 
 import (
-	"fmt"
 	"net/url"
 	"regexp"
 	"strings"
 
 	"github.com/cx-exporter/cx-exporter/collectors/freshdesk"
+	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
 )
 
 // freshdeskDomain is an account's domain: acme, or acme.freshdesk.com.
@@ -41,23 +41,17 @@ func freshdeskBaseURL(c *Config) string {
 }
 
 func buildFreshdesk(name string, d deps) (*source, error) {
-	tr, err := helpdeskTracker(name, d)
-	if err != nil {
-		return nil, err
-	}
-	c, err := freshdesk.New(freshdesk.Options{
-		Name:    name,
-		BaseURL: freshdeskBaseURL(d.cfg),
-		APIKey:  d.cfg.FreshdeskAPIKey,
-		Client:  d.client,
-		State:   d.store.Source(name),
-		Tracker: tr,
-		Reject:  func(id, reason string, err error) { d.reject(name, id, reason, err) },
-		Logger:  d.logger.With("src", name),
-		Now:     d.now,
+	return buildSource(name, "freshdesk", d, helpdeskTracker, func(tr *helpdesk.Tracker, w wiring) (syncer, error) {
+		return freshdesk.New(freshdesk.Options{
+			Name:    name,
+			BaseURL: freshdeskBaseURL(d.cfg),
+			APIKey:  d.cfg.FreshdeskAPIKey,
+			Client:  w.Client,
+			State:   w.State,
+			Tracker: tr,
+			Reject:  w.Reject,
+			Logger:  w.Logger,
+			Now:     w.Now,
+		})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("CX_FRESHDESK: %w", err)
-	}
-	return &source{name: name, kind: "freshdesk", sync: c.Sync, collector: tr.Collector(name, d.now)}, nil
 }

@@ -1,9 +1,9 @@
 package exporter
 
 import (
-	"fmt"
 	"net/url"
 
+	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
 	"github.com/cx-exporter/cx-exporter/collectors/helpscout"
 )
 
@@ -32,11 +32,7 @@ func validateHelpScout(c *Config, bad func(name, format string, args ...any)) {
 }
 
 func buildHelpScout(name string, d deps) (*source, error) {
-	tr, err := helpdeskTracker(name, d)
-	if err != nil {
-		return nil, err
-	}
-	wm, err := watermark(name, d) // recorded by helpdeskTracker: only read here
+	wm, err := watermark(name, d) // the tracker's: recorded here on the very first start
 	if err != nil {
 		return nil, err
 	}
@@ -44,21 +40,19 @@ func buildHelpScout(name string, d deps) (*source, error) {
 	if base == "" {
 		base = defaultHelpScoutURL
 	}
-	c, err := helpscout.New(helpscout.Options{
-		Name:      name,
-		BaseURL:   base,
-		AppID:     d.cfg.HelpScoutAppID,
-		AppSecret: d.cfg.HelpScoutAppSecret,
-		Watermark: wm,
-		Client:    d.client,
-		State:     d.store.Source(name),
-		Tracker:   tr,
-		Reject:    func(id, reason string, err error) { d.reject(name, id, reason, err) },
-		Logger:    d.logger.With("src", name),
-		Now:       d.now,
+	return buildSource(name, "helpscout", d, helpdeskTracker, func(tr *helpdesk.Tracker, w wiring) (syncer, error) {
+		return helpscout.New(helpscout.Options{
+			Name:      name,
+			BaseURL:   base,
+			AppID:     d.cfg.HelpScoutAppID,
+			AppSecret: d.cfg.HelpScoutAppSecret,
+			Watermark: wm,
+			Client:    w.Client,
+			State:     w.State,
+			Tracker:   tr,
+			Reject:    w.Reject,
+			Logger:    w.Logger,
+			Now:       w.Now,
+		})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("CX_HELPSCOUT: %w", err)
-	}
-	return &source{name: name, kind: "helpscout", sync: c.Sync, collector: tr.Collector(name, d.now)}, nil
 }

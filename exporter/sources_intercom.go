@@ -1,9 +1,9 @@
 package exporter
 
 import (
-	"fmt"
 	"net/url"
 
+	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
 	"github.com/cx-exporter/cx-exporter/collectors/intercom"
 )
 
@@ -26,27 +26,21 @@ func validateIntercom(c *Config, bad func(name, format string, args ...any)) {
 }
 
 func buildIntercom(name string, d deps) (*source, error) {
-	tr, err := helpdeskTracker(name, d)
-	if err != nil {
-		return nil, err
-	}
 	base := d.cfg.IntercomURL
 	if base == "" {
 		base = intercom.DefaultBaseURL
 	}
-	c, err := intercom.New(intercom.Options{
-		Name:    name,
-		BaseURL: base,
-		Token:   d.cfg.IntercomToken,
-		Client:  d.client,
-		State:   d.store.Source(name),
-		Tracker: tr,
-		Reject:  func(id, reason string, err error) { d.reject(name, id, reason, err) },
-		Logger:  d.logger.With("src", name),
-		Now:     d.now,
+	return buildSource(name, "intercom", d, helpdeskTracker, func(tr *helpdesk.Tracker, w wiring) (syncer, error) {
+		return intercom.New(intercom.Options{
+			Name:    name,
+			BaseURL: base,
+			Token:   d.cfg.IntercomToken,
+			Client:  w.Client,
+			State:   w.State,
+			Tracker: tr,
+			Reject:  w.Reject,
+			Logger:  w.Logger,
+			Now:     w.Now,
+		})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("CX_INTERCOM: %w", err)
-	}
-	return &source{name: name, kind: "intercom", sync: c.Sync, collector: tr.Collector(name, d.now)}, nil
 }

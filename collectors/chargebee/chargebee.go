@@ -90,15 +90,7 @@ func New(o Options) (*Collector, error) {
 	if o.StartTime.IsZero() {
 		o.StartTime = time.Unix(0, 0)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Reject == nil {
-		o.Reject = func(string, string, error) {}
-	}
+	upstream.DefaultHooks(&o.Now, &o.Logger, &o.Reject)
 	if o.State == nil || o.Tracker == nil {
 		return nil, errors.New("chargebee collector needs a state source and a tracker")
 	}
@@ -242,16 +234,11 @@ func (c *Collector) listURL(cur Cursor) string {
 func (c *Collector) fetch(ctx context.Context, cur Cursor) (*Page, error) {
 	var raw listPage
 	if _, err := c.client.GetJSON(ctx, c.listURL(cur), &raw); err != nil {
-		var be *upstream.BodyError
-		if errors.As(err, &be) {
-			c.o.Reject("", "malformed_page", err)
-		}
-		return nil, err
+		return nil, upstream.RejectMalformedBody(err, c.o.Reject)
 	}
 	page, err := raw.decode()
 	if err != nil {
-		c.o.Reject("", "malformed_page", err)
-		return nil, fmt.Errorf("%s: %s: %w", c.o.Name, ListPath, err)
+		return nil, upstream.MalformedPage(c.o.Name, ListPath, err, c.o.Reject)
 	}
 	return page, nil
 }

@@ -118,15 +118,7 @@ func New(o Options) (*Collector, error) {
 	if o.StartTime.IsZero() {
 		o.StartTime = time.Unix(0, 0).UTC()
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Reject == nil {
-		o.Reject = func(string, string, error) {}
-	}
+	upstream.DefaultHooks(&o.Now, &o.Logger, &o.Reject)
 	if u, err := url.Parse(o.BaseURL); err != nil || o.BaseURL == "" || u.Host == "" {
 		return nil, fmt.Errorf("freshdesk base URL %q is not a URL", o.BaseURL)
 	}
@@ -286,11 +278,7 @@ func (c *Collector) fetch(ctx context.Context, kind phaseKind, ph *Phase) ([]jso
 	var raw []json.RawMessage
 	h, err := c.client.GetJSON(ctx, c.pageURL(kind, ph), &raw)
 	if err != nil {
-		var be *upstream.BodyError
-		if errors.As(err, &be) {
-			c.o.Reject("", "malformed_page", err)
-		}
-		return nil, false, err
+		return nil, false, upstream.RejectMalformedBody(err, c.o.Reject)
 	}
 	return raw, hasNext(h), nil
 }

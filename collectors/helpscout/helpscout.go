@@ -100,15 +100,7 @@ type cursor struct {
 // New returns a collector. The secret and the tokens go only into request
 // bodies and headers, never into logs or errors.
 func New(o Options) (*Collector, error) {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Reject == nil {
-		o.Reject = func(string, string, error) {}
-	}
+	upstream.DefaultHooks(&o.Now, &o.Logger, &o.Reject)
 	if u, err := url.Parse(o.BaseURL); err != nil || o.BaseURL == "" || u.Host == "" {
 		return nil, fmt.Errorf("helpscout base URL is not an absolute URL")
 	}
@@ -321,16 +313,11 @@ func (c *Collector) listURL(cur cursor) string {
 func (c *Collector) fetchPage(ctx context.Context, cur cursor) (*Page, error) {
 	var raw listPage
 	if err := c.get(ctx, c.listURL(cur), &raw); err != nil {
-		var be *upstream.BodyError
-		if errors.As(err, &be) {
-			c.o.Reject("", "malformed_page", err)
-		}
-		return nil, err
+		return nil, upstream.RejectMalformedBody(err, c.o.Reject)
 	}
 	page, err := raw.decode()
 	if err != nil {
-		c.o.Reject("", "malformed_page", err)
-		return nil, fmt.Errorf("%s: %s: %w", c.o.Name, ConversationsPath, err)
+		return nil, upstream.MalformedPage(c.o.Name, ConversationsPath, err, c.o.Reject)
 	}
 	return page, nil
 }

@@ -115,15 +115,7 @@ func New(o Options) (*Collector, error) {
 	if o.BaseURL == "" {
 		o.BaseURL = DefaultBaseURL
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Reject == nil {
-		o.Reject = func(string, string, error) {}
-	}
+	upstream.DefaultHooks(&o.Now, &o.Logger, &o.Reject)
 	if u, err := url.Parse(o.BaseURL); err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("intercom base URL %q is not a URL", o.BaseURL)
 	}
@@ -220,16 +212,11 @@ func (c *Collector) request(cur Cursor) SearchRequest {
 func (c *Collector) fetch(ctx context.Context, cur Cursor) (*Page, error) {
 	var raw searchPage
 	if _, err := c.client.DoJSON(ctx, http.MethodPost, c.o.BaseURL+SearchPath, c.request(cur), &raw); err != nil {
-		var be *upstream.BodyError
-		if errors.As(err, &be) {
-			c.o.Reject("", "malformed_page", err)
-		}
-		return nil, err
+		return nil, upstream.RejectMalformedBody(err, c.o.Reject)
 	}
 	page, err := raw.decode()
 	if err != nil {
-		c.o.Reject("", "malformed_page", err)
-		return nil, fmt.Errorf("%s: %s: %w", c.o.Name, SearchPath, err)
+		return nil, upstream.MalformedPage(c.o.Name, SearchPath, err, c.o.Reject)
 	}
 	return page, nil
 }

@@ -77,15 +77,7 @@ func New(o Options) (*Collector, error) {
 	if o.PageSize <= 0 || o.PageSize > 100 {
 		o.PageSize = 100
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Reject == nil {
-		o.Reject = func(string, string, error) {}
-	}
+	upstream.DefaultHooks(&o.Now, &o.Logger, &o.Reject)
 	if u, err := url.Parse(o.BaseURL); err != nil || o.BaseURL == "" || u.Host == "" {
 		return nil, fmt.Errorf("stripe base URL %q is not a URL", o.BaseURL)
 	}
@@ -177,17 +169,12 @@ func (c *Collector) eventsURL(extra url.Values) string {
 func (c *Collector) getList(ctx context.Context, u string) (*list, error) {
 	var raw json.RawMessage
 	if _, err := c.client.GetJSON(ctx, u, &raw); err != nil {
-		var be *upstream.BodyError
-		if errors.As(err, &be) {
-			c.o.Reject("", "malformed_page", err)
-		}
-		return nil, err
+		return nil, upstream.RejectMalformedBody(err, c.o.Reject)
 	}
 	l, err := decodeList(raw)
 	if err != nil {
-		c.o.Reject("", "malformed_page", err)
 		path, _, _ := strings.Cut(strings.TrimPrefix(u, c.o.BaseURL), "?")
-		return nil, fmt.Errorf("%s: %s: %w", c.o.Name, path, err)
+		return nil, upstream.MalformedPage(c.o.Name, path, err, c.o.Reject)
 	}
 	return l, nil
 }

@@ -68,12 +68,7 @@ func New(o Options) (*Collector, error) {
 	if o.StartTime.IsZero() {
 		o.StartTime = time.Unix(0, 0)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
-	}
+	upstream.DefaultHooks(&o.Now, &o.Logger, nil) // Reject is not defaulted here, as before
 	if _, err := url.Parse(o.BaseURL); err != nil || o.BaseURL == "" {
 		return nil, fmt.Errorf("zendesk base URL %q is not a URL", o.BaseURL)
 	}
@@ -160,16 +155,11 @@ func (c *Collector) exportURL(cursor string) string {
 func (c *Collector) fetch(ctx context.Context, cursor string) (*Page, error) {
 	var raw exportPage
 	if _, err := c.client.GetJSON(ctx, c.exportURL(cursor), &raw); err != nil {
-		var be *upstream.BodyError
-		if errors.As(err, &be) {
-			c.o.Reject("", "malformed_page", err)
-		}
-		return nil, err
+		return nil, upstream.RejectMalformedBody(err, c.o.Reject)
 	}
 	page, err := raw.decode()
 	if err != nil {
-		c.o.Reject("", "malformed_page", err)
-		return nil, fmt.Errorf("%s: %s: %w", c.o.Name, ExportPath, err)
+		return nil, upstream.MalformedPage(c.o.Name, ExportPath, err, c.o.Reject)
 	}
 	return page, nil
 }

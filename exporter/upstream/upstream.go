@@ -146,6 +146,38 @@ type BodyError struct{ err error }
 func (e *BodyError) Error() string { return e.err.Error() }
 func (e *BodyError) Unwrap() error { return e.err }
 
+// DefaultHooks fills in the hooks that a collector's Options leave nil:
+// *now becomes time.Now, *logger a logger that discards, and *reject (when
+// the collector passes one) a no-op.
+func DefaultHooks(now *func() time.Time, logger **slog.Logger, reject *func(id, reason string, err error)) {
+	if *now == nil {
+		*now = time.Now
+	}
+	if *logger == nil {
+		*logger = slog.New(slog.DiscardHandler)
+	}
+	if reject != nil && *reject == nil {
+		*reject = func(string, string, error) {}
+	}
+}
+
+// RejectMalformedBody reports err to reject as a malformed_page when it
+// is a BodyError (the page could not be read or decoded), and returns err.
+func RejectMalformedBody(err error, reject func(id, reason string, err error)) error {
+	var be *BodyError
+	if errors.As(err, &be) {
+		reject("", "malformed_page", err)
+	}
+	return err
+}
+
+// MalformedPage reports a page that decoded but did not make sense to
+// reject as a malformed_page, and returns err as "source: path: err".
+func MalformedPage(source, path string, err error, reject func(id, reason string, err error)) error {
+	reject("", "malformed_page", err)
+	return fmt.Errorf("%s: %s: %w", source, path, err)
+}
+
 // errTooLarge is permanent: retrying would fetch the same oversized body.
 var errTooLarge = errors.New("response larger than the limit")
 
