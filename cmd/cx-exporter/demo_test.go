@@ -50,7 +50,7 @@ func TestDemo(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	if len(missing) > 0 {
-		t.Fatalf("after 60s of demo these helpdesk metrics have no non-zero sample: %v\n%s", missing, tail(exp.Logs(), 2000))
+		t.Fatalf("after 60s of demo these helpdesk metrics have no non-zero sample: %v\n%s", missing, e2e.Tail(exp.Logs(), 2000))
 	}
 	t.Logf("every helpdesk metric non-zero after %s", time.Since(start).Round(time.Second))
 	if code, _, _ := exp.Get("/-/ready"); code != 200 {

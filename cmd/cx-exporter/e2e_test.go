@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,17 +15,18 @@ const (
 )
 
 type scenario struct {
-	t     *testing.T
+	e2e.Waiter
 	zd    *zendesktest.Server
 	env   []string
-	exp   *e2e.Exporter
 	state string
 }
 
 func newScenario(t *testing.T) *scenario {
 	zd := zendesktest.NewServer(zendesktest.Options{Email: e2eEmail, APIToken: e2eToken, NoRateLimit: true})
 	t.Cleanup(zd.Close)
-	s := &scenario{t: t, zd: zd, state: t.TempDir()}
+	s := &scenario{zd: zd, state: t.TempDir()}
+	s.Waiter = e2e.Waiter{T: t, Source: "zendesk", Request: "export request", Served: e2e.ServedBy(zd.Requests,
+		func(r zendesktest.Request) (time.Time, bool) { return r.At, r.Status == 200 })}
 	s.env = []string{
 		"CX_ZENDESK_URL=" + zd.URL,
 		"CX_ZENDESK_EMAIL=" + e2eEmail,
@@ -43,99 +43,11 @@ func newScenario(t *testing.T) *scenario {
 	return s
 }
 
-func (s *scenario) start() { s.exp = e2e.Start(s.t, s.env) }
+func (s *scenario) start() { s.Exp = e2e.Start(s.T, s.env) }
 
-// samples scrapes once.
-func (s *scenario) samples() map[string]float64 {
-	s.t.Helper()
-	text, err := s.exp.Scrape()
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	m, err := e2e.Samples(text)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return m
-}
-
-// waitFor scrapes until cond holds, failing after 30s.
-func (s *scenario) waitFor(what string, cond func(m map[string]float64) bool) map[string]float64 {
-	s.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		text, err := s.exp.Scrape()
-		if err == nil {
-			if m, err := e2e.Samples(text); err == nil && cond(m) {
-				return m
-			}
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("timed out waiting for %s; last scrape:\n%s\nlogs:\n%s", what, text, tail(s.exp.Logs(), 3000))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// synced waits until the fake answered an export request made after this
-// call and a sync ending after that request succeeded.
-func (s *scenario) synced() map[string]float64 {
-	s.t.Helper()
-	t0 := time.Now()
-	var served time.Time
-	deadline := time.Now().Add(30 * time.Second)
-	for served.IsZero() {
-		for _, r := range s.zd.Requests() {
-			if !r.At.Before(t0) && r.Status == 200 {
-				served = r.At
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("no export request served; logs:\n%s", tail(s.exp.Logs(), 3000))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	after := float64(served.UnixNano()) / 1e9
-	key := e2e.Series("cx_exporter_last_sync_success_timestamp_seconds", "source", "zendesk")
-	return s.waitFor("a sync", func(m map[string]float64) bool { return m[key] >= after })
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
-
-// hd builds a helpdesk series key with the default labels.
+// hd builds a zendesk helpdesk series key with the default labels.
 func hd(name, priority, channel string, kv ...string) string {
-	return e2e.Series(name, append([]string{"source", "zendesk", "priority", priority, "channel", channel}, kv...)...)
-}
-
-// expectHelpdesk asserts that every helpdesk_* series equals want, where
-// series not in want must be 0 and ages are checked within tolerance.
-func expectHelpdesk(t *testing.T, got map[string]float64, want map[string]float64) {
-	t.Helper()
-	for k, w := range want {
-		g, ok := got[k]
-		if !ok {
-			t.Errorf("missing %s (want %v)", k, w)
-			continue
-		}
-		tol := 0.0
-		if strings.Contains(k, "age_seconds") {
-			tol = 30
-		}
-		if g < w-tol || g > w+tol {
-			t.Errorf("%s = %v, want %v", k, g, w)
-		}
-	}
-	for k, g := range got {
-		if _, ok := want[k]; !ok && strings.HasPrefix(k, "helpdesk_") && g != 0 {
-			t.Errorf("unexpected %s = %v, want 0", k, g)
-		}
-	}
+	return e2e.HelpdeskKey("zendesk", name, priority, channel, kv...)
 }
 
 func TestE2EZendesk(t *testing.T) {
@@ -150,8 +62,8 @@ func TestE2EZendesk(t *testing.T) {
 	s.zd.Put(zendesktest.Ticket{ID: 3, Status: "open", Priority: "urgent", Channel: "email", CreatedAt: now.Add(-7 * time.Hour)})
 	s.zd.Put(zendesktest.Ticket{ID: 4, Status: "new", Priority: "high", Channel: "chat", CreatedAt: now.Add(-210 * time.Minute)})
 	s.start()
-	s.synced()
-	if code, _, _ := s.exp.Get("/-/ready"); code != 200 {
+	s.Synced()
+	if code, _, _ := s.Exp.Get("/-/ready"); code != 200 {
 		t.Fatalf("/-/ready = %d after the first sync", code)
 	}
 	backlog := map[string]float64{
@@ -175,7 +87,7 @@ func TestE2EZendesk(t *testing.T) {
 		hd("helpdesk_first_reply_sla_tickets", "urgent", "email", "state", "breached"): 1, // 7h of 1h
 		hd("helpdesk_first_reply_sla_tickets", "high", "chat", "state", "at_risk"):     1, // 3.5h of 4h
 	}
-	expectHelpdesk(t, s.samples(), backlog)
+	e2e.ExpectHelpdesk(t, s.Samples(), backlog, "")
 
 	// A new ticket's life: created, replied, solved, reopened, re-solved, rated good then bad.
 	created := time.Now().UTC()
@@ -184,7 +96,7 @@ func TestE2EZendesk(t *testing.T) {
 		mut(&n)
 		n.UpdatedAt = time.Time{}
 		s.zd.Put(n)
-		s.synced()
+		s.Synced()
 	}
 	step(func(*zendesktest.Ticket) {})
 	step(func(t *zendesktest.Ticket) {
@@ -204,7 +116,7 @@ func TestE2EZendesk(t *testing.T) {
 	step(func(t *zendesktest.Ticket) { t.Satisfaction = "bad" })
 	s.zd.Delete(2)
 	s.zd.Touch(1) // a system update: the old ticket comes back unchanged
-	s.synced()
+	s.Synced()
 
 	want := map[string]float64{}
 	for k, v := range backlog {
@@ -244,8 +156,8 @@ func TestE2EZendesk(t *testing.T) {
 		}
 		want[hd("helpdesk_replies_per_solved_ticket_bucket", "urgent", "email", "le", le)] = v
 	}
-	got := s.samples()
-	expectHelpdesk(t, got, want)
+	got := s.Samples()
+	e2e.ExpectHelpdesk(t, got, want, "")
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -254,7 +166,7 @@ func TestE2EZendesk(t *testing.T) {
 	s.zd.InjectFault(zendesktest.FaultUnknownStatus, 1)
 	s.zd.Put(zendesktest.Ticket{ID: 200, Status: "open", Priority: "low", Channel: "email", CreatedAt: time.Now().UTC()})
 	s.zd.Put(zendesktest.Ticket{ID: 201, Status: "open", Priority: "normal", Channel: "web", CreatedAt: time.Now().UTC()})
-	got = s.synced()
+	got = s.Synced()
 	rejected := e2e.Series("cx_exporter_records_rejected_total", "source", "zendesk", "reason", "unknown_value")
 	if got[rejected] != 1 {
 		t.Errorf("%s = %v, want 1", rejected, got[rejected])
@@ -265,8 +177,8 @@ func TestE2EZendesk(t *testing.T) {
 	want[hd("helpdesk_first_reply_sla_tickets", "normal", "web", "state", "within")] = 1
 	want[hd("helpdesk_open_ticket_oldest_age_seconds", "normal", "web")] = 0
 	want[hd("helpdesk_awaiting_first_reply_oldest_age_seconds", "normal", "web")] = 0
-	expectHelpdesk(t, got, want)
-	if !strings.Contains(s.exp.Logs(), `id=200`) {
+	e2e.ExpectHelpdesk(t, got, want, "")
+	if !strings.Contains(s.Exp.Logs(), `id=200`) {
 		t.Errorf("the rejected ticket's id is not in the log")
 	}
 
@@ -281,8 +193,8 @@ func TestE2EZendesk(t *testing.T) {
 	for len(s.zd.Requests()) < 4 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	before := s.samples()
-	s.exp.Kill()
+	before := s.Samples()
+	s.Exp.Kill()
 	committed := before[hd("helpdesk_tickets_created_total", "low", "web")]
 	if committed >= 50 {
 		t.Fatalf("the sync was not interrupted (%v of 50 counted before the kill); slow it down", committed)
@@ -290,10 +202,10 @@ func TestE2EZendesk(t *testing.T) {
 	t.Logf("killed with %v of 50 tickets counted", committed)
 	s.env = append(s.env, "CX_ZENDESK_EXPORT_RATE=600")
 	s.start()
-	got = s.waitFor("the 50 tickets", func(m map[string]float64) bool {
+	got = s.WaitFor("the 50 tickets", func(m map[string]float64) bool {
 		return m[hd("helpdesk_tickets_created_total", "low", "web")] >= 50
 	})
-	got = s.synced()
+	got = s.Synced()
 	for k, v := range before {
 		if strings.HasPrefix(k, "helpdesk_") && !strings.Contains(k, "open_ticket") && !strings.Contains(k, "awaiting") && !strings.Contains(k, "sla_tickets") && got[k] < v {
 			t.Errorf("%s went backwards: %v → %v", k, v, got[k])
@@ -323,39 +235,21 @@ func TestE2EZendesk(t *testing.T) {
 	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
 		want[hd("helpdesk_replies_per_solved_ticket_bucket", "low", "web", "le", le)] = 50
 	}
-	expectHelpdesk(t, got, want)
+	e2e.ExpectHelpdesk(t, got, want, "")
 
-	if strings.Contains(s.exp.Logs(), e2eToken) {
+	if strings.Contains(s.Exp.Logs(), e2eToken) {
 		t.Error("the API token appears in the logs")
 	}
-	if err := s.exp.Stop(); err != nil {
+	if err := s.Exp.Stop(); err != nil {
 		t.Errorf("SIGTERM: %v", err)
 	}
 }
 
-var durationBuckets = []float64{60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 345600, 604800, 1209600}
-
 // addBuckets sets the cumulative buckets of an urgent/email duration histogram.
 func addBuckets(want map[string]float64, name, hours string, obs []float64) {
-	for _, le := range durationBuckets {
-		c := 0.0
-		for _, o := range obs {
-			if o <= le {
-				c++
-			}
-		}
-		if c > 0 {
-			want[hd(name, "urgent", "email", "hours", hours, "le", strconv.FormatFloat(le, 'f', -1, 64))] = c
-		}
-	}
-	want[hd(name, "urgent", "email", "hours", hours, "le", "+Inf")] = float64(len(obs))
+	e2e.AddBuckets(want, func(le string) string { return hd(name, "urgent", "email", "hours", hours, "le", le) }, obs, 1)
 }
 
 func addBucketsN(want map[string]float64, name, priority, channel, hours string, v float64, n int) {
-	for _, le := range durationBuckets {
-		if v <= le {
-			want[hd(name, priority, channel, "hours", hours, "le", strconv.FormatFloat(le, 'f', -1, 64))] = float64(n)
-		}
-	}
-	want[hd(name, priority, channel, "hours", hours, "le", "+Inf")] = float64(n)
+	e2e.AddBuckets(want, func(le string) string { return hd(name, priority, channel, "hours", hours, "le", le) }, []float64{v}, n)
 }

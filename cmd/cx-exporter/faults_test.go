@@ -16,7 +16,7 @@ func TestE2EZendeskFaults(t *testing.T) {
 	t.Parallel()
 	s := newScenario(t)
 	s.start()
-	s.synced()
+	s.Synced()
 	up := e2e.Series("cx_exporter_source_up", "source", "zendesk", "kind", "zendesk")
 	retries := func(reason string) string {
 		return e2e.Series("cx_exporter_api_retries_total", "source", "zendesk", "reason", reason)
@@ -27,7 +27,7 @@ func TestE2EZendeskFaults(t *testing.T) {
 	s.zd.ResetRequests()
 	s.zd.InjectFault(zendesktest.Fault429, 1)
 	s.zd.Put(zendesktest.Ticket{ID: 1, Status: "open", Priority: "normal", Channel: "web", CreatedAt: time.Now().UTC()})
-	m := s.synced()
+	m := s.Synced()
 	reqs := s.zd.Requests()
 	saw429 := false
 	for i, r := range reqs {
@@ -52,10 +52,10 @@ func TestE2EZendeskFaults(t *testing.T) {
 	// A 500 and a truncated body are retried; the ticket still counts once.
 	s.zd.InjectFault(zendesktest.Fault500, 1)
 	s.zd.Put(zendesktest.Ticket{ID: 2, Status: "open", Priority: "normal", Channel: "web", CreatedAt: time.Now().UTC()})
-	m = s.synced()
+	m = s.Synced()
 	s.zd.InjectFault(zendesktest.FaultTruncated, 1)
 	s.zd.Put(zendesktest.Ticket{ID: 3, Status: "open", Priority: "normal", Channel: "web", CreatedAt: time.Now().UTC()})
-	m = s.synced()
+	m = s.Synced()
 	if m[retries("server_error")] < 1 || m[retries("transport")] < 1 {
 		t.Errorf("retries: server_error %v, transport %v; want both ≥ 1", m[retries("server_error")], m[retries("transport")])
 	}
@@ -66,13 +66,13 @@ func TestE2EZendeskFaults(t *testing.T) {
 
 	// Down: source_up goes 0, and back to 1 once the fake answers again.
 	s.zd.InjectFault(zendesktest.FaultDown, -1)
-	s.waitFor("source_up 0", func(m map[string]float64) bool { v, ok := m[up]; return ok && v == 0 })
-	if code, _, _ := s.exp.Get("/-/healthy"); code != 200 {
+	s.WaitFor("source_up 0", func(m map[string]float64) bool { v, ok := m[up]; return ok && v == 0 })
+	if code, _, _ := s.Exp.Get("/-/healthy"); code != 200 {
 		t.Errorf("/-/healthy = %d while a source is down", code)
 	}
 	s.zd.ClearFaults()
-	s.waitFor("source_up 1", func(m map[string]float64) bool { return m[up] == 1 })
-	if strings.Contains(s.exp.Logs(), e2eToken) {
+	s.WaitFor("source_up 1", func(m map[string]float64) bool { return m[up] == 1 })
+	if strings.Contains(s.Exp.Logs(), e2eToken) {
 		t.Error("the API token appears in the logs")
 	}
 
@@ -87,17 +87,17 @@ func TestE2EZendeskFaults(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	stopped := time.Now()
-	if err := s.exp.Stop(); err != nil {
-		t.Fatalf("SIGTERM mid-sync: %v\n%s", err, tail(s.exp.Logs(), 2000))
+	if err := s.Exp.Stop(); err != nil {
+		t.Fatalf("SIGTERM mid-sync: %v\n%s", err, e2e.Tail(s.Exp.Logs(), 2000))
 	}
 	if d := time.Since(stopped); d > 5*time.Second {
 		t.Errorf("shutdown took %s", d)
 	}
 	s.start()
-	m = s.waitFor("the 20 tickets", func(m map[string]float64) bool {
+	m = s.WaitFor("the 20 tickets", func(m map[string]float64) bool {
 		return m[hd("helpdesk_tickets_created_total", "low", "chat")] >= 20
 	})
-	m = s.synced()
+	m = s.Synced()
 	if got := m[hd("helpdesk_tickets_created_total", "low", "chat")]; got != 20 {
 		t.Errorf("after SIGTERM and restart: %v tickets created, want 20", got)
 	}

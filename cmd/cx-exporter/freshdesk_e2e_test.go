@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,16 +12,17 @@ import (
 const fdE2EKey = "fd-e2e-fixture-key-m4p8" // a fixture, shaped like no real key
 
 type fdScenario struct {
-	t   *testing.T
+	e2e.Waiter
 	fd  *freshdesktest.Server
 	env []string
-	exp *e2e.Exporter
 }
 
 func newFreshdeskScenario(t *testing.T) *fdScenario {
 	fd := freshdesktest.NewServer(freshdesktest.Options{APIKey: fdE2EKey, PageSize: 5, NoRateLimit: true})
 	t.Cleanup(fd.Close)
-	s := &fdScenario{t: t, fd: fd}
+	s := &fdScenario{fd: fd}
+	s.Waiter = e2e.Waiter{T: t, Source: "freshdesk", Request: "request", Served: e2e.ServedBy(fd.Requests,
+		func(r freshdesktest.Request) (time.Time, bool) { return r.At, r.Status == 200 })}
 	s.env = []string{
 		"CX_FRESHDESK_URL=" + fd.URL,
 		"CX_FRESHDESK_API_KEY=" + fdE2EKey,
@@ -37,89 +37,19 @@ func newFreshdeskScenario(t *testing.T) *fdScenario {
 	return s
 }
 
-func (s *fdScenario) start() { s.exp = e2e.Start(s.t, s.env) }
-
-func (s *fdScenario) samples() map[string]float64 {
-	s.t.Helper()
-	text, err := s.exp.Scrape()
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	m, err := e2e.Samples(text)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return m
-}
-
-func (s *fdScenario) waitFor(what string, cond func(m map[string]float64) bool) map[string]float64 {
-	s.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		text, err := s.exp.Scrape()
-		if err == nil {
-			if m, err := e2e.Samples(text); err == nil && cond(m) {
-				return m
-			}
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("timed out waiting for %s; last scrape:\n%s\nlogs:\n%s", what, text, tail(s.exp.Logs(), 3000))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// synced waits until the fake answered a request made after this call and
-// a sync ending after that request succeeded.
-func (s *fdScenario) synced() map[string]float64 {
-	s.t.Helper()
-	t0 := time.Now()
-	var served time.Time
-	deadline := time.Now().Add(30 * time.Second)
-	for served.IsZero() {
-		for _, r := range s.fd.Requests() {
-			if !r.At.Before(t0) && r.Status == 200 {
-				served = r.At
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("no request served; logs:\n%s", tail(s.exp.Logs(), 3000))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	after := float64(served.UnixNano()) / 1e9
-	key := e2e.Series("cx_exporter_last_sync_success_timestamp_seconds", "source", "freshdesk")
-	return s.waitFor("a sync", func(m map[string]float64) bool { return m[key] >= after })
-}
+func (s *fdScenario) start() { s.Exp = e2e.Start(s.T, s.env) }
 
 // fdhd builds a Freshdesk helpdesk series key with the default labels.
 func fdhd(name, priority, channel string, kv ...string) string {
-	return e2e.Series(name, append([]string{"source", "freshdesk", "priority", priority, "channel", channel}, kv...)...)
+	return e2e.HelpdeskKey("freshdesk", name, priority, channel, kv...)
 }
 
 func fdBuckets(want map[string]float64, name, priority, channel, hours string, obs ...float64) {
-	for _, le := range durationBuckets {
-		c := 0.0
-		for _, o := range obs {
-			if o <= le {
-				c++
-			}
-		}
-		if c > 0 {
-			want[fdhd(name, priority, channel, "hours", hours, "le", strconv.FormatFloat(le, 'f', -1, 64))] = c
-		}
-	}
-	want[fdhd(name, priority, channel, "hours", hours, "le", "+Inf")] = float64(len(obs))
+	e2e.AddBuckets(want, func(le string) string { return fdhd(name, priority, channel, "hours", hours, "le", le) }, obs, 1)
 }
 
 func fdBucketsN(want map[string]float64, name, priority, channel, hours string, v float64, n int) {
-	for _, le := range durationBuckets {
-		if v <= le {
-			want[fdhd(name, priority, channel, "hours", hours, "le", strconv.FormatFloat(le, 'f', -1, 64))] = float64(n)
-		}
-	}
-	want[fdhd(name, priority, channel, "hours", hours, "le", "+Inf")] = float64(n)
+	e2e.AddBuckets(want, func(le string) string { return fdhd(name, priority, channel, "hours", hours, "le", le) }, []float64{v}, n)
 }
 
 // Freshdesk codes used below.
@@ -141,8 +71,8 @@ func TestE2EFreshdesk(t *testing.T) {
 	s.fd.Put(freshdesktest.Ticket{ID: 3, Status: fdOpen, Priority: fdUrgent, Source: fdEmail, CreatedAt: now.Add(-7 * time.Hour), UpdatedAt: now.Add(-7 * time.Hour)})
 	s.fd.Put(freshdesktest.Ticket{ID: 4, Status: fdPending, Priority: fdHigh, Source: fdChat, CreatedAt: now.Add(-210 * time.Minute), UpdatedAt: now.Add(-200 * time.Minute)})
 	s.start()
-	s.synced()
-	if code, _, _ := s.exp.Get("/-/ready"); code != 200 {
+	s.Synced()
+	if code, _, _ := s.Exp.Get("/-/ready"); code != 200 {
 		t.Fatalf("/-/ready = %d after the first sync", code)
 	}
 	backlog := map[string]float64{
@@ -166,7 +96,7 @@ func TestE2EFreshdesk(t *testing.T) {
 		fdhd("helpdesk_first_reply_sla_tickets", "urgent", "email", "state", "breached"): 1, // 7h of 1h
 		fdhd("helpdesk_first_reply_sla_tickets", "high", "chat", "state", "at_risk"):     1, // 3.5h of 4h
 	}
-	expectHelpdesk(t, s.samples(), backlog)
+	e2e.ExpectHelpdesk(t, s.Samples(), backlog, "")
 
 	// A new ticket's life: created, replied, solved, reopened, re-solved, rated good then bad.
 	created := time.Now().UTC().Truncate(time.Second)
@@ -175,7 +105,7 @@ func TestE2EFreshdesk(t *testing.T) {
 		mut(&n)
 		n.UpdatedAt = time.Time{}
 		s.fd.Put(n)
-		s.synced()
+		s.Synced()
 	}
 	step(func(*freshdesktest.Ticket) {})
 	step(func(t *freshdesktest.Ticket) { t.Stats.FirstRespondedAt = created.Add(30 * time.Minute) })
@@ -183,12 +113,12 @@ func TestE2EFreshdesk(t *testing.T) {
 	step(func(t *freshdesktest.Ticket) { t.Status, t.Stats.ReopenedAt = fdOpen, created.Add(100*time.Minute) })
 	step(func(t *freshdesktest.Ticket) { t.Status, t.Stats.ResolvedAt = fdResolved, created.Add(120*time.Minute) })
 	s.fd.Rate(100, 103)
-	s.synced()
+	s.Synced()
 	s.fd.Rate(100, -103)
-	s.synced()
+	s.Synced()
 	s.fd.Delete(2)
 	s.fd.Touch(1) // a system update: the old ticket comes back unchanged
-	s.synced()
+	s.Synced()
 
 	want := map[string]float64{}
 	for k, v := range backlog {
@@ -224,8 +154,8 @@ func TestE2EFreshdesk(t *testing.T) {
 	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
 		want[fdhd("helpdesk_replies_per_solved_ticket_bucket", "urgent", "email", "le", le)] = 2
 	}
-	got := s.samples()
-	expectHelpdesk(t, got, want)
+	got := s.Samples()
+	e2e.ExpectHelpdesk(t, got, want, "")
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -233,7 +163,7 @@ func TestE2EFreshdesk(t *testing.T) {
 	// An unknown status is rejected; the other ticket of the page counts.
 	s.fd.Put(freshdesktest.Ticket{ID: 200, Status: fdOpen, RawStatus: "escalated", Priority: fdLow, Source: fdEmail, CreatedAt: time.Now().UTC()})
 	s.fd.Put(freshdesktest.Ticket{ID: 201, Status: fdOpen, Priority: fdMedium, Source: fdPortal, CreatedAt: time.Now().UTC()})
-	got = s.synced()
+	got = s.Synced()
 	rejected := e2e.Series("cx_exporter_records_rejected_total", "source", "freshdesk", "reason", "unknown_value")
 	if got[rejected] < 1 {
 		t.Errorf("%s = %v, want at least 1", rejected, got[rejected])
@@ -244,8 +174,8 @@ func TestE2EFreshdesk(t *testing.T) {
 	want[fdhd("helpdesk_first_reply_sla_tickets", "normal", "web", "state", "within")] = 1
 	want[fdhd("helpdesk_open_ticket_oldest_age_seconds", "normal", "web")] = 0
 	want[fdhd("helpdesk_awaiting_first_reply_oldest_age_seconds", "normal", "web")] = 0
-	expectHelpdesk(t, got, want)
-	if !strings.Contains(s.exp.Logs(), `id=200`) {
+	e2e.ExpectHelpdesk(t, got, want, "")
+	if !strings.Contains(s.Exp.Logs(), `id=200`) {
 		t.Errorf("the rejected ticket's id is not in the log")
 	}
 
@@ -261,8 +191,8 @@ func TestE2EFreshdesk(t *testing.T) {
 	for len(s.fd.Requests()) < 4 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	before := s.samples()
-	s.exp.Kill()
+	before := s.Samples()
+	s.Exp.Kill()
 	committed := before[fdhd("helpdesk_tickets_created_total", "low", "web")]
 	if committed >= 50 {
 		t.Fatalf("the sync was not interrupted (%v of 50 counted before the kill); slow it down", committed)
@@ -270,10 +200,10 @@ func TestE2EFreshdesk(t *testing.T) {
 	t.Logf("killed with %v of 50 tickets counted", committed)
 	s.fd.SetLatency(0)
 	s.start()
-	s.waitFor("the 50 tickets", func(m map[string]float64) bool {
+	s.WaitFor("the 50 tickets", func(m map[string]float64) bool {
 		return m[fdhd("helpdesk_tickets_created_total", "low", "web")] >= 50
 	})
-	got = s.synced()
+	got = s.Synced()
 	for k, v := range before {
 		if strings.HasPrefix(k, "helpdesk_") && !strings.Contains(k, "open_ticket") && !strings.Contains(k, "awaiting") && !strings.Contains(k, "sla_tickets") && got[k] < v {
 			t.Errorf("%s went backwards: %v → %v", k, v, got[k])
@@ -303,12 +233,12 @@ func TestE2EFreshdesk(t *testing.T) {
 	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
 		want[fdhd("helpdesk_replies_per_solved_ticket_bucket", "low", "web", "le", le)] = 50
 	}
-	expectHelpdesk(t, got, want)
+	e2e.ExpectHelpdesk(t, got, want, "")
 
-	if strings.Contains(s.exp.Logs(), fdE2EKey) {
+	if strings.Contains(s.Exp.Logs(), fdE2EKey) {
 		t.Error("the API key appears in the logs")
 	}
-	if err := s.exp.Stop(); err != nil {
+	if err := s.Exp.Stop(); err != nil {
 		t.Errorf("SIGTERM: %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +15,9 @@ const (
 )
 
 type hsScenario struct {
-	t     *testing.T
+	e2e.Waiter
 	hs    *helpscouttest.Server
 	env   []string
-	exp   *e2e.Exporter
 	state string
 }
 
@@ -28,7 +26,12 @@ func newHSScenario(t *testing.T) *hsScenario {
 	hs := helpscouttest.NewServer(helpscouttest.Options{AppID: hsE2EAppID, AppSecret: hsE2ESecret, NoRateLimit: true,
 		PageSize: 5, TokenTTL: 5 * time.Second})
 	t.Cleanup(hs.Close)
-	s := &hsScenario{t: t, hs: hs, state: t.TempDir()}
+	s := &hsScenario{hs: hs, state: t.TempDir()}
+	// Synced counts conversations listings only.
+	s.Waiter = e2e.Waiter{T: t, Source: "helpscout", Request: "listing request", Served: e2e.ServedBy(hs.Requests,
+		func(r helpscouttest.Request) (time.Time, bool) {
+			return r.At, r.Path == "/v2/conversations" && r.Status == 200
+		})}
 	s.env = []string{
 		"CX_HELPSCOUT_URL=" + hs.URL,
 		"CX_HELPSCOUT_APP_ID=" + hsE2EAppID,
@@ -44,107 +47,17 @@ func newHSScenario(t *testing.T) *hsScenario {
 	return s
 }
 
-func (s *hsScenario) start() { s.exp = e2e.Start(s.t, s.env) }
-
-func (s *hsScenario) samples() map[string]float64 {
-	s.t.Helper()
-	text, err := s.exp.Scrape()
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	m, err := e2e.Samples(text)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return m
-}
-
-func (s *hsScenario) waitFor(what string, cond func(m map[string]float64) bool) map[string]float64 {
-	s.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		text, err := s.exp.Scrape()
-		if err == nil {
-			if m, err := e2e.Samples(text); err == nil && cond(m) {
-				return m
-			}
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("timed out waiting for %s; last scrape:\n%s\nlogs:\n%s", what, text, tail(s.exp.Logs(), 3000))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// synced waits until the fake answered a conversations listing made after
-// this call and a sync ending after that request succeeded.
-func (s *hsScenario) synced() map[string]float64 {
-	s.t.Helper()
-	t0 := time.Now()
-	var served time.Time
-	deadline := time.Now().Add(30 * time.Second)
-	for served.IsZero() {
-		for _, r := range s.hs.Requests() {
-			if r.Path == "/v2/conversations" && !r.At.Before(t0) && r.Status == 200 {
-				served = r.At
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("no listing request served; logs:\n%s", tail(s.exp.Logs(), 3000))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	after := float64(served.UnixNano()) / 1e9
-	key := e2e.Series("cx_exporter_last_sync_success_timestamp_seconds", "source", "helpscout")
-	return s.waitFor("a sync", func(m map[string]float64) bool { return m[key] >= after })
-}
+func (s *hsScenario) start() { s.Exp = e2e.Start(s.T, s.env) }
 
 // hsd builds a Help Scout helpdesk series key: Help Scout has no
 // priority, so it is always "none".
 func hsd(name, channel string, kv ...string) string {
-	return e2e.Series(name, append([]string{"source", "helpscout", "priority", "none", "channel", channel}, kv...)...)
-}
-
-// expectHS asserts that every helpdesk_* series of the helpscout source
-// equals want, series not in want being 0; ages within 30 s.
-func expectHS(t *testing.T, got map[string]float64, want map[string]float64) {
-	t.Helper()
-	for k, w := range want {
-		g, ok := got[k]
-		if !ok {
-			t.Errorf("missing %s (want %v)", k, w)
-			continue
-		}
-		tol := 0.0
-		if strings.Contains(k, "age_seconds") {
-			tol = 30
-		}
-		if g < w-tol || g > w+tol {
-			t.Errorf("%s = %v, want %v", k, g, w)
-		}
-	}
-	for k, g := range got {
-		if _, ok := want[k]; !ok && strings.HasPrefix(k, "helpdesk_") && strings.Contains(k, `source="helpscout"`) && g != 0 {
-			t.Errorf("unexpected %s = %v, want 0", k, g)
-		}
-	}
+	return e2e.HelpdeskKey("helpscout", name, "none", channel, kv...)
 }
 
 // hsBuckets sets the cumulative buckets of a duration histogram.
 func hsBuckets(want map[string]float64, name, channel, hours string, obs []float64, n int) {
-	for _, le := range durationBuckets {
-		c := 0
-		for _, o := range obs {
-			if o <= le {
-				c += n
-			}
-		}
-		if c > 0 {
-			want[hsd(name, channel, "hours", hours, "le", strconv.FormatFloat(le, 'f', -1, 64))] = float64(c)
-		}
-	}
-	want[hsd(name, channel, "hours", hours, "le", "+Inf")] = float64(len(obs) * n)
+	e2e.AddBuckets(want, func(le string) string { return hsd(name, channel, "hours", hours, "le", le) }, obs, n)
 }
 
 func TestE2EHelpScout(t *testing.T) {
@@ -160,8 +73,8 @@ func TestE2EHelpScout(t *testing.T) {
 	s.hs.Put(helpscouttest.Conversation{ID: 3, Status: "active", Source: "email", MailboxID: 7, CreatedAt: now.Add(-7 * time.Hour)})
 	s.hs.Put(helpscouttest.Conversation{ID: 4, Status: "pending", Source: "phone", MailboxID: 7, CreatedAt: now.Add(-210 * time.Minute)})
 	s.start()
-	s.synced()
-	if code, _, _ := s.exp.Get("/-/ready"); code != 200 {
+	s.Synced()
+	if code, _, _ := s.Exp.Get("/-/ready"); code != 200 {
 		t.Fatalf("/-/ready = %d after the first sync", code)
 	}
 	// No priority in Help Scout: every SLA target is none=8h.
@@ -186,7 +99,7 @@ func TestE2EHelpScout(t *testing.T) {
 		hsd("helpdesk_first_reply_sla_tickets", "email", "state", "at_risk"): 1, // 7h of 8h
 		hsd("helpdesk_first_reply_sla_tickets", "phone", "state", "within"):  1, // 3.5h of 8h
 	}
-	expectHS(t, s.samples(), backlog)
+	e2e.ExpectHelpdesk(t, s.Samples(), backlog, "helpscout")
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -202,30 +115,30 @@ func TestE2EHelpScout(t *testing.T) {
 		n.Threads = nil
 	}
 	put(func(*helpscouttest.Conversation) {})
-	s.synced()
+	s.Synced()
 	s.hs.AddThread(100, helpscouttest.Thread{CreatedAt: created.Add(30 * time.Minute)})
-	s.synced()
+	s.Synced()
 	put(func(c *helpscouttest.Conversation) { c.Status, c.ClosedAt = "closed", created.Add(90*time.Minute) })
-	s.synced()
+	s.Synced()
 	put(func(c *helpscouttest.Conversation) {
 		c.Status, c.ClosedAt = "active", time.Time{}
 		c.Threads = []helpscouttest.Thread{{Type: "customer", CreatedBy: "customer"}}
 	})
-	s.synced()
+	s.Synced()
 	put(func(c *helpscouttest.Conversation) {
 		c.Status, c.ClosedAt = "closed", created.Add(120*time.Minute)
 		c.Threads = []helpscouttest.Thread{{CreatedAt: created.Add(100 * time.Minute)}}
 	})
-	s.synced()
+	s.Synced()
 	s.hs.Rate(100, "great")
-	s.synced()
+	s.Synced()
 	s.hs.Rate(100, "not_good")
-	s.synced()
+	s.Synced()
 	c2, _ := s.hs.Get(2)
 	c2.Status, c2.ModifiedAt = "spam", time.Time{}
 	s.hs.Put(c2)
 	s.hs.Touch(1) // a change that is no event: the old conversation comes back unchanged
-	s.synced()
+	s.Synced()
 
 	want := map[string]float64{}
 	for k, v := range backlog {
@@ -264,7 +177,7 @@ func TestE2EHelpScout(t *testing.T) {
 		}
 		want[hsd("helpdesk_replies_per_solved_ticket_bucket", "email", "le", le)] = v
 	}
-	expectHS(t, s.samples(), want)
+	e2e.ExpectHelpdesk(t, s.Samples(), want, "helpscout")
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -273,17 +186,17 @@ func TestE2EHelpScout(t *testing.T) {
 	s.hs.InjectFault(helpscouttest.FaultUnknownStatus, 1)
 	s.hs.PutAll(helpscouttest.Conversation{ID: 201, Status: "active", Source: "chat", CreatedAt: time.Now().UTC()},
 		helpscouttest.Conversation{ID: 200, Status: "active", Source: "phone", CreatedAt: time.Now().UTC()})
-	got := s.synced()
+	got := s.Synced()
 	rejected := e2e.Series("cx_exporter_records_rejected_total", "source", "helpscout", "reason", "unknown_value")
 	if got[rejected] != 1 {
 		t.Errorf("%s = %v, want 1", rejected, got[rejected])
 	}
-	if !strings.Contains(s.exp.Logs(), `id=200`) {
+	if !strings.Contains(s.Exp.Logs(), `id=200`) {
 		t.Errorf("the rejected conversation's id is not in the log")
 	}
 	// When it changes again (or is re-read in the overlap) it counts.
 	s.hs.Touch(200)
-	got = s.synced()
+	got = s.Synced()
 	want[hsd("helpdesk_tickets_created_total", "chat")] = 1
 	want[hsd("helpdesk_open_tickets", "chat", "status", "open")] = 1
 	want[hsd("helpdesk_awaiting_first_reply_tickets", "chat")] = 1
@@ -294,7 +207,7 @@ func TestE2EHelpScout(t *testing.T) {
 	want[hsd("helpdesk_open_tickets", "phone", "status", "open")] = 1
 	want[hsd("helpdesk_awaiting_first_reply_tickets", "phone")] = 2
 	want[hsd("helpdesk_first_reply_sla_tickets", "phone", "state", "within")] = 2
-	expectHS(t, got, want)
+	e2e.ExpectHelpdesk(t, got, want, "helpscout")
 	if got[rejected] != 1 {
 		t.Errorf("%s = %v after the retry, want 1", rejected, got[rejected])
 	}
@@ -316,8 +229,8 @@ func TestE2EHelpScout(t *testing.T) {
 	for len(s.listings()) < 4 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	before := s.samples()
-	s.exp.Kill()
+	before := s.Samples()
+	s.Exp.Kill()
 	committed := before[hsd("helpdesk_tickets_created_total", "api")]
 	if committed >= 50 {
 		t.Fatalf("the sync was not interrupted (%v of 50 counted before the kill); slow it down", committed)
@@ -325,10 +238,10 @@ func TestE2EHelpScout(t *testing.T) {
 	t.Logf("killed with %v of 50 conversations counted", committed)
 	s.hs.SetListDelay(0)
 	s.start()
-	s.waitFor("the 50 conversations", func(m map[string]float64) bool {
+	s.WaitFor("the 50 conversations", func(m map[string]float64) bool {
 		return m[hsd("helpdesk_tickets_created_total", "api")] >= 50
 	})
-	got = s.synced()
+	got = s.Synced()
 	for k, v := range before {
 		if strings.HasPrefix(k, "helpdesk_") && !strings.Contains(k, "open_ticket") && !strings.Contains(k, "awaiting") && !strings.Contains(k, "sla_tickets") && got[k] < v {
 			t.Errorf("%s went backwards: %v → %v", k, v, got[k])
@@ -358,7 +271,7 @@ func TestE2EHelpScout(t *testing.T) {
 	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
 		want[hsd("helpdesk_replies_per_solved_ticket_bucket", "api", "le", le)] = 50
 	}
-	expectHS(t, got, want)
+	e2e.ExpectHelpdesk(t, got, want, "helpscout")
 
 	tokens := 0
 	for _, r := range s.hs.Requests() {
@@ -369,11 +282,11 @@ func TestE2EHelpScout(t *testing.T) {
 	if tokens == 0 {
 		t.Error("no token request after the restart")
 	}
-	logs := s.exp.Logs()
+	logs := s.Exp.Logs()
 	if strings.Contains(logs, hsE2ESecret) || strings.Contains(logs, "fake-access-") {
 		t.Error("the app secret or an access token appears in the logs")
 	}
-	if err := s.exp.Stop(); err != nil {
+	if err := s.Exp.Stop(); err != nil {
 		t.Errorf("SIGTERM: %v", err)
 	}
 }

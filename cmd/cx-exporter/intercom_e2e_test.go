@@ -13,10 +13,9 @@ import (
 const icE2EToken = "ic-e2e-fixture-token-k2p9" // a fixture, shaped like no real key
 
 type intercomScenario struct {
-	t     *testing.T
+	e2e.Waiter
 	ic    *intercomtest.Server
 	env   []string
-	exp   *e2e.Exporter
 	state string
 }
 
@@ -24,7 +23,9 @@ func newIntercomScenario(t *testing.T) *intercomScenario {
 	// Pages of 5 (the fake caps per_page) make the kill land mid-sync.
 	ic := intercomtest.NewServer(intercomtest.Options{Token: icE2EToken, MaxPageSize: 5, NoRateLimit: true})
 	t.Cleanup(ic.Close)
-	s := &intercomScenario{t: t, ic: ic, state: t.TempDir()}
+	s := &intercomScenario{ic: ic, state: t.TempDir()}
+	s.Waiter = e2e.Waiter{T: t, Source: "intercom", Request: "search request", Served: e2e.ServedBy(ic.Requests,
+		func(r intercomtest.Request) (time.Time, bool) { return r.At, r.Status == 200 })}
 	s.env = []string{
 		"CX_INTERCOM_URL=" + ic.URL,
 		"CX_INTERCOM_TOKEN=" + icE2EToken,
@@ -39,106 +40,16 @@ func newIntercomScenario(t *testing.T) *intercomScenario {
 	return s
 }
 
-func (s *intercomScenario) start() { s.exp = e2e.Start(s.t, s.env) }
-
-func (s *intercomScenario) samples() map[string]float64 {
-	s.t.Helper()
-	text, err := s.exp.Scrape()
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	m, err := e2e.Samples(text)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return m
-}
-
-func (s *intercomScenario) waitFor(what string, cond func(m map[string]float64) bool) map[string]float64 {
-	s.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		text, err := s.exp.Scrape()
-		if err == nil {
-			if m, err := e2e.Samples(text); err == nil && cond(m) {
-				return m
-			}
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("timed out waiting for %s; last scrape:\n%s\nlogs:\n%s", what, text, tail(s.exp.Logs(), 3000))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// synced waits until the fake answered a search made after this call and
-// a sync ending after that answer succeeded.
-func (s *intercomScenario) synced() map[string]float64 {
-	s.t.Helper()
-	t0 := time.Now()
-	var served time.Time
-	deadline := time.Now().Add(30 * time.Second)
-	for served.IsZero() {
-		for _, r := range s.ic.Requests() {
-			if !r.At.Before(t0) && r.Status == 200 {
-				served = r.At
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("no search request served; logs:\n%s", tail(s.exp.Logs(), 3000))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	after := float64(served.UnixNano()) / 1e9
-	key := e2e.Series("cx_exporter_last_sync_success_timestamp_seconds", "source", "intercom")
-	return s.waitFor("a sync", func(m map[string]float64) bool { return m[key] >= after })
-}
+func (s *intercomScenario) start() { s.Exp = e2e.Start(s.T, s.env) }
 
 // ihd builds an intercom helpdesk series key with the default labels.
 func ihd(name, priority, channel string, kv ...string) string {
-	return e2e.Series(name, append([]string{"source", "intercom", "priority", priority, "channel", channel}, kv...)...)
-}
-
-// expectIntercom asserts that every helpdesk_* series of the intercom
-// source equals want: series not in want must be 0, ages within 30 s.
-func expectIntercom(t *testing.T, got, want map[string]float64) {
-	t.Helper()
-	for k, w := range want {
-		g, ok := got[k]
-		if !ok {
-			t.Errorf("missing %s (want %v)", k, w)
-			continue
-		}
-		tol := 0.0
-		if strings.Contains(k, "age_seconds") {
-			tol = 30
-		}
-		if g < w-tol || g > w+tol {
-			t.Errorf("%s = %v, want %v", k, g, w)
-		}
-	}
-	for k, g := range got {
-		if _, ok := want[k]; !ok && strings.HasPrefix(k, "helpdesk_") && g != 0 {
-			t.Errorf("unexpected %s = %v, want 0", k, g)
-		}
-	}
+	return e2e.HelpdeskKey("intercom", name, priority, channel, kv...)
 }
 
 // icBuckets sets the cumulative buckets of a duration histogram.
 func icBuckets(want map[string]float64, name, priority, channel, hours string, obs ...float64) {
-	for _, le := range durationBuckets {
-		c := 0.0
-		for _, o := range obs {
-			if o <= le {
-				c++
-			}
-		}
-		if c > 0 {
-			want[ihd(name, priority, channel, "hours", hours, "le", strconv.FormatFloat(le, 'f', -1, 64))] = c
-		}
-	}
-	want[ihd(name, priority, channel, "hours", hours, "le", "+Inf")] = float64(len(obs))
+	e2e.AddBuckets(want, func(le string) string { return ihd(name, priority, channel, "hours", hours, "le", le) }, obs, 1)
 }
 
 // TestE2EIntercom is TestE2EZendesk's scenario against the fake Intercom.
@@ -159,8 +70,8 @@ func TestE2EIntercom(t *testing.T) {
 	s.ic.Put(intercomtest.Conversation{ID: "4", State: "snoozed", Priority: "not_priority", SourceType: "phone_call", CreatedAt: now.Add(-7 * time.Hour),
 		FirstAdminReplyAt: now.Add(-6 * time.Hour), LastAdminReplyAt: now.Add(-6 * time.Hour), UpdatedAt: now.Add(-6 * time.Hour)})
 	s.start()
-	s.synced()
-	if code, _, _ := s.exp.Get("/-/ready"); code != 200 {
+	s.Synced()
+	if code, _, _ := s.Exp.Get("/-/ready"); code != 200 {
 		t.Fatalf("/-/ready = %d after the first sync", code)
 	}
 	want := map[string]float64{
@@ -182,7 +93,7 @@ func TestE2EIntercom(t *testing.T) {
 		ihd("helpdesk_first_reply_sla_tickets", "normal", "chat", "state", "within"):  1, // 3h of 8h
 		ihd("helpdesk_first_reply_sla_tickets", "high", "email", "state", "breached"): 1, // 7h of 4h
 	}
-	expectIntercom(t, s.samples(), want)
+	e2e.ExpectHelpdesk(t, s.Samples(), want, "")
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -195,7 +106,7 @@ func TestE2EIntercom(t *testing.T) {
 		mut(&n)
 		n.UpdatedAt = time.Time{}
 		s.ic.Put(n)
-		s.synced()
+		s.Synced()
 	}
 	at := func(sec int) time.Time { return created.Add(time.Duration(sec) * time.Second) }
 	step(func(*intercomtest.Conversation) {})
@@ -211,7 +122,7 @@ func TestE2EIntercom(t *testing.T) {
 	step(func(c *intercomtest.Conversation) { c.Rating, c.RatingAt = 1, at(7400) })
 	closedOld.UpdatedAt = time.Time{} // comes back unchanged: no event
 	s.ic.Put(closedOld)
-	s.synced()
+	s.Synced()
 
 	for k, v := range map[string]float64{
 		ihd("helpdesk_tickets_created_total", "high", "email"):                          1,
@@ -244,7 +155,7 @@ func TestE2EIntercom(t *testing.T) {
 		}
 		want[ihd("helpdesk_replies_per_solved_ticket_bucket", "high", "email", "le", le)] = v
 	}
-	expectIntercom(t, s.samples(), want)
+	e2e.ExpectHelpdesk(t, s.Samples(), want, "")
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -254,7 +165,7 @@ func TestE2EIntercom(t *testing.T) {
 	// sync, so the rejection may be counted more than once.)
 	s.ic.Put(intercomtest.Conversation{ID: "200", State: "escalated", Priority: "priority", SourceType: "email"},
 		intercomtest.Conversation{ID: "201", State: "open", Priority: "not_priority", SourceType: "conversation"})
-	got := s.synced()
+	got := s.Synced()
 	rejected := e2e.Series("cx_exporter_records_rejected_total", "source", "intercom", "reason", "unknown_value")
 	if got[rejected] < 1 {
 		t.Errorf("%s = %v, want at least 1", rejected, got[rejected])
@@ -263,8 +174,8 @@ func TestE2EIntercom(t *testing.T) {
 	want[ihd("helpdesk_open_tickets", "normal", "chat", "status", "open")] = 2
 	want[ihd("helpdesk_awaiting_first_reply_tickets", "normal", "chat")] = 2
 	want[ihd("helpdesk_first_reply_sla_tickets", "normal", "chat", "state", "within")] = 2
-	expectIntercom(t, got, want)
-	if !strings.Contains(s.exp.Logs(), `id=200`) {
+	e2e.ExpectHelpdesk(t, got, want, "")
+	if !strings.Contains(s.Exp.Logs(), `id=200`) {
 		t.Errorf("the rejected conversation's id is not in the log")
 	}
 
@@ -283,8 +194,8 @@ func TestE2EIntercom(t *testing.T) {
 	for len(s.ic.Requests()) < 4 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	before := s.samples()
-	s.exp.Kill()
+	before := s.Samples()
+	s.Exp.Kill()
 	committed := before[ihd("helpdesk_tickets_created_total", "normal", "social")]
 	if committed >= 50 {
 		t.Fatalf("the sync was not interrupted (%v of 50 counted before the kill); slow it down", committed)
@@ -292,10 +203,10 @@ func TestE2EIntercom(t *testing.T) {
 	t.Logf("killed with %v of 50 conversations counted", committed)
 	s.ic.SetLatency(0)
 	s.start()
-	s.waitFor("the 50 conversations", func(m map[string]float64) bool {
+	s.WaitFor("the 50 conversations", func(m map[string]float64) bool {
 		return m[ihd("helpdesk_tickets_created_total", "normal", "social")] >= 50
 	})
-	got = s.synced()
+	got = s.Synced()
 	for k, v := range before {
 		if strings.HasPrefix(k, "helpdesk_") && !strings.Contains(k, "open_ticket") && !strings.Contains(k, "awaiting") && !strings.Contains(k, "sla_tickets") && got[k] < v {
 			t.Errorf("%s went backwards: %v → %v", k, v, got[k])
@@ -330,12 +241,12 @@ func TestE2EIntercom(t *testing.T) {
 	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
 		want[ihd("helpdesk_replies_per_solved_ticket_bucket", "normal", "social", "le", le)] = 50
 	}
-	expectIntercom(t, got, want)
+	e2e.ExpectHelpdesk(t, got, want, "")
 
-	if strings.Contains(s.exp.Logs(), icE2EToken) {
+	if strings.Contains(s.Exp.Logs(), icE2EToken) {
 		t.Error("the access token appears in the logs")
 	}
-	if err := s.exp.Stop(); err != nil {
+	if err := s.Exp.Stop(); err != nil {
 		t.Errorf("SIGTERM: %v", err)
 	}
 }

@@ -11,45 +11,30 @@ import (
 )
 
 type stripeScenario struct {
-	t    *testing.T
+	e2e.Waiter
 	fake *stripetest.Server
 	env  []string
-	exp  *e2e.Exporter
 }
 
-func (s *stripeScenario) start() { s.exp = e2e.Start(s.t, s.env) }
+func (s *stripeScenario) start() { s.Exp = e2e.Start(s.T, s.env) }
 
 // synced waits until the fake answered a request made after this call
 // and a sync that ended after that answer succeeded.
 func (s *stripeScenario) synced() map[string]float64 {
-	s.t.Helper()
-	t0 := time.Now()
-	var served time.Time
-	deadline := time.Now().Add(30 * time.Second)
-	for served.IsZero() {
-		for _, r := range s.fake.Requests() {
-			if !r.At.Before(t0) && r.Status == 200 {
-				served = r.At
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("no Stripe request served; logs:\n%s", tail(s.exp.Logs(), 3000))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	s.T.Helper()
+	served := s.WaitServed()
 	after := float64(served.UnixNano()) / 1e9
-	key := e2e.Series("cx_exporter_last_sync_success_timestamp_seconds", "source", "stripe")
-	deadline = time.Now().Add(30 * time.Second)
+	key := e2e.SyncSuccessKey("stripe")
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		text, err := s.exp.Scrape()
+		text, err := s.Exp.Scrape()
 		if err == nil {
 			if m, err := e2e.Samples(text); err == nil && m[key] >= after {
 				return m
 			}
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("no successful sync after %v; logs:\n%s", served, tail(s.exp.Logs(), 3000))
+			s.T.Fatalf("no successful sync after %v; logs:\n%s", served, e2e.Tail(s.Exp.Logs(), 3000))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -91,7 +76,9 @@ func TestE2EStripe(t *testing.T) {
 	}
 	fake := stripetest.NewServer(stripetest.Options{})
 	t.Cleanup(fake.Close)
-	s := &stripeScenario{t: t, fake: fake}
+	s := &stripeScenario{fake: fake}
+	s.Waiter = e2e.Waiter{T: t, Source: "stripe", Request: "Stripe request", Served: e2e.ServedBy(fake.Requests,
+		func(r stripetest.Request) (time.Time, bool) { return r.At, r.Status == 200 })}
 	s.env = []string{
 		"CX_STRIPE_API_KEY=" + stripetest.DefaultAPIKey,
 		"CX_STRIPE_URL=" + fake.URL,
@@ -132,7 +119,7 @@ func TestE2EStripe(t *testing.T) {
 	hist(f.CreateCustomer(), "canceled", nil, stripetest.Item{Price: basic})                                                    // long gone
 
 	s.start()
-	m := s.synced()
+	m := s.Synced()
 	startUSD, startEUR := 22750.0, 8000.0
 	expectBilling(t, m, map[string]float64{
 		bl("billing_subscriptions", "status", "active", "plan", "prod_basic", "currency", "usd"):   2,
@@ -149,7 +136,7 @@ func TestE2EStripe(t *testing.T) {
 	step := func(d time.Duration, fn func()) map[string]float64 {
 		f.Advance(d)
 		fn()
-		return s.synced()
+		return s.Synced()
 	}
 	setStatus := func(id, status, reason string) {
 		f.UpdateSubscription(id, func(x *stripetest.Subscription) { x.Status, x.CancellationReason = status, reason })
@@ -214,11 +201,11 @@ func TestE2EStripe(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the burst was not synced; logs:\n%s", tail(s.exp.Logs(), 3000))
+			t.Fatalf("the burst was not synced; logs:\n%s", e2e.Tail(s.Exp.Logs(), 3000))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	s.exp.Kill()
+	s.Exp.Kill()
 	pages := 0
 	for _, r := range f.Requests() {
 		if !r.At.Before(t0) && r.Path == "/v1/events" && r.Status == 200 {
@@ -230,8 +217,8 @@ func TestE2EStripe(t *testing.T) {
 	}
 	f.SetLatency(0)
 	s.start()
-	m = s.synced()
-	m = s.synced() // a whole sync after the restart
+	m = s.Synced()
+	m = s.Synced() // a whole sync after the restart
 
 	want := map[string]float64{
 		bl("billing_subscriptions", "status", "active", "plan", "prod_pro", "currency", "usd"):   3, // h5, h6, n1
@@ -266,10 +253,10 @@ func TestE2EStripe(t *testing.T) {
 			t.Errorf("%s records rejected: %v", r, v)
 		}
 	}
-	if logs := s.exp.Logs(); strings.Contains(logs, stripetest.DefaultAPIKey) {
+	if logs := s.Exp.Logs(); strings.Contains(logs, stripetest.DefaultAPIKey) {
 		t.Error("the API key appears in the logs")
 	}
 	if t.Failed() {
-		t.Logf("logs:\n%s", tail(s.exp.Logs(), 4000))
+		t.Logf("logs:\n%s", e2e.Tail(s.Exp.Logs(), 4000))
 	}
 }

@@ -169,5 +169,5 @@ func TestSurveyE2EDemo(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("no simulated survey answer within 15s:\n%s", tail(exp.Logs(), 2000))
+	t.Fatalf("no simulated survey answer within 15s:\n%s", e2e.Tail(exp.Logs(), 2000))
 }
