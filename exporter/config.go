@@ -270,7 +270,7 @@ func Usage(w io.Writer) {
 	var rows []string
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if f.Tag.Get("ignored") == "true" {
+		if f.Tag.Get("ignored") == "true" || !f.IsExported() {
 			continue
 		}
 		name := Prefix + "_" + f.Tag.Get("envconfig")

@@ -156,4 +156,9 @@ func TestConfigErrors(t *testing.T) {
 			t.Errorf("-h does not list %s", v)
 		}
 	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == "CX_" {
+			t.Errorf("-h lists a variable without a name: %q", line)
+		}
+	}
 }

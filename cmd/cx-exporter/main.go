@@ -27,7 +27,7 @@ func main() { os.Exit(run()) }
 
 func run() int {
 	fs := flag.NewFlagSet("cx-exporter", flag.ContinueOnError)
-	demo := fs.Bool("demo", false, "run built-in simulated helpdesk APIs and poll them (CX_DEMO)")
+	demo := fs.Bool("demo", false, "run built-in simulated vendor APIs and poll them (CX_DEMO)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: cx-exporter [-demo] [-version]\n\nFlags:\n")
