@@ -169,3 +169,42 @@ func ServedBy[R any](requests func() []R, at func(R) (time.Time, bool)) func() [
 		return out
 	}
 }
+
+// ExpectCountersNotBackwards fails for every helpdesk counter or histogram
+// sample that is lower in got than in before; only the backlog gauges
+// (open tickets, awaiting a reply, SLA states) may fall.
+func ExpectCountersNotBackwards(t testing.TB, before, got map[string]float64) {
+	t.Helper()
+	for k, v := range before {
+		if strings.HasPrefix(k, "helpdesk_") && !strings.Contains(k, "open_ticket") && !strings.Contains(k, "awaiting") && !strings.Contains(k, "sla_tickets") && got[k] < v {
+			t.Errorf("%s went backwards: %v → %v", k, v, got[k])
+		}
+	}
+}
+
+// AddOneTouchSolves sets in want every helpdesk series that n tickets
+// produce when each was created, answered once firstReply seconds later
+// and solved resolution seconds after creation (business time equal to
+// calendar time). key builds a series key from a metric name and extra
+// label pairs.
+func AddOneTouchSolves(want map[string]float64, key func(name string, kv ...string) string, n int, firstReply, resolution float64) {
+	f := float64(n)
+	for _, name := range []string{"helpdesk_tickets_created_total", "helpdesk_tickets_solved_total",
+		"helpdesk_tickets_solved_first_contact_total", "helpdesk_replies_per_solved_ticket_count",
+		"helpdesk_replies_per_solved_ticket_sum"} {
+		want[key(name)] = f
+	}
+	for _, hours := range []string{"calendar", "business"} {
+		for _, d := range []struct {
+			name string
+			v    float64
+		}{{"helpdesk_first_reply_seconds", firstReply}, {"helpdesk_resolution_seconds", resolution}} {
+			want[key(d.name+"_count", "hours", hours)] = f
+			want[key(d.name+"_sum", "hours", hours)] = f * d.v
+			AddBuckets(want, func(le string) string { return key(d.name+"_bucket", "hours", hours, "le", le) }, []float64{d.v}, n)
+		}
+	}
+	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
+		want[key("helpdesk_replies_per_solved_ticket_bucket", "le", le)] = f
+	}
+}
