@@ -16,9 +16,9 @@ import (
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
-	"github.com/cx-exporter/cx-exporter/collectors/stripe/stripetest"
-	"github.com/cx-exporter/cx-exporter/collectors/zendesk/zendesktest"
-	"github.com/cx-exporter/cx-exporter/exporter/state"
+	fakestripe "github.com/cx-exporter/cx-exporter/internal/fake/stripe"
+	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
+	"github.com/cx-exporter/cx-exporter/internal/state"
 )
 
 // Demo credentials of the built-in fake APIs: not secrets, and shaped so
@@ -104,8 +104,8 @@ func StartDemo(ctx context.Context, c *Config, logger *slog.Logger) error {
 }
 
 func startDemoZendesk(ctx context.Context, c *Config, logger *slog.Logger) error {
-	zd := zendesktest.NewServer(zendesktest.Options{Email: demoEmail, APIToken: demoToken, RateLimit: 600})
-	opts := zendesktest.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
+	zd := fakezendesk.NewServer(fakezendesk.Options{Email: demoEmail, APIToken: demoToken, RateLimit: 600})
+	opts := fakezendesk.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
 	return runDemoFake(ctx, c, logger, demoFake{
 		source: "zendesk", title: "Zendesk", url: zd.URL, configURL: &c.ZendeskURL,
 		simulate: func(ctx context.Context) { zd.Simulate(ctx, opts) }, close: zd.Close,
@@ -149,8 +149,8 @@ func startDemoStripe(ctx context.Context, c *Config, logger *slog.Logger) error 
 	if c.StripeURL != "demo" {
 		return nil
 	}
-	st := stripetest.NewServer(stripetest.Options{APIKey: demoStripeKey})
-	opts := stripetest.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
+	st := fakestripe.NewServer(fakestripe.Options{APIKey: demoStripeKey})
+	opts := fakestripe.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
 	return runDemoFake(ctx, c, logger, demoFake{
 		source: "stripe", title: "Stripe", url: st.URL, configURL: &c.StripeURL,
 		seed:     func() { st.Seed(opts) },

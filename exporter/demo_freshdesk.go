@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/cx-exporter/cx-exporter/collectors/freshdesk/freshdesktest"
+	fakefreshdesk "github.com/cx-exporter/cx-exporter/internal/fake/freshdesk"
 )
 
 // demoFreshdeskKey is the built-in fake's API key: not a secret.
@@ -27,8 +27,8 @@ func configureDemoFreshdesk(c *Config) bool {
 // startDemoFreshdesk runs the fake Freshdesk with its simulator. Its
 // history is seeded before the exporter starts, so that it is backfill.
 func startDemoFreshdesk(ctx context.Context, c *Config, logger *slog.Logger) error {
-	fd := freshdesktest.NewServer(freshdesktest.Options{APIKey: demoFreshdeskKey, RateLimit: 700})
-	opts := freshdesktest.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
+	fd := fakefreshdesk.NewServer(fakefreshdesk.Options{APIKey: demoFreshdeskKey, RateLimit: 700})
+	opts := fakefreshdesk.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
 	return runDemoFake(ctx, c, logger, demoFake{
 		source: "freshdesk", title: "Freshdesk", url: fd.URL, configURL: &c.FreshdeskURL,
 		seed:     func() { fd.SeedHistory(opts) },

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/cx-exporter/cx-exporter/collectors/helpscout/helpscouttest"
+	fakehelpscout "github.com/cx-exporter/cx-exporter/internal/fake/helpscout"
 )
 
 // Demo credentials of the built-in fake Help Scout: not secrets.
@@ -30,8 +30,8 @@ func configureDemoHelpScout(c *Config) bool {
 // startDemoHelpScout runs the fake Help Scout with its simulator. The
 // history is seeded before the exporter starts, so that it is backfill.
 func startDemoHelpScout(ctx context.Context, c *Config, logger *slog.Logger) error {
-	hs := helpscouttest.NewServer(helpscouttest.Options{AppID: demoHelpScoutAppID, AppSecret: demoHelpScoutAppSecret, RateLimit: 600})
-	opts := helpscouttest.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
+	hs := fakehelpscout.NewServer(fakehelpscout.Options{AppID: demoHelpScoutAppID, AppSecret: demoHelpScoutAppSecret, RateLimit: 600})
+	opts := fakehelpscout.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
 	return runDemoFake(ctx, c, logger, demoFake{
 		source: "helpscout", title: "Help Scout", url: hs.URL, configURL: &c.HelpScoutURL,
 		seed:     func() { hs.SeedHistory(opts) },

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/cx-exporter/cx-exporter/collectors/intercom/intercomtest"
+	fakeintercom "github.com/cx-exporter/cx-exporter/internal/fake/intercom"
 )
 
 // demoIntercomToken opens nothing but the built-in fake.
@@ -28,8 +28,8 @@ func configureDemoIntercom(c *Config) bool {
 // is seeded before the exporter starts, so that it is backfill; the live
 // changes then count.
 func startDemoIntercom(ctx context.Context, c *Config, logger *slog.Logger) error {
-	ic := intercomtest.NewServer(intercomtest.Options{Token: demoIntercomToken, NoRateLimit: true})
-	opts := intercomtest.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
+	ic := fakeintercom.NewServer(fakeintercom.Options{Token: demoIntercomToken, NoRateLimit: true})
+	opts := fakeintercom.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
 	return runDemoFake(ctx, c, logger, demoFake{
 		source: "intercom", title: "Intercom", url: ic.URL, configURL: &c.IntercomURL,
 		seed:     func() { ic.SeedHistory(opts) },

@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
-	"github.com/cx-exporter/cx-exporter/exporter/state"
+	"github.com/cx-exporter/cx-exporter/internal/state"
 )
 
 // The survey source: NPS and CSAT answers pushed by survey tools to

@@ -16,7 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
-	"github.com/cx-exporter/cx-exporter/exporter/state"
+	"github.com/cx-exporter/cx-exporter/internal/state"
 )
 
 // surveyFixtureToken is a test fixture, not a secret.

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cx-exporter/cx-exporter/collectors/zendesk/zendesktest"
 	"github.com/cx-exporter/cx-exporter/internal/e2e"
+	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
 )
 
 const (
@@ -16,17 +16,17 @@ const (
 
 type scenario struct {
 	e2e.Waiter
-	zd    *zendesktest.Server
+	zd    *fakezendesk.Server
 	env   []string
 	state string
 }
 
 func newScenario(t *testing.T) *scenario {
-	zd := zendesktest.NewServer(zendesktest.Options{Email: e2eEmail, APIToken: e2eToken, NoRateLimit: true})
+	zd := fakezendesk.NewServer(fakezendesk.Options{Email: e2eEmail, APIToken: e2eToken, NoRateLimit: true})
 	t.Cleanup(zd.Close)
 	s := &scenario{zd: zd, state: t.TempDir()}
 	s.Waiter = e2e.Waiter{T: t, Source: "zendesk", Request: "export request", Served: e2e.ServedBy(zd.Requests,
-		func(r zendesktest.Request) (time.Time, bool) { return r.At, r.Status == 200 })}
+		func(r fakezendesk.Request) (time.Time, bool) { return r.At, r.Status == 200 })}
 	s.env = []string{
 		"CX_ZENDESK_URL=" + zd.URL,
 		"CX_ZENDESK_EMAIL=" + e2eEmail,
@@ -54,13 +54,13 @@ func TestE2EZendesk(t *testing.T) {
 	s := newScenario(t)
 	now := time.Now().UTC().Truncate(time.Second)
 	// History before the exporter's first start: backfill, nothing counted.
-	s.zd.Put(zendesktest.Ticket{ID: 1, Status: "closed", Priority: "low", Channel: "email",
+	s.zd.Put(fakezendesk.Ticket{ID: 1, Status: "closed", Priority: "low", Channel: "email",
 		CreatedAt: now.Add(-48 * time.Hour), Satisfaction: "good",
-		Metrics: zendesktest.Metrics{Replies: 1, SolvedAt: now.Add(-24 * time.Hour),
-			ReplyTime: &zendesktest.MinutePair{Calendar: 30, Business: 30}, FullResolutionTime: &zendesktest.MinutePair{Calendar: 1440, Business: 480}}})
-	s.zd.Put(zendesktest.Ticket{ID: 2, Status: "open", Priority: "normal", Channel: "web", CreatedAt: now.Add(-3 * time.Hour)})
-	s.zd.Put(zendesktest.Ticket{ID: 3, Status: "open", Priority: "urgent", Channel: "email", CreatedAt: now.Add(-7 * time.Hour)})
-	s.zd.Put(zendesktest.Ticket{ID: 4, Status: "new", Priority: "high", Channel: "chat", CreatedAt: now.Add(-210 * time.Minute)})
+		Metrics: fakezendesk.Metrics{Replies: 1, SolvedAt: now.Add(-24 * time.Hour),
+			ReplyTime: &fakezendesk.MinutePair{Calendar: 30, Business: 30}, FullResolutionTime: &fakezendesk.MinutePair{Calendar: 1440, Business: 480}}})
+	s.zd.Put(fakezendesk.Ticket{ID: 2, Status: "open", Priority: "normal", Channel: "web", CreatedAt: now.Add(-3 * time.Hour)})
+	s.zd.Put(fakezendesk.Ticket{ID: 3, Status: "open", Priority: "urgent", Channel: "email", CreatedAt: now.Add(-7 * time.Hour)})
+	s.zd.Put(fakezendesk.Ticket{ID: 4, Status: "new", Priority: "high", Channel: "chat", CreatedAt: now.Add(-210 * time.Minute)})
 	s.start()
 	s.Synced()
 	if code, _, _ := s.Exp.Get("/-/ready"); code != 200 {
@@ -91,29 +91,29 @@ func TestE2EZendesk(t *testing.T) {
 
 	// A new ticket's life: created, replied, solved, reopened, re-solved, rated good then bad.
 	created := time.Now().UTC()
-	n := zendesktest.Ticket{ID: 100, Status: "new", Priority: "urgent", Channel: "email", CreatedAt: created}
-	step := func(mut func(*zendesktest.Ticket)) {
+	n := fakezendesk.Ticket{ID: 100, Status: "new", Priority: "urgent", Channel: "email", CreatedAt: created}
+	step := func(mut func(*fakezendesk.Ticket)) {
 		mut(&n)
 		n.UpdatedAt = time.Time{}
 		s.zd.Put(n)
 		s.Synced()
 	}
-	step(func(*zendesktest.Ticket) {})
-	step(func(t *zendesktest.Ticket) {
+	step(func(*fakezendesk.Ticket) {})
+	step(func(t *fakezendesk.Ticket) {
 		t.Status, t.Metrics.Replies = "open", 1
-		t.Metrics.ReplyTime = &zendesktest.MinutePair{Calendar: 30, Business: 20}
+		t.Metrics.ReplyTime = &fakezendesk.MinutePair{Calendar: 30, Business: 20}
 	})
-	step(func(t *zendesktest.Ticket) {
+	step(func(t *fakezendesk.Ticket) {
 		t.Status, t.Metrics.SolvedAt = "solved", time.Now().UTC()
-		t.Metrics.FullResolutionTime = &zendesktest.MinutePair{Calendar: 90, Business: 60}
+		t.Metrics.FullResolutionTime = &fakezendesk.MinutePair{Calendar: 90, Business: 60}
 	})
-	step(func(t *zendesktest.Ticket) { t.Status, t.Metrics.Reopens = "open", 1 })
-	step(func(t *zendesktest.Ticket) {
+	step(func(t *fakezendesk.Ticket) { t.Status, t.Metrics.Reopens = "open", 1 })
+	step(func(t *fakezendesk.Ticket) {
 		t.Status, t.Metrics.Replies, t.Metrics.SolvedAt = "solved", 2, time.Now().UTC()
-		t.Metrics.FullResolutionTime = &zendesktest.MinutePair{Calendar: 120, Business: 80}
+		t.Metrics.FullResolutionTime = &fakezendesk.MinutePair{Calendar: 120, Business: 80}
 	})
-	step(func(t *zendesktest.Ticket) { t.Satisfaction = "good" })
-	step(func(t *zendesktest.Ticket) { t.Satisfaction = "bad" })
+	step(func(t *fakezendesk.Ticket) { t.Satisfaction = "good" })
+	step(func(t *fakezendesk.Ticket) { t.Satisfaction = "bad" })
 	s.zd.Delete(2)
 	s.zd.Touch(1) // a system update: the old ticket comes back unchanged
 	s.Synced()
@@ -163,9 +163,9 @@ func TestE2EZendesk(t *testing.T) {
 	}
 
 	// An unknown status is rejected; the other ticket of the page counts.
-	s.zd.InjectFault(zendesktest.FaultUnknownStatus, 1)
-	s.zd.Put(zendesktest.Ticket{ID: 200, Status: "open", Priority: "low", Channel: "email", CreatedAt: time.Now().UTC()})
-	s.zd.Put(zendesktest.Ticket{ID: 201, Status: "open", Priority: "normal", Channel: "web", CreatedAt: time.Now().UTC()})
+	s.zd.InjectFault(fakezendesk.FaultUnknownStatus, 1)
+	s.zd.Put(fakezendesk.Ticket{ID: 200, Status: "open", Priority: "low", Channel: "email", CreatedAt: time.Now().UTC()})
+	s.zd.Put(fakezendesk.Ticket{ID: 201, Status: "open", Priority: "normal", Channel: "web", CreatedAt: time.Now().UTC()})
 	got = s.Synced()
 	rejected := e2e.Series("cx_exporter_records_rejected_total", "source", "zendesk", "reason", "unknown_value")
 	if got[rejected] != 1 {
@@ -185,9 +185,9 @@ func TestE2EZendesk(t *testing.T) {
 	// SIGKILL in the middle of a 10-page sync, then restart on the same state.
 	s.zd.ResetRequests()
 	for i := range 50 {
-		s.zd.Put(zendesktest.Ticket{ID: int64(1000 + i), Status: "solved", Priority: "low", Channel: "web", CreatedAt: time.Now().UTC(),
-			Metrics: zendesktest.Metrics{Replies: 1, SolvedAt: time.Now().UTC(),
-				ReplyTime: &zendesktest.MinutePair{Calendar: 10, Business: 10}, FullResolutionTime: &zendesktest.MinutePair{Calendar: 60, Business: 60}}})
+		s.zd.Put(fakezendesk.Ticket{ID: int64(1000 + i), Status: "solved", Priority: "low", Channel: "web", CreatedAt: time.Now().UTC(),
+			Metrics: fakezendesk.Metrics{Replies: 1, SolvedAt: time.Now().UTC(),
+				ReplyTime: &fakezendesk.MinutePair{Calendar: 10, Business: 10}, FullResolutionTime: &fakezendesk.MinutePair{Calendar: 60, Business: 60}}})
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for len(s.zd.Requests()) < 4 && time.Now().Before(deadline) {

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cx-exporter/cx-exporter/collectors/zendesk/zendesktest"
 	"github.com/cx-exporter/cx-exporter/internal/e2e"
+	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
 )
 
 func TestE2EZendeskFaults(t *testing.T) {
@@ -25,8 +25,8 @@ func TestE2EZendeskFaults(t *testing.T) {
 	// 429 with Retry-After: 2 → the next request no sooner than 2 s later.
 	s.zd.SetRetryAfter(2)
 	s.zd.ResetRequests()
-	s.zd.InjectFault(zendesktest.Fault429, 1)
-	s.zd.Put(zendesktest.Ticket{ID: 1, Status: "open", Priority: "normal", Channel: "web", CreatedAt: time.Now().UTC()})
+	s.zd.InjectFault(fakezendesk.Fault429, 1)
+	s.zd.Put(fakezendesk.Ticket{ID: 1, Status: "open", Priority: "normal", Channel: "web", CreatedAt: time.Now().UTC()})
 	m := s.Synced()
 	reqs := s.zd.Requests()
 	saw429 := false
@@ -50,11 +50,11 @@ func TestE2EZendeskFaults(t *testing.T) {
 	}
 
 	// A 500 and a truncated body are retried; the ticket still counts once.
-	s.zd.InjectFault(zendesktest.Fault500, 1)
-	s.zd.Put(zendesktest.Ticket{ID: 2, Status: "open", Priority: "normal", Channel: "web", CreatedAt: time.Now().UTC()})
+	s.zd.InjectFault(fakezendesk.Fault500, 1)
+	s.zd.Put(fakezendesk.Ticket{ID: 2, Status: "open", Priority: "normal", Channel: "web", CreatedAt: time.Now().UTC()})
 	m = s.Synced()
-	s.zd.InjectFault(zendesktest.FaultTruncated, 1)
-	s.zd.Put(zendesktest.Ticket{ID: 3, Status: "open", Priority: "normal", Channel: "web", CreatedAt: time.Now().UTC()})
+	s.zd.InjectFault(fakezendesk.FaultTruncated, 1)
+	s.zd.Put(fakezendesk.Ticket{ID: 3, Status: "open", Priority: "normal", Channel: "web", CreatedAt: time.Now().UTC()})
 	m = s.Synced()
 	if m[retries("server_error")] < 1 || m[retries("transport")] < 1 {
 		t.Errorf("retries: server_error %v, transport %v; want both ≥ 1", m[retries("server_error")], m[retries("transport")])
@@ -65,7 +65,7 @@ func TestE2EZendeskFaults(t *testing.T) {
 	}
 
 	// Down: source_up goes 0, and back to 1 once the fake answers again.
-	s.zd.InjectFault(zendesktest.FaultDown, -1)
+	s.zd.InjectFault(fakezendesk.FaultDown, -1)
 	s.WaitFor("source_up 0", func(m map[string]float64) bool { v, ok := m[up]; return ok && v == 0 })
 	if code, _, _ := s.Exp.Get("/-/healthy"); code != 200 {
 		t.Errorf("/-/healthy = %d while a source is down", code)
@@ -81,7 +81,7 @@ func TestE2EZendeskFaults(t *testing.T) {
 	// exactly once.
 	s.zd.ResetRequests()
 	for i := range 20 {
-		s.zd.Put(zendesktest.Ticket{ID: int64(500 + i), Status: "open", Priority: "low", Channel: "chat", CreatedAt: time.Now().UTC()})
+		s.zd.Put(fakezendesk.Ticket{ID: int64(500 + i), Status: "open", Priority: "low", Channel: "chat", CreatedAt: time.Now().UTC()})
 	}
 	for deadline := time.Now().Add(20 * time.Second); len(s.zd.Requests()) < 2 && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)

@@ -5,24 +5,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cx-exporter/cx-exporter/collectors/freshdesk/freshdesktest"
 	"github.com/cx-exporter/cx-exporter/internal/e2e"
+	fakefreshdesk "github.com/cx-exporter/cx-exporter/internal/fake/freshdesk"
 )
 
 const fdE2EKey = "fd-e2e-fixture-key-m4p8" // a fixture, shaped like no real key
 
 type fdScenario struct {
 	e2e.Waiter
-	fd  *freshdesktest.Server
+	fd  *fakefreshdesk.Server
 	env []string
 }
 
 func newFreshdeskScenario(t *testing.T) *fdScenario {
-	fd := freshdesktest.NewServer(freshdesktest.Options{APIKey: fdE2EKey, PageSize: 5, NoRateLimit: true})
+	fd := fakefreshdesk.NewServer(fakefreshdesk.Options{APIKey: fdE2EKey, PageSize: 5, NoRateLimit: true})
 	t.Cleanup(fd.Close)
 	s := &fdScenario{fd: fd}
 	s.Waiter = e2e.Waiter{T: t, Source: "freshdesk", Request: "request", Served: e2e.ServedBy(fd.Requests,
-		func(r freshdesktest.Request) (time.Time, bool) { return r.At, r.Status == 200 })}
+		func(r fakefreshdesk.Request) (time.Time, bool) { return r.At, r.Status == 200 })}
 	s.env = []string{
 		"CX_FRESHDESK_URL=" + fd.URL,
 		"CX_FRESHDESK_API_KEY=" + fdE2EKey,
@@ -59,13 +59,13 @@ func TestE2EFreshdesk(t *testing.T) {
 	s := newFreshdeskScenario(t)
 	now := time.Now().UTC().Truncate(time.Second)
 	// History before the exporter's first start: backfill, nothing counted.
-	s.fd.Put(freshdesktest.Ticket{ID: 1, Status: fdClosed, Priority: fdLow, Source: fdEmail, CreatedAt: now.Add(-48 * time.Hour),
+	s.fd.Put(fakefreshdesk.Ticket{ID: 1, Status: fdClosed, Priority: fdLow, Source: fdEmail, CreatedAt: now.Add(-48 * time.Hour),
 		UpdatedAt: now.Add(-24 * time.Hour),
-		Stats:     freshdesktest.Stats{FirstRespondedAt: now.Add(-47 * time.Hour), ResolvedAt: now.Add(-24 * time.Hour), ClosedAt: now.Add(-24 * time.Hour)}})
+		Stats:     fakefreshdesk.Stats{FirstRespondedAt: now.Add(-47 * time.Hour), ResolvedAt: now.Add(-24 * time.Hour), ClosedAt: now.Add(-24 * time.Hour)}})
 	s.fd.RateAt(1, 103, now.Add(-23*time.Hour))
-	s.fd.Put(freshdesktest.Ticket{ID: 2, Status: fdOpen, Priority: fdMedium, Source: fdPortal, CreatedAt: now.Add(-3 * time.Hour), UpdatedAt: now.Add(-3 * time.Hour)})
-	s.fd.Put(freshdesktest.Ticket{ID: 3, Status: fdOpen, Priority: fdUrgent, Source: fdEmail, CreatedAt: now.Add(-7 * time.Hour), UpdatedAt: now.Add(-7 * time.Hour)})
-	s.fd.Put(freshdesktest.Ticket{ID: 4, Status: fdPending, Priority: fdHigh, Source: fdChat, CreatedAt: now.Add(-210 * time.Minute), UpdatedAt: now.Add(-200 * time.Minute)})
+	s.fd.Put(fakefreshdesk.Ticket{ID: 2, Status: fdOpen, Priority: fdMedium, Source: fdPortal, CreatedAt: now.Add(-3 * time.Hour), UpdatedAt: now.Add(-3 * time.Hour)})
+	s.fd.Put(fakefreshdesk.Ticket{ID: 3, Status: fdOpen, Priority: fdUrgent, Source: fdEmail, CreatedAt: now.Add(-7 * time.Hour), UpdatedAt: now.Add(-7 * time.Hour)})
+	s.fd.Put(fakefreshdesk.Ticket{ID: 4, Status: fdPending, Priority: fdHigh, Source: fdChat, CreatedAt: now.Add(-210 * time.Minute), UpdatedAt: now.Add(-200 * time.Minute)})
 	s.start()
 	s.Synced()
 	if code, _, _ := s.Exp.Get("/-/ready"); code != 200 {
@@ -96,18 +96,18 @@ func TestE2EFreshdesk(t *testing.T) {
 
 	// A new ticket's life: created, replied, solved, reopened, re-solved, rated good then bad.
 	created := time.Now().UTC().Truncate(time.Second)
-	n := freshdesktest.Ticket{ID: 100, Status: fdOpen, Priority: fdUrgent, Source: fdEmail, CreatedAt: created}
-	step := func(mut func(*freshdesktest.Ticket)) {
+	n := fakefreshdesk.Ticket{ID: 100, Status: fdOpen, Priority: fdUrgent, Source: fdEmail, CreatedAt: created}
+	step := func(mut func(*fakefreshdesk.Ticket)) {
 		mut(&n)
 		n.UpdatedAt = time.Time{}
 		s.fd.Put(n)
 		s.Synced()
 	}
-	step(func(*freshdesktest.Ticket) {})
-	step(func(t *freshdesktest.Ticket) { t.Stats.FirstRespondedAt = created.Add(30 * time.Minute) })
-	step(func(t *freshdesktest.Ticket) { t.Status, t.Stats.ResolvedAt = fdResolved, created.Add(90*time.Minute) })
-	step(func(t *freshdesktest.Ticket) { t.Status, t.Stats.ReopenedAt = fdOpen, created.Add(100*time.Minute) })
-	step(func(t *freshdesktest.Ticket) { t.Status, t.Stats.ResolvedAt = fdResolved, created.Add(120*time.Minute) })
+	step(func(*fakefreshdesk.Ticket) {})
+	step(func(t *fakefreshdesk.Ticket) { t.Stats.FirstRespondedAt = created.Add(30 * time.Minute) })
+	step(func(t *fakefreshdesk.Ticket) { t.Status, t.Stats.ResolvedAt = fdResolved, created.Add(90*time.Minute) })
+	step(func(t *fakefreshdesk.Ticket) { t.Status, t.Stats.ReopenedAt = fdOpen, created.Add(100*time.Minute) })
+	step(func(t *fakefreshdesk.Ticket) { t.Status, t.Stats.ResolvedAt = fdResolved, created.Add(120*time.Minute) })
 	s.fd.Rate(100, 103)
 	s.Synced()
 	s.fd.Rate(100, -103)
@@ -157,8 +157,8 @@ func TestE2EFreshdesk(t *testing.T) {
 	}
 
 	// An unknown status is rejected; the other ticket of the page counts.
-	s.fd.Put(freshdesktest.Ticket{ID: 200, Status: fdOpen, RawStatus: "escalated", Priority: fdLow, Source: fdEmail, CreatedAt: time.Now().UTC()})
-	s.fd.Put(freshdesktest.Ticket{ID: 201, Status: fdOpen, Priority: fdMedium, Source: fdPortal, CreatedAt: time.Now().UTC()})
+	s.fd.Put(fakefreshdesk.Ticket{ID: 200, Status: fdOpen, RawStatus: "escalated", Priority: fdLow, Source: fdEmail, CreatedAt: time.Now().UTC()})
+	s.fd.Put(fakefreshdesk.Ticket{ID: 201, Status: fdOpen, Priority: fdMedium, Source: fdPortal, CreatedAt: time.Now().UTC()})
 	got = s.Synced()
 	rejected := e2e.Series("cx_exporter_records_rejected_total", "source", "freshdesk", "reason", "unknown_value")
 	if got[rejected] < 1 {
@@ -180,8 +180,8 @@ func TestE2EFreshdesk(t *testing.T) {
 	s.fd.ResetRequests()
 	for i := range 50 {
 		c := time.Now().UTC().Truncate(time.Second)
-		s.fd.Put(freshdesktest.Ticket{ID: int64(1000 + i), Status: fdResolved, Priority: fdLow, Source: fdPortal, CreatedAt: c,
-			Stats: freshdesktest.Stats{FirstRespondedAt: c.Add(10 * time.Minute), ResolvedAt: c.Add(time.Hour)}})
+		s.fd.Put(fakefreshdesk.Ticket{ID: int64(1000 + i), Status: fdResolved, Priority: fdLow, Source: fdPortal, CreatedAt: c,
+			Stats: fakefreshdesk.Stats{FirstRespondedAt: c.Add(10 * time.Minute), ResolvedAt: c.Add(time.Hour)}})
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for len(s.fd.Requests()) < 4 && time.Now().Before(deadline) {

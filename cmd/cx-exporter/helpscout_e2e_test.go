@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cx-exporter/cx-exporter/collectors/helpscout/helpscouttest"
 	"github.com/cx-exporter/cx-exporter/internal/e2e"
+	fakehelpscout "github.com/cx-exporter/cx-exporter/internal/fake/helpscout"
 )
 
 const (
@@ -16,20 +16,20 @@ const (
 
 type hsScenario struct {
 	e2e.Waiter
-	hs    *helpscouttest.Server
+	hs    *fakehelpscout.Server
 	env   []string
 	state string
 }
 
 func newHSScenario(t *testing.T) *hsScenario {
 	// Short-lived tokens: the exporter refreshes them during the test.
-	hs := helpscouttest.NewServer(helpscouttest.Options{AppID: hsE2EAppID, AppSecret: hsE2ESecret, NoRateLimit: true,
+	hs := fakehelpscout.NewServer(fakehelpscout.Options{AppID: hsE2EAppID, AppSecret: hsE2ESecret, NoRateLimit: true,
 		PageSize: 5, TokenTTL: 5 * time.Second})
 	t.Cleanup(hs.Close)
 	s := &hsScenario{hs: hs, state: t.TempDir()}
 	// Synced counts conversations listings only.
 	s.Waiter = e2e.Waiter{T: t, Source: "helpscout", Request: "listing request", Served: e2e.ServedBy(hs.Requests,
-		func(r helpscouttest.Request) (time.Time, bool) {
+		func(r fakehelpscout.Request) (time.Time, bool) {
 			return r.At, r.Path == "/v2/conversations" && r.Status == 200
 		})}
 	s.env = []string{
@@ -64,14 +64,14 @@ func TestE2EHelpScout(t *testing.T) {
 	s := newHSScenario(t)
 	now := time.Now().UTC().Truncate(time.Second)
 	// History before the exporter's first start: backfill, nothing counted.
-	s.hs.Put(helpscouttest.Conversation{ID: 1, Status: "closed", Source: "email", MailboxID: 7,
+	s.hs.Put(fakehelpscout.Conversation{ID: 1, Status: "closed", Source: "email", MailboxID: 7,
 		CreatedAt: now.Add(-48 * time.Hour), ClosedAt: now.Add(-24 * time.Hour),
-		Threads: []helpscouttest.Thread{{Type: "customer", CreatedBy: "customer", CreatedAt: now.Add(-48 * time.Hour)},
+		Threads: []fakehelpscout.Thread{{Type: "customer", CreatedBy: "customer", CreatedAt: now.Add(-48 * time.Hour)},
 			{CreatedAt: now.Add(-48*time.Hour + 30*time.Minute)}}})
 	s.hs.RateAt(1, "great", now.Add(-24*time.Hour))
-	s.hs.Put(helpscouttest.Conversation{ID: 2, Status: "active", Source: "chat", MailboxID: 7, CreatedAt: now.Add(-3 * time.Hour)})
-	s.hs.Put(helpscouttest.Conversation{ID: 3, Status: "active", Source: "email", MailboxID: 7, CreatedAt: now.Add(-7 * time.Hour)})
-	s.hs.Put(helpscouttest.Conversation{ID: 4, Status: "pending", Source: "phone", MailboxID: 7, CreatedAt: now.Add(-210 * time.Minute)})
+	s.hs.Put(fakehelpscout.Conversation{ID: 2, Status: "active", Source: "chat", MailboxID: 7, CreatedAt: now.Add(-3 * time.Hour)})
+	s.hs.Put(fakehelpscout.Conversation{ID: 3, Status: "active", Source: "email", MailboxID: 7, CreatedAt: now.Add(-7 * time.Hour)})
+	s.hs.Put(fakehelpscout.Conversation{ID: 4, Status: "pending", Source: "phone", MailboxID: 7, CreatedAt: now.Add(-210 * time.Minute)})
 	s.start()
 	s.Synced()
 	if code, _, _ := s.Exp.Get("/-/ready"); code != 200 {
@@ -107,27 +107,27 @@ func TestE2EHelpScout(t *testing.T) {
 	// A new conversation's life: created, replied, solved, reopened,
 	// re-solved, rated good then bad.
 	created := time.Now().UTC().Truncate(time.Second)
-	n := helpscouttest.Conversation{ID: 100, Status: "active", Source: "email", MailboxID: 7, CreatedAt: created}
-	put := func(mut func(*helpscouttest.Conversation)) {
+	n := fakehelpscout.Conversation{ID: 100, Status: "active", Source: "email", MailboxID: 7, CreatedAt: created}
+	put := func(mut func(*fakehelpscout.Conversation)) {
 		mut(&n)
 		n.ModifiedAt = time.Time{}
 		s.hs.Put(n)
 		n.Threads = nil
 	}
-	put(func(*helpscouttest.Conversation) {})
+	put(func(*fakehelpscout.Conversation) {})
 	s.Synced()
-	s.hs.AddThread(100, helpscouttest.Thread{CreatedAt: created.Add(30 * time.Minute)})
+	s.hs.AddThread(100, fakehelpscout.Thread{CreatedAt: created.Add(30 * time.Minute)})
 	s.Synced()
-	put(func(c *helpscouttest.Conversation) { c.Status, c.ClosedAt = "closed", created.Add(90*time.Minute) })
+	put(func(c *fakehelpscout.Conversation) { c.Status, c.ClosedAt = "closed", created.Add(90*time.Minute) })
 	s.Synced()
-	put(func(c *helpscouttest.Conversation) {
+	put(func(c *fakehelpscout.Conversation) {
 		c.Status, c.ClosedAt = "active", time.Time{}
-		c.Threads = []helpscouttest.Thread{{Type: "customer", CreatedBy: "customer"}}
+		c.Threads = []fakehelpscout.Thread{{Type: "customer", CreatedBy: "customer"}}
 	})
 	s.Synced()
-	put(func(c *helpscouttest.Conversation) {
+	put(func(c *fakehelpscout.Conversation) {
 		c.Status, c.ClosedAt = "closed", created.Add(120*time.Minute)
-		c.Threads = []helpscouttest.Thread{{CreatedAt: created.Add(100 * time.Minute)}}
+		c.Threads = []fakehelpscout.Thread{{CreatedAt: created.Add(100 * time.Minute)}}
 	})
 	s.Synced()
 	s.hs.Rate(100, "great")
@@ -183,9 +183,9 @@ func TestE2EHelpScout(t *testing.T) {
 	}
 
 	// An unknown status is rejected; the other conversation of the page counts.
-	s.hs.InjectFault(helpscouttest.FaultUnknownStatus, 1)
-	s.hs.PutAll(helpscouttest.Conversation{ID: 201, Status: "active", Source: "chat", CreatedAt: time.Now().UTC()},
-		helpscouttest.Conversation{ID: 200, Status: "active", Source: "phone", CreatedAt: time.Now().UTC()})
+	s.hs.InjectFault(fakehelpscout.FaultUnknownStatus, 1)
+	s.hs.PutAll(fakehelpscout.Conversation{ID: 201, Status: "active", Source: "chat", CreatedAt: time.Now().UTC()},
+		fakehelpscout.Conversation{ID: 200, Status: "active", Source: "phone", CreatedAt: time.Now().UTC()})
 	got := s.Synced()
 	rejected := e2e.Series("cx_exporter_records_rejected_total", "source", "helpscout", "reason", "unknown_value")
 	if got[rejected] != 1 {
@@ -218,11 +218,11 @@ func TestE2EHelpScout(t *testing.T) {
 	// SIGKILL in the middle of a multi-page sync, then restart on the same state.
 	s.hs.ResetRequests()
 	s.hs.SetListDelay(500 * time.Millisecond)
-	var batch []helpscouttest.Conversation
+	var batch []fakehelpscout.Conversation
 	c0 := time.Now().UTC().Truncate(time.Second)
 	for i := range 50 {
-		batch = append(batch, helpscouttest.Conversation{ID: int64(1000 + i), Status: "closed", Source: "api", CreatedAt: c0,
-			ClosedAt: c0.Add(time.Hour), Threads: []helpscouttest.Thread{{CreatedAt: c0.Add(10 * time.Minute)}}})
+		batch = append(batch, fakehelpscout.Conversation{ID: int64(1000 + i), Status: "closed", Source: "api", CreatedAt: c0,
+			ClosedAt: c0.Add(time.Hour), Threads: []fakehelpscout.Thread{{CreatedAt: c0.Add(10 * time.Minute)}}})
 	}
 	s.hs.PutAll(batch...)
 	deadline := time.Now().Add(20 * time.Second)
@@ -264,8 +264,8 @@ func TestE2EHelpScout(t *testing.T) {
 	}
 }
 
-func (s *hsScenario) listings() []helpscouttest.Request {
-	var out []helpscouttest.Request
+func (s *hsScenario) listings() []fakehelpscout.Request {
+	var out []fakehelpscout.Request
 	for _, r := range s.hs.Requests() {
 		if r.Path == "/v2/conversations" {
 			out = append(out, r)

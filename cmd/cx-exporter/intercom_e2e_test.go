@@ -6,26 +6,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cx-exporter/cx-exporter/collectors/intercom/intercomtest"
 	"github.com/cx-exporter/cx-exporter/internal/e2e"
+	fakeintercom "github.com/cx-exporter/cx-exporter/internal/fake/intercom"
 )
 
 const icE2EToken = "ic-e2e-fixture-token-k2p9" // a fixture, shaped like no real key
 
 type intercomScenario struct {
 	e2e.Waiter
-	ic    *intercomtest.Server
+	ic    *fakeintercom.Server
 	env   []string
 	state string
 }
 
 func newIntercomScenario(t *testing.T) *intercomScenario {
 	// Pages of 5 (the fake caps per_page) make the kill land mid-sync.
-	ic := intercomtest.NewServer(intercomtest.Options{Token: icE2EToken, MaxPageSize: 5, NoRateLimit: true})
+	ic := fakeintercom.NewServer(fakeintercom.Options{Token: icE2EToken, MaxPageSize: 5, NoRateLimit: true})
 	t.Cleanup(ic.Close)
 	s := &intercomScenario{ic: ic, state: t.TempDir()}
 	s.Waiter = e2e.Waiter{T: t, Source: "intercom", Request: "search request", Served: e2e.ServedBy(ic.Requests,
-		func(r intercomtest.Request) (time.Time, bool) { return r.At, r.Status == 200 })}
+		func(r fakeintercom.Request) (time.Time, bool) { return r.At, r.Status == 200 })}
 	s.env = []string{
 		"CX_INTERCOM_URL=" + ic.URL,
 		"CX_INTERCOM_TOKEN=" + icE2EToken,
@@ -60,14 +60,14 @@ func TestE2EIntercom(t *testing.T) {
 	s := newIntercomScenario(t)
 	now := time.Now().UTC().Truncate(time.Second)
 	// History before the exporter's first start: backfill, nothing counted.
-	closedOld := intercomtest.Conversation{ID: "1", State: "closed", Priority: "not_priority", SourceType: "email",
+	closedOld := fakeintercom.Conversation{ID: "1", State: "closed", Priority: "not_priority", SourceType: "email",
 		CreatedAt: now.Add(-48 * time.Hour), FirstAdminReplyAt: now.Add(-47 * time.Hour), LastAdminReplyAt: now.Add(-47 * time.Hour),
 		FirstCloseAt: now.Add(-24 * time.Hour), LastCloseAt: now.Add(-24 * time.Hour), Rating: 5, RatingAt: now.Add(-23 * time.Hour),
 		UpdatedAt: now.Add(-23 * time.Hour)}
 	s.ic.Put(closedOld)
-	s.ic.Put(intercomtest.Conversation{ID: "2", State: "open", Priority: "not_priority", SourceType: "conversation", CreatedAt: now.Add(-3 * time.Hour), UpdatedAt: now.Add(-3 * time.Hour)})
-	s.ic.Put(intercomtest.Conversation{ID: "3", State: "open", Priority: "priority", SourceType: "email", CreatedAt: now.Add(-7 * time.Hour), UpdatedAt: now.Add(-7 * time.Hour)})
-	s.ic.Put(intercomtest.Conversation{ID: "4", State: "snoozed", Priority: "not_priority", SourceType: "phone_call", CreatedAt: now.Add(-7 * time.Hour),
+	s.ic.Put(fakeintercom.Conversation{ID: "2", State: "open", Priority: "not_priority", SourceType: "conversation", CreatedAt: now.Add(-3 * time.Hour), UpdatedAt: now.Add(-3 * time.Hour)})
+	s.ic.Put(fakeintercom.Conversation{ID: "3", State: "open", Priority: "priority", SourceType: "email", CreatedAt: now.Add(-7 * time.Hour), UpdatedAt: now.Add(-7 * time.Hour)})
+	s.ic.Put(fakeintercom.Conversation{ID: "4", State: "snoozed", Priority: "not_priority", SourceType: "phone_call", CreatedAt: now.Add(-7 * time.Hour),
 		FirstAdminReplyAt: now.Add(-6 * time.Hour), LastAdminReplyAt: now.Add(-6 * time.Hour), UpdatedAt: now.Add(-6 * time.Hour)})
 	s.start()
 	s.Synced()
@@ -101,25 +101,25 @@ func TestE2EIntercom(t *testing.T) {
 	// A new conversation's life: created, replied, closed, reopened,
 	// re-closed after a second reply, rated 5 then 1.
 	created := time.Now().UTC().Truncate(time.Second)
-	n := intercomtest.Conversation{ID: "100", State: "open", Priority: "priority", SourceType: "email", CreatedAt: created}
-	step := func(mut func(*intercomtest.Conversation)) {
+	n := fakeintercom.Conversation{ID: "100", State: "open", Priority: "priority", SourceType: "email", CreatedAt: created}
+	step := func(mut func(*fakeintercom.Conversation)) {
 		mut(&n)
 		n.UpdatedAt = time.Time{}
 		s.ic.Put(n)
 		s.Synced()
 	}
 	at := func(sec int) time.Time { return created.Add(time.Duration(sec) * time.Second) }
-	step(func(*intercomtest.Conversation) {})
-	step(func(c *intercomtest.Conversation) { c.FirstAdminReplyAt, c.LastAdminReplyAt = at(1800), at(1800) })
-	step(func(c *intercomtest.Conversation) {
+	step(func(*fakeintercom.Conversation) {})
+	step(func(c *fakeintercom.Conversation) { c.FirstAdminReplyAt, c.LastAdminReplyAt = at(1800), at(1800) })
+	step(func(c *fakeintercom.Conversation) {
 		c.State, c.FirstCloseAt, c.LastCloseAt = "closed", at(5400), at(5400)
 	})
-	step(func(c *intercomtest.Conversation) { c.State, c.CountReopens = "open", 1 })
-	step(func(c *intercomtest.Conversation) {
+	step(func(c *fakeintercom.Conversation) { c.State, c.CountReopens = "open", 1 })
+	step(func(c *fakeintercom.Conversation) {
 		c.State, c.LastAdminReplyAt, c.LastCloseAt = "closed", at(6000), at(7200)
 	})
-	step(func(c *intercomtest.Conversation) { c.Rating, c.RatingAt = 5, at(7300) })
-	step(func(c *intercomtest.Conversation) { c.Rating, c.RatingAt = 1, at(7400) })
+	step(func(c *fakeintercom.Conversation) { c.Rating, c.RatingAt = 5, at(7300) })
+	step(func(c *fakeintercom.Conversation) { c.Rating, c.RatingAt = 1, at(7400) })
 	closedOld.UpdatedAt = time.Time{} // comes back unchanged: no event
 	s.ic.Put(closedOld)
 	s.Synced()
@@ -163,8 +163,8 @@ func TestE2EIntercom(t *testing.T) {
 	// An unknown state is rejected; the other conversation counts.
 	// (Conversations of the newest second are read again at the next
 	// sync, so the rejection may be counted more than once.)
-	s.ic.Put(intercomtest.Conversation{ID: "200", State: "escalated", Priority: "priority", SourceType: "email"},
-		intercomtest.Conversation{ID: "201", State: "open", Priority: "not_priority", SourceType: "conversation"})
+	s.ic.Put(fakeintercom.Conversation{ID: "200", State: "escalated", Priority: "priority", SourceType: "email"},
+		fakeintercom.Conversation{ID: "201", State: "open", Priority: "not_priority", SourceType: "conversation"})
 	got := s.Synced()
 	rejected := e2e.Series("cx_exporter_records_rejected_total", "source", "intercom", "reason", "unknown_value")
 	if got[rejected] < 1 {
@@ -183,10 +183,10 @@ func TestE2EIntercom(t *testing.T) {
 	s.ic.SetLatency(400 * time.Millisecond)
 	time.Sleep(time.Second) // a new second: the rejected conversation leaves the re-read tail
 	s.ic.ResetRequests()
-	var batch []intercomtest.Conversation
+	var batch []fakeintercom.Conversation
 	for i := range 50 {
 		c := time.Now().UTC().Truncate(time.Second)
-		batch = append(batch, intercomtest.Conversation{ID: strconv.Itoa(1000 + i), State: "closed", Priority: "not_priority", SourceType: "twitter", CreatedAt: c,
+		batch = append(batch, fakeintercom.Conversation{ID: strconv.Itoa(1000 + i), State: "closed", Priority: "not_priority", SourceType: "twitter", CreatedAt: c,
 			FirstAdminReplyAt: c.Add(600 * time.Second), LastAdminReplyAt: c.Add(600 * time.Second), LastCloseAt: c.Add(3600 * time.Second)})
 	}
 	s.ic.Put(batch...)

@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cx-exporter/cx-exporter/collectors/stripe/stripetest"
 	"github.com/cx-exporter/cx-exporter/internal/e2e"
+	fakestripe "github.com/cx-exporter/cx-exporter/internal/fake/stripe"
 )
 
 type stripeScenario struct {
 	e2e.Waiter
-	fake *stripetest.Server
+	fake *fakestripe.Server
 	env  []string
 }
 
@@ -74,13 +74,13 @@ func TestE2EStripe(t *testing.T) {
 	if h := time.Now().UTC(); h.Hour() == 23 && h.Minute() >= 58 {
 		t.Skip("too close to 00:00 UTC: the ratios' day would change mid-test")
 	}
-	fake := stripetest.NewServer(stripetest.Options{})
+	fake := fakestripe.NewServer(fakestripe.Options{})
 	t.Cleanup(fake.Close)
 	s := &stripeScenario{fake: fake}
 	s.Waiter = e2e.Waiter{T: t, Source: "stripe", Request: "Stripe request", Served: e2e.ServedBy(fake.Requests,
-		func(r stripetest.Request) (time.Time, bool) { return r.At, r.Status == 200 })}
+		func(r fakestripe.Request) (time.Time, bool) { return r.At, r.Status == 200 })}
 	s.env = []string{
-		"CX_STRIPE_API_KEY=" + stripetest.DefaultAPIKey,
+		"CX_STRIPE_API_KEY=" + fakestripe.DefaultAPIKey,
 		"CX_STRIPE_URL=" + fake.URL,
 		"CX_STRIPE_PAGE_SIZE=3",
 		"CX_STATE_DIR=" + t.TempDir(),
@@ -90,33 +90,33 @@ func TestE2EStripe(t *testing.T) {
 		"CX_LOG_LEVEL=debug",
 	}
 	f := fake
-	basic := f.CreatePrice(stripetest.Price{Product: "prod_basic", Currency: "usd", UnitAmount: 2000})
-	pro := f.CreatePrice(stripetest.Price{Product: "prod_pro", Currency: "usd", UnitAmount: 5000})
-	proEUR := f.CreatePrice(stripetest.Price{Product: "prod_pro", Currency: "eur", UnitAmount: 4000})
-	yearly := f.CreatePrice(stripetest.Price{Product: "prod_pro", Currency: "usd", UnitAmount: 120000, Interval: "year"})
-	metered := f.CreatePrice(stripetest.Price{Product: "prod_api", Currency: "usd", UnitAmount: 10, Metered: true})
-	forever25 := f.CreateCoupon(stripetest.Coupon{ID: "F25", PercentOff: 25, Duration: "forever"})
-	once50 := f.CreateCoupon(stripetest.Coupon{ID: "ONCE50", PercentOff: 50, Duration: "once"})
+	basic := f.CreatePrice(fakestripe.Price{Product: "prod_basic", Currency: "usd", UnitAmount: 2000})
+	pro := f.CreatePrice(fakestripe.Price{Product: "prod_pro", Currency: "usd", UnitAmount: 5000})
+	proEUR := f.CreatePrice(fakestripe.Price{Product: "prod_pro", Currency: "eur", UnitAmount: 4000})
+	yearly := f.CreatePrice(fakestripe.Price{Product: "prod_pro", Currency: "usd", UnitAmount: 120000, Interval: "year"})
+	metered := f.CreatePrice(fakestripe.Price{Product: "prod_api", Currency: "usd", UnitAmount: 10, Metered: true})
+	forever25 := f.CreateCoupon(fakestripe.Coupon{ID: "F25", PercentOff: 25, Duration: "forever"})
+	once50 := f.CreateCoupon(fakestripe.Coupon{ID: "ONCE50", PercentOff: 50, Duration: "once"})
 
 	// History, ten days before the exporter's first start: backfill.
 	past := f.Now().Add(-10 * 24 * time.Hour)
-	hist := func(cus string, status string, coupons []string, items ...stripetest.Item) string {
-		sub := stripetest.Subscription{Customer: cus, Status: status, Created: past, Items: items, Coupons: coupons}
+	hist := func(cus string, status string, coupons []string, items ...fakestripe.Item) string {
+		sub := fakestripe.Subscription{Customer: cus, Status: status, Created: past, Items: items, Coupons: coupons}
 		if status == "canceled" {
 			sub.CanceledAt, sub.EndedAt = past.Add(time.Hour), past.Add(time.Hour)
 		}
 		return f.CreateSubscription(sub)
 	}
 	cus1, cus4 := f.CreateCustomer(), f.CreateCustomer()
-	h1 := hist(cus1, "active", []string{once50}, stripetest.Item{Price: basic})                                                 // 20.00
-	h2 := hist(f.CreateCustomer(), "active", []string{forever25}, stripetest.Item{Price: pro}, stripetest.Item{Price: metered}) // 37.50
-	h3 := hist(f.CreateCustomer(), "active", nil, stripetest.Item{Price: proEUR, Quantity: 2})                                  // 80.00 eur
-	h4a := hist(cus4, "active", nil, stripetest.Item{Price: basic})                                                             // 20.00
-	h4b := hist(cus4, "active", nil, stripetest.Item{Price: pro})                                                               // 50.00
-	h5 := hist(f.CreateCustomer(), "active", nil, stripetest.Item{Price: yearly})                                               // 100.00
-	h6 := hist(f.CreateCustomer(), "trialing", nil, stripetest.Item{Price: pro})                                                // trial, converts
-	h7 := hist(f.CreateCustomer(), "trialing", nil, stripetest.Item{Price: basic})                                              // trial, ends unpaid
-	hist(f.CreateCustomer(), "canceled", nil, stripetest.Item{Price: basic})                                                    // long gone
+	h1 := hist(cus1, "active", []string{once50}, fakestripe.Item{Price: basic})                                                 // 20.00
+	h2 := hist(f.CreateCustomer(), "active", []string{forever25}, fakestripe.Item{Price: pro}, fakestripe.Item{Price: metered}) // 37.50
+	h3 := hist(f.CreateCustomer(), "active", nil, fakestripe.Item{Price: proEUR, Quantity: 2})                                  // 80.00 eur
+	h4a := hist(cus4, "active", nil, fakestripe.Item{Price: basic})                                                             // 20.00
+	h4b := hist(cus4, "active", nil, fakestripe.Item{Price: pro})                                                               // 50.00
+	h5 := hist(f.CreateCustomer(), "active", nil, fakestripe.Item{Price: yearly})                                               // 100.00
+	h6 := hist(f.CreateCustomer(), "trialing", nil, fakestripe.Item{Price: pro})                                                // trial, converts
+	h7 := hist(f.CreateCustomer(), "trialing", nil, fakestripe.Item{Price: basic})                                              // trial, ends unpaid
+	hist(f.CreateCustomer(), "canceled", nil, fakestripe.Item{Price: basic})                                                    // long gone
 
 	s.start()
 	m := s.Synced()
@@ -139,29 +139,29 @@ func TestE2EStripe(t *testing.T) {
 		return s.Synced()
 	}
 	setStatus := func(id, status, reason string) {
-		f.UpdateSubscription(id, func(x *stripetest.Subscription) { x.Status, x.CancellationReason = status, reason })
+		f.UpdateSubscription(id, func(x *fakestripe.Subscription) { x.Status, x.CancellationReason = status, reason })
 	}
 	var n1 string
 	// Day 2: sign-ups in both currencies (one with a forever coupon), a
 	// trial converting, a trial ending unpaid.
 	step(2*24*time.Hour, func() {
-		n1 = f.CreateSubscription(stripetest.Subscription{Customer: f.CreateCustomer(), Items: []stripetest.Item{{Price: pro}}})
-		f.CreateSubscription(stripetest.Subscription{Customer: f.CreateCustomer(), Coupons: []string{forever25}, Items: []stripetest.Item{{Price: proEUR}}})
+		n1 = f.CreateSubscription(fakestripe.Subscription{Customer: f.CreateCustomer(), Items: []fakestripe.Item{{Price: pro}}})
+		f.CreateSubscription(fakestripe.Subscription{Customer: f.CreateCustomer(), Coupons: []string{forever25}, Items: []fakestripe.Item{{Price: proEUR}}})
 		setStatus(h6, "active", "")
 		setStatus(h7, "canceled", "")
 	})
 	// Day 5: upgrades (quantity on a yearly price, monthly to yearly), a
 	// downgrade, a quantity change in eur.
 	step(3*24*time.Hour, func() {
-		f.UpdateSubscription(h5, func(x *stripetest.Subscription) { x.Items[0].Quantity = 2 })
-		f.UpdateSubscription(n1, func(x *stripetest.Subscription) { x.Items[0].Price = yearly })
-		f.UpdateSubscription(h4b, func(x *stripetest.Subscription) { x.Items[0].Price = basic })
-		f.UpdateSubscription(h3, func(x *stripetest.Subscription) { x.Items[0].Quantity = 3 })
+		f.UpdateSubscription(h5, func(x *fakestripe.Subscription) { x.Items[0].Quantity = 2 })
+		f.UpdateSubscription(n1, func(x *fakestripe.Subscription) { x.Items[0].Price = yearly })
+		f.UpdateSubscription(h4b, func(x *fakestripe.Subscription) { x.Items[0].Price = basic })
+		f.UpdateSubscription(h3, func(x *fakestripe.Subscription) { x.Items[0].Quantity = 3 })
 	})
 	// Day 10: a cancellation scheduled at period end, a failed payment.
 	m = step(5*24*time.Hour, func() {
 		at := f.Now().Add(10 * 24 * time.Hour)
-		f.UpdateSubscription(h1, func(x *stripetest.Subscription) { x.CancelAtPeriodEnd, x.CancelAt = true, at })
+		f.UpdateSubscription(h1, func(x *fakestripe.Subscription) { x.CancelAtPeriodEnd, x.CancelAt = true, at })
 		setStatus(h2, "past_due", "")
 	})
 	if k := bl("billing_scheduled_churn_mrr", "currency", "usd"); m[k] != 20 {
@@ -178,7 +178,7 @@ func TestE2EStripe(t *testing.T) {
 	// Day 25: the customer's other subscription goes; cus1 comes back.
 	step(5*24*time.Hour, func() {
 		setStatus(h4b, "canceled", "cancellation_requested")
-		f.CreateSubscription(stripetest.Subscription{Customer: cus1, Items: []stripetest.Item{{Price: basic}}})
+		f.CreateSubscription(fakestripe.Subscription{Customer: cus1, Items: []fakestripe.Item{{Price: basic}}})
 	})
 
 	// Day 27: a burst of sign-ups read over several slow pages; the
@@ -187,7 +187,7 @@ func TestE2EStripe(t *testing.T) {
 	f.SetLatency(250 * time.Millisecond)
 	t0 := time.Now()
 	for range 12 {
-		f.CreateSubscription(stripetest.Subscription{Customer: f.CreateCustomer(), Items: []stripetest.Item{{Price: basic}}})
+		f.CreateSubscription(fakestripe.Subscription{Customer: f.CreateCustomer(), Items: []fakestripe.Item{{Price: basic}}})
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -253,7 +253,7 @@ func TestE2EStripe(t *testing.T) {
 			t.Errorf("%s records rejected: %v", r, v)
 		}
 	}
-	if logs := s.Exp.Logs(); strings.Contains(logs, stripetest.DefaultAPIKey) {
+	if logs := s.Exp.Logs(); strings.Contains(logs, fakestripe.DefaultAPIKey) {
 		t.Error("the API key appears in the logs")
 	}
 	if t.Failed() {

@@ -30,8 +30,8 @@ import (
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/billing"
-	"github.com/cx-exporter/cx-exporter/exporter/state"
-	"github.com/cx-exporter/cx-exporter/exporter/upstream"
+	"github.com/cx-exporter/cx-exporter/internal/state"
+	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
 
 // ListPath is the subscription list endpoint.

@@ -16,9 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/cx-exporter/cx-exporter/collectors/billing"
-	"github.com/cx-exporter/cx-exporter/collectors/chargebee/chargebeetest"
-	"github.com/cx-exporter/cx-exporter/exporter/state"
-	"github.com/cx-exporter/cx-exporter/exporter/upstream"
+	fakechargebee "github.com/cx-exporter/cx-exporter/internal/fake/chargebee"
+	"github.com/cx-exporter/cx-exporter/internal/state"
+	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
 
 const testKey = "test_cbkey_fixture_0123456789"
@@ -27,7 +27,7 @@ const testKey = "test_cbkey_fixture_0123456789"
 // built on, as the exporter does at each start.
 type env struct {
 	t         *testing.T
-	cb        *chargebeetest.Server
+	cb        *fakechargebee.Server
 	dir       string
 	store     *state.Store
 	watermark time.Time
@@ -40,7 +40,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	cb := chargebeetest.NewServer(chargebeetest.Options{APIKey: testKey, Start: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)})
+	cb := fakechargebee.NewServer(fakechargebee.Options{APIKey: testKey, Start: time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)})
 	t.Cleanup(cb.Close)
 	e := &env{t: t, cb: cb, dir: t.TempDir(), reg: prometheus.NewRegistry()}
 	e.metrics = upstream.NewMetrics(e.reg)
@@ -186,31 +186,31 @@ func expect(t *testing.T, got map[string]float64, want map[string]float64) {
 	}
 }
 
-func item(price string, unit int64) []chargebeetest.Item {
-	return []chargebeetest.Item{{ItemPriceID: price, Quantity: 1, UnitPrice: chargebeetest.Int64(unit)}}
+func item(price string, unit int64) []fakechargebee.Item {
+	return []fakechargebee.Item{{ItemPriceID: price, Quantity: 1, UnitPrice: fakechargebee.Int64(unit)}}
 }
 
 // activeSub is a paying monthly subscription with Chargebee's mrr.
-func activeSub(id, customer string, mrr int64) chargebeetest.Subscription {
-	return chargebeetest.Subscription{ID: id, CustomerID: customer, Status: "active", MRR: chargebeetest.Int64(mrr),
+func activeSub(id, customer string, mrr int64) fakechargebee.Subscription {
+	return fakechargebee.Subscription{ID: id, CustomerID: customer, Status: "active", MRR: fakechargebee.Int64(mrr),
 		Items: item("basic-USD-Monthly", mrr)}
 }
 
 func TestSyncStatusesThroughEngine(t *testing.T) {
 	e := newEnv(t)
 	// Backfill: created before the watermark, so gauges only.
-	e.cb.Put(chargebeetest.Subscription{ID: "old", CustomerID: "c-old", Status: "active", MRR: chargebeetest.Int64(1000),
+	e.cb.Put(fakechargebee.Subscription{ID: "old", CustomerID: "c-old", Status: "active", MRR: fakechargebee.Int64(1000),
 		Items: item("basic-USD-Monthly", 1000), CreatedAt: e.watermark.Add(-48 * time.Hour)})
 	e.cb.Advance(time.Second)
-	e.cb.Put(chargebeetest.Subscription{ID: "trial", CustomerID: "c-trial", Status: "in_trial", MRR: chargebeetest.Int64(0), Items: item("pro-USD-Monthly", 5000)})
-	e.cb.Put(chargebeetest.Subscription{ID: "future", CustomerID: "c-future", Status: "future", Items: item("pro-USD-Monthly", 5000)})
-	e.cb.Put(chargebeetest.Subscription{ID: "leaving", CustomerID: "c-leaving", Status: "non_renewing", MRR: chargebeetest.Int64(5000),
+	e.cb.Put(fakechargebee.Subscription{ID: "trial", CustomerID: "c-trial", Status: "in_trial", MRR: fakechargebee.Int64(0), Items: item("pro-USD-Monthly", 5000)})
+	e.cb.Put(fakechargebee.Subscription{ID: "future", CustomerID: "c-future", Status: "future", Items: item("pro-USD-Monthly", 5000)})
+	e.cb.Put(fakechargebee.Subscription{ID: "leaving", CustomerID: "c-leaving", Status: "non_renewing", MRR: fakechargebee.Int64(5000),
 		Items: item("pro-USD-Monthly", 5000), CancelledAt: e.cb.Now().Add(30 * 24 * time.Hour)})
-	e.cb.Put(chargebeetest.Subscription{ID: "paused", CustomerID: "c-paused", Status: "paused", MRR: chargebeetest.Int64(0), Items: item("pro-USD-Monthly", 5000)})
+	e.cb.Put(fakechargebee.Subscription{ID: "paused", CustomerID: "c-paused", Status: "paused", MRR: fakechargebee.Int64(0), Items: item("pro-USD-Monthly", 5000)})
 	// No mrr: computed from the items (EUR, yearly 12000 → 1000 a month).
-	e.cb.Put(chargebeetest.Subscription{ID: "computed", CustomerID: "c-eu", Status: "active", CurrencyCode: "EUR",
-		Items: []chargebeetest.Item{{ItemPriceID: "team-EUR-Yearly", Quantity: 2, UnitPrice: chargebeetest.Int64(6000), BillingPeriodUnit: "year"}}})
-	e.cb.Put(chargebeetest.Subscription{ID: "odd", CustomerID: "c-odd", Status: "transferred", Items: item("pro-USD-Monthly", 5000)})
+	e.cb.Put(fakechargebee.Subscription{ID: "computed", CustomerID: "c-eu", Status: "active", CurrencyCode: "EUR",
+		Items: []fakechargebee.Item{{ItemPriceID: "team-EUR-Yearly", Quantity: 2, UnitPrice: fakechargebee.Int64(6000), BillingPeriodUnit: "year"}}})
+	e.cb.Put(fakechargebee.Subscription{ID: "odd", CustomerID: "c-odd", Status: "transferred", Items: item("pro-USD-Monthly", 5000)})
 	e.cb.Put(activeSub("doomed", "c-doomed", 2000))
 	e.cb.Put(activeSub("unpaid", "c-unpaid", 3000))
 
@@ -371,7 +371,7 @@ func TestKilledBeforeCommit(t *testing.T) {
 	if err := a2.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	e.cb.InjectFault(chargebeetest.Fault500, 1)
+	e.cb.InjectFault(fakechargebee.Fault500, 1)
 	a3, _ := e.collector(func(o *Options) { o.PageSize = 10; o.Client.RetryMax = -1 })
 	var se *upstream.StatusError
 	if err := a3.Sync(context.Background()); !errors.As(err, &se) || se.Status != 500 {
@@ -442,12 +442,12 @@ func TestRequestsPerSync(t *testing.T) {
 
 func TestFaultsRetried(t *testing.T) {
 	for _, tc := range []struct {
-		fault  chargebeetest.Fault
+		fault  fakechargebee.Fault
 		reason string
 	}{
-		{chargebeetest.Fault429, "rate_limited"},
-		{chargebeetest.Fault500, "server_error"},
-		{chargebeetest.FaultTruncated, "transport"},
+		{fakechargebee.Fault429, "rate_limited"},
+		{fakechargebee.Fault500, "server_error"},
+		{fakechargebee.FaultTruncated, "transport"},
 	} {
 		t.Run(tc.fault.String(), func(t *testing.T) {
 			e := newEnv(t)
@@ -481,7 +481,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 	e := newEnv(t)
 	e.cb.Put(activeSub("s", "c", 100))
 	e.cb.SetRetryAfter(1)
-	e.cb.InjectFault(chargebeetest.Fault429, 1)
+	e.cb.InjectFault(fakechargebee.Fault429, 1)
 	c, _ := e.collector(nil)
 	start := time.Now()
 	if err := c.Sync(context.Background()); err != nil {
@@ -493,7 +493,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 	// Without Retry-After, backoff; exhausted retries name the status and
 	// Chargebee's message, never the key.
 	e.cb.SetRetryAfter(-1)
-	e.cb.InjectFault(chargebeetest.Fault429, -1)
+	e.cb.InjectFault(fakechargebee.Fault429, -1)
 	c2, _ := e.collector(func(o *Options) { o.Client.RetryMax = 2 })
 	err := c2.Sync(context.Background())
 	var se *upstream.StatusError

@@ -9,25 +9,25 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/cx-exporter/cx-exporter/collectors/freshdesk/freshdesktest"
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
-	"github.com/cx-exporter/cx-exporter/exporter/state"
-	"github.com/cx-exporter/cx-exporter/exporter/upstream"
+	fakefreshdesk "github.com/cx-exporter/cx-exporter/internal/fake/freshdesk"
+	"github.com/cx-exporter/cx-exporter/internal/state"
+	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
 
 const syncKey = "sync-fixture-key-f3k9"
 
 type env struct {
 	t     *testing.T
-	fd    *freshdesktest.Server
+	fd    *fakefreshdesk.Server
 	store *state.Store
 	wm    time.Time
 }
 
-func newEnv(t *testing.T, o freshdesktest.Options, wm time.Time) *env {
+func newEnv(t *testing.T, o fakefreshdesk.Options, wm time.Time) *env {
 	t.Helper()
 	o.APIKey, o.NoRateLimit = syncKey, true
-	fd := freshdesktest.NewServer(o)
+	fd := fakefreshdesk.NewServer(o)
 	t.Cleanup(fd.Close)
 	store, err := state.Open(t.TempDir())
 	if err != nil {
@@ -108,15 +108,15 @@ func expect(t *testing.T, got map[string]float64, want map[string]float64) {
 	}
 }
 
-func put(fd *freshdesktest.Server, id int64, status int, created time.Time, mut ...func(*freshdesktest.Ticket)) {
-	tk := freshdesktest.Ticket{ID: id, Status: status, Priority: 2, Source: 1, CreatedAt: created}
+func put(fd *fakefreshdesk.Server, id int64, status int, created time.Time, mut ...func(*fakefreshdesk.Ticket)) {
+	tk := fakefreshdesk.Ticket{ID: id, Status: status, Priority: 2, Source: 1, CreatedAt: created}
 	for _, m := range mut {
 		m(&tk)
 	}
 	fd.Put(tk)
 }
 
-func queries(fd *freshdesktest.Server, path string) []url.Values {
+func queries(fd *fakefreshdesk.Server, path string) []url.Values {
 	var out []url.Values
 	for _, r := range fd.Requests() {
 		if r.Path == path {
@@ -129,10 +129,10 @@ func queries(fd *freshdesktest.Server, path string) []url.Values {
 }
 
 func TestSyncPagesByLink(t *testing.T) {
-	e := newEnv(t, freshdesktest.Options{PageSize: 5}, time.Now().Add(-time.Hour))
+	e := newEnv(t, fakefreshdesk.Options{PageSize: 5}, time.Now().Add(-time.Hour))
 	created := time.Now().UTC().Add(-30 * time.Minute).Truncate(time.Second)
 	for i := range 23 {
-		put(e.fd, int64(i+1), 2, created, func(tk *freshdesktest.Ticket) { tk.UpdatedAt = created.Add(time.Duration(i) * time.Second) })
+		put(e.fd, int64(i+1), 2, created, func(tk *fakefreshdesk.Ticket) { tk.UpdatedAt = created.Add(time.Duration(i) * time.Second) })
 	}
 	c, tr := e.collector(syncKey)
 	if err := c.Sync(context.Background()); err != nil {
@@ -171,11 +171,11 @@ func TestSyncPagesByLink(t *testing.T) {
 }
 
 func TestSyncPageCapReanchors(t *testing.T) {
-	e := newEnv(t, freshdesktest.Options{PageSize: 3, PageCap: 2}, time.Now().Add(-time.Hour))
+	e := newEnv(t, fakefreshdesk.Options{PageSize: 3, PageCap: 2}, time.Now().Add(-time.Hour))
 	base := time.Now().UTC().Add(-50 * time.Minute).Truncate(time.Second)
 	for i := range 20 {
 		// Distinct update times, so every re-anchoring makes progress.
-		put(e.fd, int64(i+1), 2, base, func(tk *freshdesktest.Ticket) { tk.UpdatedAt = base.Add(time.Duration(i) * time.Second) })
+		put(e.fd, int64(i+1), 2, base, func(tk *fakefreshdesk.Ticket) { tk.UpdatedAt = base.Add(time.Duration(i) * time.Second) })
 	}
 	c, tr := e.collector(syncKey)
 	if err := c.Sync(context.Background()); err != nil {
@@ -197,10 +197,10 @@ func TestSyncPageCapReanchors(t *testing.T) {
 }
 
 func TestSyncResumesAfterInterruption(t *testing.T) {
-	e := newEnv(t, freshdesktest.Options{PageSize: 4, Latency: 30 * time.Millisecond}, time.Now().Add(-time.Hour))
+	e := newEnv(t, fakefreshdesk.Options{PageSize: 4, Latency: 30 * time.Millisecond}, time.Now().Add(-time.Hour))
 	created := time.Now().UTC().Add(-20 * time.Minute).Truncate(time.Second)
 	for i := range 30 {
-		put(e.fd, int64(i+1), 4, created, func(tk *freshdesktest.Ticket) {
+		put(e.fd, int64(i+1), 4, created, func(tk *fakefreshdesk.Ticket) {
 			tk.Stats.FirstRespondedAt, tk.Stats.ResolvedAt = created.Add(10*time.Minute), created.Add(15*time.Minute)
 		})
 	}
@@ -240,14 +240,14 @@ func TestSyncResumesAfterInterruption(t *testing.T) {
 }
 
 func TestSyncRetriesFaults(t *testing.T) {
-	e := newEnv(t, freshdesktest.Options{PageSize: 2}, time.Now().Add(-time.Hour))
+	e := newEnv(t, fakefreshdesk.Options{PageSize: 2}, time.Now().Add(-time.Hour))
 	e.fd.SetRetryAfter(0)
 	created := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Second)
 	for i := range 5 {
 		put(e.fd, int64(i+1), 2, created)
 	}
 	c, tr := e.collector(syncKey)
-	for _, f := range []freshdesktest.Fault{freshdesktest.Fault500, freshdesktest.Fault429, freshdesktest.FaultTruncated} {
+	for _, f := range []fakefreshdesk.Fault{fakefreshdesk.Fault500, fakefreshdesk.Fault429, fakefreshdesk.FaultTruncated} {
 		e.fd.InjectFault(f, 1)
 		if err := c.Sync(context.Background()); err != nil {
 			t.Fatalf("fault %v: %v", f, err)
@@ -258,9 +258,9 @@ func TestSyncRetriesFaults(t *testing.T) {
 
 func TestSyncLifecycleRatingsAndDeletes(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Second)
-	e := newEnv(t, freshdesktest.Options{}, now.Add(-time.Minute))
+	e := newEnv(t, fakefreshdesk.Options{}, now.Add(-time.Minute))
 	// History: solved and rated before the watermark.
-	put(e.fd, 1, 5, now.Add(-48*time.Hour), func(tk *freshdesktest.Ticket) {
+	put(e.fd, 1, 5, now.Add(-48*time.Hour), func(tk *fakefreshdesk.Ticket) {
 		tk.Stats.FirstRespondedAt, tk.Stats.ResolvedAt, tk.UpdatedAt = now.Add(-47*time.Hour), now.Add(-24*time.Hour), now.Add(-24*time.Hour)
 	})
 	e.fd.RateAt(1, 103, now.Add(-23*time.Hour))
@@ -276,18 +276,18 @@ func TestSyncLifecycleRatingsAndDeletes(t *testing.T) {
 	expect(t, totals(t, tr), map[string]float64{"helpdesk_tickets_created_total": 0, "helpdesk_satisfaction_ratings_total{good}": 0, "helpdesk_open_tickets": 1})
 
 	created := now
-	tk := freshdesktest.Ticket{ID: 100, Status: 2, Priority: 4, Source: 1, CreatedAt: created}
-	step := func(mut func(*freshdesktest.Ticket)) {
+	tk := fakefreshdesk.Ticket{ID: 100, Status: 2, Priority: 4, Source: 1, CreatedAt: created}
+	step := func(mut func(*fakefreshdesk.Ticket)) {
 		mut(&tk)
 		tk.UpdatedAt = time.Time{}
 		e.fd.Put(tk)
 		sync()
 	}
-	step(func(*freshdesktest.Ticket) {})
-	step(func(tk *freshdesktest.Ticket) { tk.Stats.FirstRespondedAt = created.Add(30 * time.Minute) })
-	step(func(tk *freshdesktest.Ticket) { tk.Status, tk.Stats.ResolvedAt = 4, created.Add(90*time.Minute) })
-	step(func(tk *freshdesktest.Ticket) { tk.Status, tk.Stats.ReopenedAt = 2, created.Add(100*time.Minute) })
-	step(func(tk *freshdesktest.Ticket) { tk.Status, tk.Stats.ResolvedAt = 4, created.Add(120*time.Minute) })
+	step(func(*fakefreshdesk.Ticket) {})
+	step(func(tk *fakefreshdesk.Ticket) { tk.Stats.FirstRespondedAt = created.Add(30 * time.Minute) })
+	step(func(tk *fakefreshdesk.Ticket) { tk.Status, tk.Stats.ResolvedAt = 4, created.Add(90*time.Minute) })
+	step(func(tk *fakefreshdesk.Ticket) { tk.Status, tk.Stats.ReopenedAt = 2, created.Add(100*time.Minute) })
+	step(func(tk *fakefreshdesk.Ticket) { tk.Status, tk.Stats.ResolvedAt = 4, created.Add(120*time.Minute) })
 	e.fd.Rate(100, 103)
 	sync()
 	e.fd.RateAt(100, -102, now.Add(time.Second))
@@ -296,7 +296,7 @@ func TestSyncLifecycleRatingsAndDeletes(t *testing.T) {
 	// A rating for a ticket not listed yet is applied when it is.
 	e.fd.RateAt(101, 100, now.Add(2*time.Second))
 	sync()
-	put(e.fd, 101, 5, now, func(tk *freshdesktest.Ticket) { tk.Stats.ResolvedAt = now })
+	put(e.fd, 101, 5, now, func(tk *fakefreshdesk.Ticket) { tk.Stats.ResolvedAt = now })
 	e.fd.Delete(2)
 	sync()
 	expect(t, totals(t, tr), map[string]float64{
@@ -311,7 +311,7 @@ func TestSyncLifecycleRatingsAndDeletes(t *testing.T) {
 }
 
 func TestSyncBadKey(t *testing.T) {
-	e := newEnv(t, freshdesktest.Options{}, time.Now())
+	e := newEnv(t, fakefreshdesk.Options{}, time.Now())
 	c, _ := e.collector("wrong-key-zz")
 	err := c.Sync(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "401") {

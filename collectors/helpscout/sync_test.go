@@ -13,9 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
-	"github.com/cx-exporter/cx-exporter/collectors/helpscout/helpscouttest"
-	"github.com/cx-exporter/cx-exporter/exporter/state"
-	"github.com/cx-exporter/cx-exporter/exporter/upstream"
+	fakehelpscout "github.com/cx-exporter/cx-exporter/internal/fake/helpscout"
+	"github.com/cx-exporter/cx-exporter/internal/state"
+	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
 
 const (
@@ -34,7 +34,7 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 
 type harness struct {
 	t       *testing.T
-	hs      *helpscouttest.Server
+	hs      *fakehelpscout.Server
 	clk     *clock
 	store   *state.Store
 	wm      time.Time
@@ -43,10 +43,10 @@ type harness struct {
 	secret  string
 }
 
-func newHarness(t *testing.T, o helpscouttest.Options) *harness {
+func newHarness(t *testing.T, o fakehelpscout.Options) *harness {
 	clk := &clock{t: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)}
 	o.AppID, o.AppSecret, o.Now, o.NoRateLimit = syncAppID, syncSecret, clk.Now, true
-	hs := helpscouttest.NewServer(o)
+	hs := fakehelpscout.NewServer(o)
 	t.Cleanup(hs.Close)
 	store, err := state.Open(t.TempDir())
 	if err != nil {
@@ -112,8 +112,8 @@ func total(t *testing.T, tr *helpdesk.Tracker, name string) float64 {
 	return sum
 }
 
-func (h *harness) requests(path string) []helpscouttest.Request {
-	var out []helpscouttest.Request
+func (h *harness) requests(path string) []fakehelpscout.Request {
+	var out []fakehelpscout.Request
 	for _, r := range h.hs.Requests() {
 		if r.Path == path || (strings.HasSuffix(path, "*") && strings.HasPrefix(r.Path, strings.TrimSuffix(path, "*"))) {
 			out = append(out, r)
@@ -128,20 +128,20 @@ func (h *harness) requests(path string) []helpscouttest.Request {
 func (h *harness) seed(n int) time.Time {
 	t0 := h.clk.Now()
 	h.clk.Set(t0.Add(-24 * time.Hour))
-	h.hs.Put(helpscouttest.Conversation{ID: 900, Status: "closed", Source: "email", CreatedAt: t0.Add(-48 * time.Hour), ClosedAt: t0.Add(-24 * time.Hour)})
-	h.hs.AddThread(900, helpscouttest.Thread{CreatedAt: t0.Add(-47 * time.Hour)})
+	h.hs.Put(fakehelpscout.Conversation{ID: 900, Status: "closed", Source: "email", CreatedAt: t0.Add(-48 * time.Hour), ClosedAt: t0.Add(-24 * time.Hour)})
+	h.hs.AddThread(900, fakehelpscout.Thread{CreatedAt: t0.Add(-47 * time.Hour)})
 	for i := 1; i <= n; i++ {
 		h.clk.Set(t0.Add(-time.Duration(8+n-i) * time.Second))
 		created := t0.Add(-10 * time.Minute)
-		h.hs.Put(helpscouttest.Conversation{ID: int64(i), Status: "active", Source: "email", CreatedAt: created})
-		h.hs.AddThread(int64(i), helpscouttest.Thread{CreatedAt: created.Add(time.Minute)})
+		h.hs.Put(fakehelpscout.Conversation{ID: int64(i), Status: "active", Source: "email", CreatedAt: created})
+		h.hs.AddThread(int64(i), fakehelpscout.Thread{CreatedAt: created.Add(time.Minute)})
 	}
 	h.clk.Set(t0)
 	return t0
 }
 
 func TestSyncPagingResumeAndThreads(t *testing.T) {
-	h := newHarness(t, helpscouttest.Options{PageSize: 5})
+	h := newHarness(t, fakehelpscout.Options{PageSize: 5})
 	h.seed(12)
 
 	// A first process handles one page and dies (a cancelled context
@@ -189,7 +189,7 @@ func TestSyncPagingResumeAndThreads(t *testing.T) {
 	cv, _ := h.hs.Get(3)
 	cv.Status, cv.ClosedAt, cv.ModifiedAt = "closed", h.clk.Now(), time.Time{}
 	h.hs.Put(cv)
-	h.hs.Put(helpscouttest.Conversation{ID: 13, Status: "active", Source: "chat", CreatedAt: h.clk.Now()})
+	h.hs.Put(fakehelpscout.Conversation{ID: 13, Status: "active", Source: "chat", CreatedAt: h.clk.Now()})
 	if err := c.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -219,10 +219,10 @@ func TestSyncPagingResumeAndThreads(t *testing.T) {
 }
 
 func TestSyncFaultsRetried(t *testing.T) {
-	h := newHarness(t, helpscouttest.Options{PageSize: 5})
+	h := newHarness(t, fakehelpscout.Options{PageSize: 5})
 	h.seed(7)
 	c, tr := h.collector()
-	for _, f := range []helpscouttest.Fault{helpscouttest.FaultServerError, helpscouttest.FaultTruncated, helpscouttest.FaultRateLimit} {
+	for _, f := range []fakehelpscout.Fault{fakehelpscout.FaultServerError, fakehelpscout.FaultTruncated, fakehelpscout.FaultRateLimit} {
 		h.hs.InjectFault(f, 1)
 		if err := c.Sync(context.Background()); err != nil {
 			t.Fatalf("fault %d: %v", f, err)
@@ -242,7 +242,7 @@ func TestSyncFaultsRetried(t *testing.T) {
 }
 
 func TestTokenRefresh(t *testing.T) {
-	h := newHarness(t, helpscouttest.Options{TokenTTL: 10 * time.Minute})
+	h := newHarness(t, fakehelpscout.Options{TokenTTL: 10 * time.Minute})
 	h.seed(2)
 	c, _ := h.collector()
 	sync := func() {
@@ -268,7 +268,7 @@ func TestTokenRefresh(t *testing.T) {
 		}
 	}
 	// A token revoked early: the 401 refreshes it once and the sync succeeds.
-	h.hs.InjectFault(helpscouttest.FaultExpireTokens, 1)
+	h.hs.InjectFault(fakehelpscout.FaultExpireTokens, 1)
 	sync()
 	if n := len(h.requests(TokenPath)); n != 3 {
 		t.Fatalf("%d token requests, want 3 (refreshed on 401)", n)
@@ -288,7 +288,7 @@ func TestTokenRefresh(t *testing.T) {
 }
 
 func TestRatings(t *testing.T) {
-	h := newHarness(t, helpscouttest.Options{})
+	h := newHarness(t, fakehelpscout.Options{})
 	h.seed(3)
 	h.hs.RateAt(900, "great", h.clk.Now().Add(-24*time.Hour)) // history
 	c, tr := h.collector()

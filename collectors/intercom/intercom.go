@@ -58,8 +58,8 @@ import (
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
-	"github.com/cx-exporter/cx-exporter/exporter/state"
-	"github.com/cx-exporter/cx-exporter/exporter/upstream"
+	"github.com/cx-exporter/cx-exporter/internal/state"
+	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
 
 // SearchPath is the conversation search endpoint.

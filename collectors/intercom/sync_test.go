@@ -11,9 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
-	"github.com/cx-exporter/cx-exporter/collectors/intercom/intercomtest"
-	"github.com/cx-exporter/cx-exporter/exporter/state"
-	"github.com/cx-exporter/cx-exporter/exporter/upstream"
+	fakeintercom "github.com/cx-exporter/cx-exporter/internal/fake/intercom"
+	"github.com/cx-exporter/cx-exporter/internal/state"
+	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
 
 const syncToken = "sync-fixture-token"
@@ -47,7 +47,7 @@ func openStore(tb testing.TB) *state.Store {
 
 // newSyncCollector builds a collector on store, restoring the tracker
 // from it as the exporter does at start.
-func newSyncCollector(tb testing.TB, ic *intercomtest.Server, store *state.Store, watermark time.Time, rej *rejections) (*Collector, *helpdesk.Tracker) {
+func newSyncCollector(tb testing.TB, ic *fakeintercom.Server, store *state.Store, watermark time.Time, rej *rejections) (*Collector, *helpdesk.Tracker) {
 	tb.Helper()
 	ls, _ := helpdesk.ParseLabelSet("priority,channel")
 	tr := helpdesk.NewTracker(helpdesk.Config{Labels: ls, Watermark: watermark})
@@ -98,17 +98,17 @@ func total(tb testing.TB, tr *helpdesk.Tracker, name string) float64 {
 	return sum
 }
 
-func solvedConv(id string, created time.Time) intercomtest.Conversation {
-	return intercomtest.Conversation{ID: id, State: "closed", Priority: "not_priority", SourceType: "email", CreatedAt: created,
+func solvedConv(id string, created time.Time) fakeintercom.Conversation {
+	return fakeintercom.Conversation{ID: id, State: "closed", Priority: "not_priority", SourceType: "email", CreatedAt: created,
 		FirstAdminReplyAt: created.Add(10 * time.Minute), LastAdminReplyAt: created.Add(10 * time.Minute), LastCloseAt: created.Add(time.Hour)}
 }
 
 func TestSyncPagingAndRequests(t *testing.T) {
-	ic := intercomtest.NewServer(intercomtest.Options{Token: syncToken, MaxPageSize: 5, NoRateLimit: true})
+	ic := fakeintercom.NewServer(fakeintercom.Options{Token: syncToken, MaxPageSize: 5, NoRateLimit: true})
 	defer ic.Close()
 	old := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)
 	for i := range 12 {
-		c := intercomtest.Conversation{ID: itoa(i + 1), State: "open", Priority: "priority", SourceType: "email", CreatedAt: old, UpdatedAt: old.Add(time.Duration(i) * time.Minute)}
+		c := fakeintercom.Conversation{ID: itoa(i + 1), State: "open", Priority: "priority", SourceType: "email", CreatedAt: old, UpdatedAt: old.Add(time.Duration(i) * time.Minute)}
 		ic.Put(c)
 	}
 	store := openStore(t)
@@ -158,7 +158,7 @@ func TestSyncPagingAndRequests(t *testing.T) {
 // page does) and resumes on the same store with a fresh collector and
 // tracker: every conversation is counted exactly once.
 func TestSyncResume(t *testing.T) {
-	ic := intercomtest.NewServer(intercomtest.Options{Token: syncToken, MaxPageSize: 5, NoRateLimit: true, Latency: 20 * time.Millisecond})
+	ic := fakeintercom.NewServer(fakeintercom.Options{Token: syncToken, MaxPageSize: 5, NoRateLimit: true, Latency: 20 * time.Millisecond})
 	defer ic.Close()
 	store := openStore(t)
 	rej := &rejections{}
@@ -207,9 +207,9 @@ func TestSyncResume(t *testing.T) {
 }
 
 func TestSyncFaultsRetried(t *testing.T) {
-	for _, f := range []intercomtest.Fault{intercomtest.Fault429, intercomtest.Fault500, intercomtest.FaultTruncated} {
+	for _, f := range []fakeintercom.Fault{fakeintercom.Fault429, fakeintercom.Fault500, fakeintercom.FaultTruncated} {
 		t.Run(itoa(int(f)), func(t *testing.T) {
-			ic := intercomtest.NewServer(intercomtest.Options{Token: syncToken, NoRateLimit: true})
+			ic := fakeintercom.NewServer(fakeintercom.Options{Token: syncToken, NoRateLimit: true})
 			defer ic.Close()
 			ic.Put(solvedConv("1", time.Now().UTC()))
 			rej := &rejections{}
@@ -218,7 +218,7 @@ func TestSyncFaultsRetried(t *testing.T) {
 			if err := c.Sync(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if reqs := ic.Requests(); len(reqs) != 2 || (reqs[0].Status == 200) != (f == intercomtest.FaultTruncated) || reqs[1].Status != 200 {
+			if reqs := ic.Requests(); len(reqs) != 2 || (reqs[0].Status == 200) != (f == fakeintercom.FaultTruncated) || reqs[1].Status != 200 {
 				t.Errorf("requests %+v, want a failure then a success", reqs)
 			}
 			if got := total(t, tr, "helpdesk_tickets_solved_total"); got != 1 {
@@ -229,13 +229,13 @@ func TestSyncFaultsRetried(t *testing.T) {
 }
 
 func TestSyncUnknownState(t *testing.T) {
-	ic := intercomtest.NewServer(intercomtest.Options{Token: syncToken, NoRateLimit: true})
+	ic := fakeintercom.NewServer(fakeintercom.Options{Token: syncToken, NoRateLimit: true})
 	defer ic.Close()
 	now := time.Now().UTC()
 	ic.Put(solvedConv("1", now), solvedConv("2", now))
 	rej := &rejections{}
 	c, tr := newSyncCollector(t, ic, openStore(t), now.Add(-time.Minute), rej)
-	ic.InjectFault(intercomtest.FaultUnknownState, 1)
+	ic.InjectFault(fakeintercom.FaultUnknownState, 1)
 	if err := c.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func TestSyncUnknownState(t *testing.T) {
 }
 
 func TestSyncUnauthorized(t *testing.T) {
-	ic := intercomtest.NewServer(intercomtest.Options{Token: "the-right-one"})
+	ic := fakeintercom.NewServer(fakeintercom.Options{Token: "the-right-one"})
 	defer ic.Close()
 	c, _ := newSyncCollector(t, ic, openStore(t), time.Now(), &rejections{})
 	err := c.Sync(context.Background())

@@ -16,8 +16,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/cx-exporter/cx-exporter/collectors/billing"
-	"github.com/cx-exporter/cx-exporter/exporter/state"
-	"github.com/cx-exporter/cx-exporter/exporter/upstream"
+	"github.com/cx-exporter/cx-exporter/internal/state"
+	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
 
 // stripeMock finds the pinned stripe-mock in <repo>/bin, then on PATH.

@@ -9,14 +9,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cx-exporter/cx-exporter/collectors/billing"
-	"github.com/cx-exporter/cx-exporter/collectors/stripe/stripetest"
-	"github.com/cx-exporter/cx-exporter/exporter/state"
-	"github.com/cx-exporter/cx-exporter/exporter/upstream"
+	fakestripe "github.com/cx-exporter/cx-exporter/internal/fake/stripe"
+	"github.com/cx-exporter/cx-exporter/internal/state"
+	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
 
 type harness struct {
 	t       *testing.T
-	fake    *stripetest.Server
+	fake    *fakestripe.Server
 	store   *state.Store
 	tr      *billing.Tracker
 	c       *Collector
@@ -24,7 +24,7 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, now func() time.Time, watermark time.Time) *harness {
-	fake := stripetest.NewServer(stripetest.Options{ItemsEmbedded: 1})
+	fake := fakestripe.NewServer(fakestripe.Options{ItemsEmbedded: 1})
 	t.Cleanup(fake.Close)
 	store, err := state.Open(t.TempDir())
 	if err != nil {
@@ -34,7 +34,7 @@ func newHarness(t *testing.T, now func() time.Time, watermark time.Time) *harnes
 	h := &harness{t: t, fake: fake, store: store}
 	h.tr = billing.NewTracker(billing.Config{Watermark: watermark})
 	h.c, err = New(Options{
-		Name: "stripe", BaseURL: fake.URL, APIKey: stripetest.DefaultAPIKey, PageSize: 2,
+		Name: "stripe", BaseURL: fake.URL, APIKey: fakestripe.DefaultAPIKey, PageSize: 2,
 		Client:  upstream.Options{Metrics: upstream.NewMetrics(prometheus.NewRegistry()), RetryMax: -1, Timeout: 5 * time.Second},
 		State:   store.Source("stripe"),
 		Tracker: h.tr,
@@ -81,20 +81,20 @@ func TestSyncPagesItemsDiscountsAndEvents(t *testing.T) {
 	watermark := time.Now().Add(-time.Minute)
 	h := newHarness(t, time.Now, watermark)
 	f := h.fake
-	monthly := f.CreatePrice(stripetest.Price{Product: "prod_pro", Currency: "usd", UnitAmount: 5000})
-	seat := f.CreatePrice(stripetest.Price{Product: "prod_seat", Currency: "usd", UnitAmount: 1000})
-	yearly := f.CreatePrice(stripetest.Price{Product: "prod_pro", Currency: "eur", UnitAmount: 120000, Interval: "year"})
-	metered := f.CreatePrice(stripetest.Price{Product: "prod_api", Currency: "usd", UnitAmount: 5, Metered: true})
-	forever := f.CreateCoupon(stripetest.Coupon{PercentOff: 10, Duration: "forever"})
-	once := f.CreateCoupon(stripetest.Coupon{AmountOff: 500, Currency: "usd", Duration: "once"})
+	monthly := f.CreatePrice(fakestripe.Price{Product: "prod_pro", Currency: "usd", UnitAmount: 5000})
+	seat := f.CreatePrice(fakestripe.Price{Product: "prod_seat", Currency: "usd", UnitAmount: 1000})
+	yearly := f.CreatePrice(fakestripe.Price{Product: "prod_pro", Currency: "eur", UnitAmount: 120000, Interval: "year"})
+	metered := f.CreatePrice(fakestripe.Price{Product: "prod_api", Currency: "usd", UnitAmount: 5, Metered: true})
+	forever := f.CreateCoupon(fakestripe.Coupon{PercentOff: 10, Duration: "forever"})
+	once := f.CreateCoupon(fakestripe.Coupon{AmountOff: 500, Currency: "usd", Duration: "once"})
 	past := time.Now().Add(-48 * time.Hour)
 	// History: 5 subscriptions (3 pages of 2), one with 4 items (paged).
-	a := f.CreateSubscription(stripetest.Subscription{Customer: f.CreateCustomer(), Created: past, Coupons: []string{forever},
-		Items: []stripetest.Item{{Price: monthly}, {Price: seat, Quantity: 3}, {Price: seat, Quantity: 2}, {Price: metered}}})
-	f.CreateSubscription(stripetest.Subscription{Customer: f.CreateCustomer(), Created: past, Items: []stripetest.Item{{Price: yearly}}})
-	f.CreateSubscription(stripetest.Subscription{Customer: f.CreateCustomer(), Created: past, Status: "trialing", Items: []stripetest.Item{{Price: monthly}}})
-	f.CreateSubscription(stripetest.Subscription{Customer: f.CreateCustomer(), Created: past, Status: "canceled", CanceledAt: past, EndedAt: past, Items: []stripetest.Item{{Price: monthly}}})
-	e := f.CreateSubscription(stripetest.Subscription{Customer: f.CreateCustomer(), Created: past, Coupons: []string{once}, Items: []stripetest.Item{{Price: monthly}}})
+	a := f.CreateSubscription(fakestripe.Subscription{Customer: f.CreateCustomer(), Created: past, Coupons: []string{forever},
+		Items: []fakestripe.Item{{Price: monthly}, {Price: seat, Quantity: 3}, {Price: seat, Quantity: 2}, {Price: metered}}})
+	f.CreateSubscription(fakestripe.Subscription{Customer: f.CreateCustomer(), Created: past, Items: []fakestripe.Item{{Price: yearly}}})
+	f.CreateSubscription(fakestripe.Subscription{Customer: f.CreateCustomer(), Created: past, Status: "trialing", Items: []fakestripe.Item{{Price: monthly}}})
+	f.CreateSubscription(fakestripe.Subscription{Customer: f.CreateCustomer(), Created: past, Status: "canceled", CanceledAt: past, EndedAt: past, Items: []fakestripe.Item{{Price: monthly}}})
+	e := f.CreateSubscription(fakestripe.Subscription{Customer: f.CreateCustomer(), Created: past, Coupons: []string{once}, Items: []fakestripe.Item{{Price: monthly}}})
 
 	h.sync()
 	if c := h.cursor(); c.Mode != "events" || c.Event == "" {
@@ -113,9 +113,9 @@ func TestSyncPagesItemsDiscountsAndEvents(t *testing.T) {
 	// cache), a new subscription with a coupon never seen (one look-up),
 	// and more than a page of changes.
 	n0 := len(f.Requests())
-	f.UpdateSubscription(a, func(s *stripetest.Subscription) { s.Items[1].Quantity = 5 })
-	fresh := f.CreateSubscription(stripetest.Subscription{Customer: f.CreateCustomer(), Coupons: []string{forever}, Items: []stripetest.Item{{Price: monthly, Quantity: 2}}})
-	f.UpdateSubscription(e, func(s *stripetest.Subscription) { s.Status, s.CancellationReason = "canceled", "payment_failed" })
+	f.UpdateSubscription(a, func(s *fakestripe.Subscription) { s.Items[1].Quantity = 5 })
+	fresh := f.CreateSubscription(fakestripe.Subscription{Customer: f.CreateCustomer(), Coupons: []string{forever}, Items: []fakestripe.Item{{Price: monthly, Quantity: 2}}})
+	f.UpdateSubscription(e, func(s *fakestripe.Subscription) { s.Status, s.CancellationReason = "canceled", "payment_failed" })
 	h.sync()
 	reqs = h.requestsSince(n0)
 	joined := strings.Join(reqs, "\n")
@@ -148,10 +148,10 @@ func TestSyncPagesItemsDiscountsAndEvents(t *testing.T) {
 func TestSyncResumesRelistAfterFailure(t *testing.T) {
 	h := newHarness(t, time.Now, time.Now())
 	f := h.fake
-	p := f.CreatePrice(stripetest.Price{UnitAmount: 1000})
+	p := f.CreatePrice(fakestripe.Price{UnitAmount: 1000})
 	past := time.Now().Add(-time.Hour)
 	for range 5 {
-		f.CreateSubscription(stripetest.Subscription{Customer: f.CreateCustomer(), Created: past, Items: []stripetest.Item{{Price: p}}})
+		f.CreateSubscription(fakestripe.Subscription{Customer: f.CreateCustomer(), Created: past, Items: []fakestripe.Item{{Price: p}}})
 	}
 	n0 := len(f.Requests())
 	var err error
@@ -166,7 +166,7 @@ func TestSyncResumesRelistAfterFailure(t *testing.T) {
 	if c.Mode != "relist" || c.After == "" {
 		t.Fatalf("cursor after one page = %+v, want a relist cursor", c)
 	}
-	f.InjectFault(stripetest.Fault500, 1)
+	f.InjectFault(fakestripe.Fault500, 1)
 	if err := h.c.Sync(context.Background()); err == nil || !strings.Contains(err.Error(), "500") {
 		t.Fatalf("sync with a 500: %v", err)
 	}
@@ -199,14 +199,14 @@ func TestSyncExpiredCursorRelists(t *testing.T) {
 			}
 			h = newHarness(t, now, time.Now().Add(-time.Minute))
 			f := h.fake
-			p := f.CreatePrice(stripetest.Price{UnitAmount: 1000})
-			a := f.CreateSubscription(stripetest.Subscription{Customer: f.CreateCustomer(), Created: time.Now().Add(-time.Hour), Items: []stripetest.Item{{Price: p}}})
+			p := f.CreatePrice(fakestripe.Price{UnitAmount: 1000})
+			a := f.CreateSubscription(fakestripe.Subscription{Customer: f.CreateCustomer(), Created: time.Now().Add(-time.Hour), Items: []fakestripe.Item{{Price: p}}})
 			h.sync()
 			f.Advance(31 * 24 * time.Hour)
 			if f.Events() != 0 {
 				t.Fatal("events not expired")
 			}
-			f.UpdateSubscription(a, func(s *stripetest.Subscription) { s.Items[0].Quantity = 3 })
+			f.UpdateSubscription(a, func(s *fakestripe.Subscription) { s.Items[0].Quantity = 3 })
 			n0 := len(f.Requests())
 			f.Advance(time.Second)
 			// The update's event is kept but the cursor is gone: a relist.
@@ -242,7 +242,7 @@ func TestNewRefusesOtherKeys(t *testing.T) {
 }
 
 func TestSyncErrorsNeverCarryTheKey(t *testing.T) {
-	fake := stripetest.NewServer(stripetest.Options{})
+	fake := fakestripe.NewServer(fakestripe.Options{})
 	defer fake.Close()
 	store, err := state.Open(t.TempDir())
 	if err != nil {
@@ -273,11 +273,11 @@ func TestSyncRetriesRateLimitsAndServerErrors(t *testing.T) {
 		return o
 	}())
 	f := h.fake
-	p := f.CreatePrice(stripetest.Price{UnitAmount: 1000})
-	f.CreateSubscription(stripetest.Subscription{Customer: f.CreateCustomer(), Created: time.Now().Add(-time.Hour), Items: []stripetest.Item{{Price: p}}})
-	f.InjectFault(stripetest.Fault429, 2)
+	p := f.CreatePrice(fakestripe.Price{UnitAmount: 1000})
+	f.CreateSubscription(fakestripe.Subscription{Customer: f.CreateCustomer(), Created: time.Now().Add(-time.Hour), Items: []fakestripe.Item{{Price: p}}})
+	f.InjectFault(fakestripe.Fault429, 2)
 	h.sync()
-	f.InjectFault(stripetest.Fault500, 1)
+	f.InjectFault(fakestripe.Fault500, 1)
 	h.sync()
 	if got := h.tr.ActiveCustomers(); got != 1 {
 		t.Errorf("active customers %d, want 1", got)

@@ -9,9 +9,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
-	"github.com/cx-exporter/cx-exporter/collectors/zendesk/zendesktest"
-	"github.com/cx-exporter/cx-exporter/exporter/state"
-	"github.com/cx-exporter/cx-exporter/exporter/upstream"
+	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
+	"github.com/cx-exporter/cx-exporter/internal/state"
+	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
 
 const (
@@ -19,7 +19,7 @@ const (
 	syncToken = "sync-fixture-token"
 )
 
-func newSyncCollector(tb testing.TB, zd *zendesktest.Server, watermark time.Time) (*Collector, *helpdesk.Tracker) {
+func newSyncCollector(tb testing.TB, zd *fakezendesk.Server, watermark time.Time) (*Collector, *helpdesk.Tracker) {
 	tb.Helper()
 	store, err := state.Open(tb.TempDir())
 	if err != nil {
@@ -49,12 +49,12 @@ func TestRequestsPerSync(t *testing.T) {
 		t.Skip("builds a 100k-ticket account")
 	}
 	const account, changes = 100_000, 100
-	zd := zendesktest.NewServer(zendesktest.Options{Email: syncEmail, APIToken: syncToken, NoRateLimit: true})
+	zd := fakezendesk.NewServer(fakezendesk.Options{Email: syncEmail, APIToken: syncToken, NoRateLimit: true})
 	defer zd.Close()
 	created := time.Now().UTC().Add(-30 * 24 * time.Hour)
 	for i := 1; i <= account; i++ {
-		zd.Put(zendesktest.Ticket{ID: int64(i), Status: "closed", Priority: "normal", Channel: "email", CreatedAt: created,
-			Metrics: zendesktest.Metrics{Replies: 1}})
+		zd.Put(fakezendesk.Ticket{ID: int64(i), Status: "closed", Priority: "normal", Channel: "email", CreatedAt: created,
+			Metrics: fakezendesk.Metrics{Replies: 1}})
 	}
 	c, tr := newSyncCollector(t, zd, time.Now())
 	ctx := context.Background()
@@ -66,8 +66,8 @@ func TestRequestsPerSync(t *testing.T) {
 		t.Errorf("backfill of %d tickets took %d requests, want at most %d", account, backfill, want)
 	}
 	for i := 1; i <= changes; i++ {
-		zd.Put(zendesktest.Ticket{ID: int64(i * 997 % account), Status: "open", Priority: "high", Channel: "web", CreatedAt: created,
-			Metrics: zendesktest.Metrics{Replies: 1, Reopens: 1}})
+		zd.Put(fakezendesk.Ticket{ID: int64(i * 997 % account), Status: "open", Priority: "high", Channel: "web", CreatedAt: created,
+			Metrics: fakezendesk.Metrics{Replies: 1, Reopens: 1}})
 	}
 	zd.ResetRequests()
 	if err := c.Sync(ctx); err != nil {

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cx-exporter/cx-exporter/collectors/zendesk/zendesktest"
 	"github.com/cx-exporter/cx-exporter/dashboards"
 	"github.com/cx-exporter/cx-exporter/internal/e2e"
+	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
 )
 
 const rulesFile = "alerts/cx-exporter.rules.yml"
@@ -265,7 +265,7 @@ receivers:
 	e2e.StartProcess(t, amAddr, e2e.Tool(t, "alertmanager"), "--config.file="+amCfg,
 		"--storage.path="+filepath.Join(dir, "am"), "--web.listen-address="+amAddr, "--cluster.listen-address=")
 
-	zd := zendesktest.NewServer(zendesktest.Options{Email: "spike@example.invalid", APIToken: "spike-fixture-token", NoRateLimit: true})
+	zd := fakezendesk.NewServer(fakezendesk.Options{Email: "spike@example.invalid", APIToken: "spike-fixture-token", NoRateLimit: true})
 	defer zd.Close()
 	exp := e2e.Start(t, []string{"CX_STATE_DIR=" + dir + "/state", "CX_ZENDESK_URL=" + zd.URL, "CX_ZENDESK_EMAIL=spike@example.invalid",
 		"CX_ZENDESK_API_TOKEN=spike-fixture-token", "CX_POLL_INTERVAL=1s", "CX_ZENDESK_EXPORT_RATE=600"})
@@ -284,7 +284,7 @@ receivers:
 	}
 	// A quiet account: 3 open tickets, no page.
 	for i := range 3 {
-		zd.Put(zendesktest.Ticket{ID: int64(i + 1), Status: "open", Priority: "normal", Channel: "email", CreatedAt: time.Now().UTC()})
+		zd.Put(fakezendesk.Ticket{ID: int64(i + 1), Status: "open", Priority: "normal", Channel: "email", CreatedAt: time.Now().UTC()})
 	}
 	time.Sleep(20 * time.Second)
 	if f := firing(); len(f) > 0 {
@@ -292,7 +292,7 @@ receivers:
 	}
 	// The spike: 200 tickets arrive.
 	for i := range 200 {
-		zd.Put(zendesktest.Ticket{ID: int64(100 + i), Status: "new", Priority: "high", Channel: "web", CreatedAt: time.Now().UTC()})
+		zd.Put(fakezendesk.Ticket{ID: int64(100 + i), Status: "new", Priority: "high", Channel: "web", CreatedAt: time.Now().UTC()})
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for len(firing()) == 0 {

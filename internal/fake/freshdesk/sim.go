@@ -1,4 +1,4 @@
-package freshdesktest
+package freshdesk
 
 import (
 	"context"

@@ -1,10 +1,10 @@
-// Package freshdesktest is a fake Freshdesk API v2 account for tests and
+// Package freshdesk is a fake Freshdesk API v2 account for tests and
 // demo mode: the ticket list (bare JSON array, Link rel="next" paging,
 // per_page up to 100, a page cap, updated_since, order_by/order_type,
 // include=stats, filter=deleted), the satisfaction ratings list, Basic
 // authentication with the API key, per-minute rate limits with 429 and
 // Retry-After, and injectable faults.
-package freshdesktest
+package freshdesk
 
 import (
 	"encoding/json"

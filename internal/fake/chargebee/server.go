@@ -1,4 +1,4 @@
-// Package chargebeetest is a fake of the part of Chargebee's API v2 the
+// Package chargebee is a fake of the part of Chargebee's API v2 the
 // exporter reads: the subscription list, GET /api/v2/subscriptions.
 //
 // It follows Chargebee's documented behaviour where it matters to a
@@ -19,7 +19,7 @@
 //
 // Only the standard library is used; the server is built on
 // net/http/httptest.
-package chargebeetest
+package chargebee
 
 import (
 	"encoding/base64"
@@ -650,7 +650,7 @@ func render(sub *Subscription) json.RawMessage {
 	}
 	b, err := json.Marshal(map[string]any{"subscription": m, "customer": cus})
 	if err != nil {
-		panic(fmt.Sprintf("chargebeetest: %v", err))
+		panic(fmt.Sprintf("fake chargebee: %v", err))
 	}
 	return b
 }

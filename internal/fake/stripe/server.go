@@ -1,4 +1,4 @@
-// Package stripetest is a stateful fake of the parts of the Stripe API the
+// Package stripe is a stateful fake of the parts of the Stripe API the
 // stripe collector reads, for tests and demo mode: customers, prices,
 // coupons and subscriptions that a test scripts and mutates, the list
 // endpoints with Stripe's envelope and cursor paging (newest first,
@@ -10,7 +10,7 @@
 //
 // stripe-mock checks requests against Stripe's OpenAPI spec but cannot
 // keep state; this fake keeps state but checks only what it implements.
-package stripetest
+package stripe
 
 import (
 	"encoding/json"
@@ -27,7 +27,7 @@ import (
 
 // DefaultAPIKey is the key the fake accepts when Options.APIKey is empty:
 // shaped like a test key, and no real one.
-const DefaultAPIKey = "sk_test_stripetest_fixture"
+const DefaultAPIKey = "sk_test_fakestripe_fixture"
 
 // Retention is how long events are kept, on the fake's clock.
 const Retention = 30 * 24 * time.Hour

@@ -1,4 +1,4 @@
-package intercomtest
+package intercom
 
 import (
 	"context"

@@ -1,8 +1,8 @@
-// Package helpscouttest is a fake Help Scout Mailbox API 2.0 for tests and
+// Package helpscout is a fake Help Scout Mailbox API 2.0 for tests and
 // demo mode: OAuth2 client credentials with expiring tokens, the
 // conversations listing with HAL paging and modifiedSince, threads, the
 // happiness ratings report, per-minute rate limits and injectable faults.
-package helpscouttest
+package helpscout
 
 import (
 	"encoding/json"

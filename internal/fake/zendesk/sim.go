@@ -1,4 +1,4 @@
-package zendesktest
+package zendesk
 
 import (
 	"context"

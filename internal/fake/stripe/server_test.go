@@ -1,4 +1,4 @@
-package stripetest
+package stripe
 
 import (
 	"encoding/json"

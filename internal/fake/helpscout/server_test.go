@@ -1,4 +1,4 @@
-package helpscouttest
+package helpscout
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-// Package intercomtest is a fake of the part of Intercom's REST API the
+// Package intercom is a fake of the part of Intercom's REST API the
 // exporter reads: POST /conversations/search with a single updated_at (or
 // created_at) filter, cursor pagination (pagination.per_page up to 150,
 // opaque pages.next.starting_after) and sort.
@@ -18,7 +18,7 @@
 // Cursors are stateless: they encode the (updated_at, change sequence) of
 // the last conversation served, so they stay valid forever, and a
 // conversation changed during paging lands after every cursor handed out.
-package intercomtest
+package intercom
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-// Package zendesktest is a fake of the parts of Zendesk Support's REST API the
+// Package zendesk is a fake of the parts of Zendesk Support's REST API the
 // exporter reads: the cursor-based incremental ticket export
 // (GET /api/v2/incremental/tickets/cursor.json) with side-loaded metric sets.
 //
@@ -21,7 +21,7 @@
 // once at the next poll.
 //
 // Only the standard library is used; the server is built on net/http/httptest.
-package zendesktest
+package zendesk
 
 import (
 	"bytes"
@@ -207,7 +207,7 @@ func NewServer(o Options) *Server {
 	if o.Addr != "" {
 		ln, err := net.Listen("tcp", o.Addr)
 		if err != nil {
-			panic(fmt.Sprintf("zendesktest: listen on %s: %v", o.Addr, err))
+			panic(fmt.Sprintf("fake zendesk: listen on %s: %v", o.Addr, err))
 		}
 		s.ts.Listener.Close()
 		s.ts.Listener = ln

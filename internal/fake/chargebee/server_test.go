@@ -1,4 +1,4 @@
-package chargebeetest
+package chargebee
 
 import (
 	"encoding/json"
