@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"reflect"
 	"slices"
@@ -16,9 +15,9 @@ import (
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/exporter-toolkit/web"
 
-	"github.com/cx-exporter/cx-exporter/collectors/chargebee"
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk/businesshours"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 )
 
 // Prefix of every environment variable.
@@ -38,36 +37,8 @@ type Config struct {
 	LogLevel      string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 	LogFormat     string        `envconfig:"LOG_FORMAT" default:"logfmt" desc:"logfmt or json"`
 
-	ZendeskSubdomain  string `envconfig:"ZENDESK_SUBDOMAIN" desc:"enables the Zendesk collector (acme: https://acme.zendesk.com)"`
-	ZendeskURL        string `envconfig:"ZENDESK_URL" desc:"Zendesk base URL override (proxies, tests)"`
-	ZendeskEmail      string `envconfig:"ZENDESK_EMAIL" desc:"Zendesk agent email for API-token auth"`
-	ZendeskAPIToken   string `envconfig:"ZENDESK_API_TOKEN" secret:"true" desc:"Zendesk API token (email/token auth)"`
-	ZendeskOAuthToken string `envconfig:"ZENDESK_OAUTH_TOKEN" secret:"true" desc:"Zendesk OAuth bearer token, instead of an API token"`
-	ZendeskPageSize   int    `envconfig:"ZENDESK_PAGE_SIZE" default:"1000" desc:"tickets per export page (1-1000)"`
-	ZendeskExportRate int    `envconfig:"ZENDESK_EXPORT_RATE" default:"10" desc:"incremental export requests per minute (10; 30 with High Volume)"`
-
-	StripeAPIKey   string `envconfig:"STRIPE_API_KEY" secret:"true" desc:"enables the Stripe collector: a secret (sk_...) or restricted (rk_..., read access to subscriptions, events and coupons) API key"`
-	StripeURL      string `envconfig:"STRIPE_URL" default:"https://api.stripe.com" desc:"Stripe API base URL override (proxies, tests)"`
-	StripePageSize int    `envconfig:"STRIPE_PAGE_SIZE" default:"100" desc:"objects per Stripe list page (1-100)"`
-
-	FreshdeskDomain string `envconfig:"FRESHDESK_DOMAIN" desc:"enables the Freshdesk collector (acme: https://acme.freshdesk.com)"`
-	FreshdeskURL    string `envconfig:"FRESHDESK_URL" desc:"Freshdesk base URL override (proxies, tests)"`
-	FreshdeskAPIKey string `envconfig:"FRESHDESK_API_KEY" secret:"true" desc:"Freshdesk API key"`
-
-	HelpScoutAppID     string `envconfig:"HELPSCOUT_APP_ID" desc:"enables the Help Scout collector: OAuth2 client-credentials app id"`
-	HelpScoutAppSecret string `envconfig:"HELPSCOUT_APP_SECRET" secret:"true" desc:"Help Scout OAuth2 app secret"`
-	HelpScoutURL       string `envconfig:"HELPSCOUT_URL" desc:"Help Scout API base URL override (default https://api.helpscout.net)"`
-
-	IntercomToken string `envconfig:"INTERCOM_TOKEN" secret:"true" desc:"enables the Intercom collector: access token"`
-	IntercomURL   string `envconfig:"INTERCOM_URL" desc:"Intercom API base URL override (default https://api.intercom.io; api.eu.intercom.io, api.au.intercom.io by region)"`
-
-	SurveyToken string `envconfig:"SURVEY_TOKEN" secret:"true" desc:"enables POST /api/v1/survey-responses (NPS and CSAT from survey tools) with this bearer token"`
-
-	DemoHelpdesk string `envconfig:"DEMO_HELPDESK" default:"zendesk" desc:"which simulated helpdesk demo mode runs: zendesk, freshdesk, helpscout or intercom"`
-
-	ChargebeeSite   string `envconfig:"CHARGEBEE_SITE" desc:"enables the Chargebee collector (acme: https://acme.chargebee.com)"`
-	ChargebeeURL    string `envconfig:"CHARGEBEE_URL" desc:"Chargebee base URL override (proxies, tests)"`
-	ChargebeeAPIKey string `envconfig:"CHARGEBEE_API_KEY" secret:"true" desc:"Chargebee API key (read-only key is enough)"`
+	DemoHelpdesk string `envconfig:"DEMO_HELPDESK" default:"zendesk" desc:"which simulated helpdesk demo mode runs (a helpdesk vendor with a demo)"`
+	DemoBilling  string `envconfig:"DEMO_BILLING" default:"stripe" desc:"which simulated billing system demo mode runs (a billing vendor with a demo)"`
 
 	BusinessHours     string `envconfig:"BUSINESS_HOURS" default:"Mon-Fri 09:00-17:00" desc:"weekly working hours for hours=\"business\" durations"`
 	Timezone          string `envconfig:"TIMEZONE" default:"UTC" desc:"IANA time zone of the business hours"`
@@ -81,25 +52,49 @@ type Config struct {
 	Labels   helpdesk.LabelSet        `ignored:"true"`
 	Calendar *businesshours.Calendar  `ignored:"true"`
 	Targets  map[string]time.Duration `ignored:"true"`
-	// demoHelpdesk is set when demo mode runs the simulated helpdesk.
-	demoHelpdesk bool
+	// Vendors holds each registered vendor's configuration, by kind.
+	Vendors map[string]any `ignored:"true"`
+	// demos are the simulated accounts demo mode started, by kind.
+	demos map[string]*source.DemoRun
 }
 
 // Load reads the environment and validates it; demo is the -demo flag.
-// Every error names the variable at fault; none quotes a secret.
+// Every error names the variable at fault; none quotes a secret. In demo
+// mode it starts the simulated vendor APIs (idle until StartDemo) and
+// points their vendors' configuration at them.
 func Load(demo bool) (*Config, error) {
-	var c Config
-	if err := envconfig.Process(Prefix, &c); err != nil {
-		return nil, envError(err)
-	}
-	if err := c.readSecretFiles(); err != nil {
+	c := Config{Vendors: map[string]any{}}
+	if err := processEnv(&c); err != nil {
 		return nil, err
+	}
+	for _, v := range source.Vendors() {
+		vc := v.NewConfig()
+		if err := processEnv(vc); err != nil {
+			return nil, err
+		}
+		c.Vendors[v.Kind] = vc
 	}
 	c.Demo = c.Demo || demo
 	if c.Demo {
-		applyDemoDefaults(&c)
+		if err := c.startDemoAPIs(); err != nil {
+			c.closeDemo()
+			return nil, err
+		}
 	}
-	return &c, c.validate()
+	if err := c.validate(); err != nil {
+		c.closeDemo()
+		return nil, err
+	}
+	return &c, nil
+}
+
+// processEnv fills one configuration struct from CX_* variables, then its
+// secrets from <NAME>_FILE variables.
+func processEnv(spec any) error {
+	if err := envconfig.Process(Prefix, spec); err != nil {
+		return envError(err)
+	}
+	return readSecretFiles(spec)
 }
 
 // envError rewrites envconfig's message to lead with the variable name.
@@ -111,9 +106,10 @@ func envError(err error) error {
 	return err
 }
 
-// readSecretFiles fills secrets from <NAME>_FILE variables.
-func (c *Config) readSecretFiles() error {
-	v := reflect.ValueOf(c).Elem()
+// readSecretFiles fills the secrets of spec (a pointer to a configuration
+// struct) from <NAME>_FILE variables.
+func readSecretFiles(spec any) error {
+	v := reflect.ValueOf(spec).Elem()
 	t := v.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -137,11 +133,20 @@ func (c *Config) readSecretFiles() error {
 	return nil
 }
 
-func (c *Config) validate() error {
-	var errs []error
-	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s_%s: %s", Prefix, name, fmt.Sprintf(format, args...)))
+// enabled returns the vendors that the configuration turns on.
+func (c *Config) enabled() []source.Registered {
+	var out []source.Registered
+	for _, v := range source.Vendors() {
+		if vc, ok := c.Vendors[v.Kind]; ok && v.Enabled(vc) {
+			out = append(out, v)
+		}
 	}
+	return out
+}
+
+func (c *Config) validate() error {
+	p := &source.Problems{Prefix: Prefix}
+	bad := p.Bad
 	if c.WebConfigFile != "" {
 		if err := web.Validate(c.WebConfigFile); err != nil {
 			bad("WEB_CONFIG_FILE", "%v", err)
@@ -153,9 +158,7 @@ func (c *Config) validate() error {
 	if c.HTTPTimeout < time.Second {
 		bad("HTTP_TIMEOUT", "%s is too short, want at least 1s", c.HTTPTimeout)
 	}
-	if c.HTTPRetries < 0 || c.HTTPRetries > 20 {
-		bad("HTTP_RETRIES", "%d: want 0 to 20", c.HTTPRetries)
-	}
+	p.Range("HTTP_RETRIES", c.HTTPRetries, 0, 20)
 	if c.SyncTimeout < time.Second {
 		bad("SYNC_TIMEOUT", "%s is too short, want at least 1s", c.SyncTimeout)
 	}
@@ -186,55 +189,36 @@ func (c *Config) validate() error {
 	if c.MaxLabelValues < 1 {
 		bad("MAX_LABEL_VALUES", "%d: want at least 1", c.MaxLabelValues)
 	}
-	if c.ZendeskPageSize < 1 || c.ZendeskPageSize > 1000 {
-		bad("ZENDESK_PAGE_SIZE", "%d: want 1 to 1000", c.ZendeskPageSize)
-	}
-	if c.ZendeskExportRate < 1 {
-		bad("ZENDESK_EXPORT_RATE", "%d: want at least 1", c.ZendeskExportRate)
-	}
-	if c.ZendeskSubdomain != "" || c.ZendeskURL != "" {
-		if c.ZendeskAPIToken == "" && c.ZendeskOAuthToken == "" {
-			bad("ZENDESK_API_TOKEN", "Zendesk needs CX_ZENDESK_API_TOKEN (with CX_ZENDESK_EMAIL) or CX_ZENDESK_OAUTH_TOKEN")
-		} else if c.ZendeskOAuthToken == "" && c.ZendeskEmail == "" {
-			bad("ZENDESK_EMAIL", "API-token auth needs the agent's email")
-		}
-		if c.ZendeskSubdomain != "" && strings.ContainsAny(c.ZendeskSubdomain, "./:") {
-			bad("ZENDESK_SUBDOMAIN", "%q: want the subdomain only (acme for acme.zendesk.com)", c.ZendeskSubdomain)
+	for _, role := range []struct{ name, role, chosen string }{
+		{"DEMO_HELPDESK", source.RoleHelpdesk, c.DemoHelpdesk},
+		{"DEMO_BILLING", source.RoleBilling, c.DemoBilling},
+	} {
+		if names := demoNames(role.role); !slices.Contains(names, role.chosen) {
+			bad(role.name, "%q: want one of %s", role.chosen, strings.Join(names, ", "))
 		}
 	}
-	if c.StripeAPIKey != "" && !strings.HasPrefix(c.StripeAPIKey, "sk_") && !strings.HasPrefix(c.StripeAPIKey, "rk_") {
-		bad("STRIPE_API_KEY", "not a Stripe secret (sk_...) or restricted (rk_...) key")
+	enabled := c.enabled()
+	for _, v := range enabled {
+		v.Validate(c.Vendors[v.Kind], p)
 	}
-	if c.StripePageSize < 1 || c.StripePageSize > 100 {
-		bad("STRIPE_PAGE_SIZE", "%d: want 1 to 100", c.StripePageSize)
-	}
-	if u, err := url.Parse(c.StripeURL); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		if c.StripeURL != "demo" {
-			bad("STRIPE_URL", "%q is not an http(s) URL", c.StripeURL)
+	if len(p.Errs) == 0 && !c.Demo && len(enabled) == 0 {
+		var vars []string
+		for _, v := range source.Vendors() {
+			vars = append(vars, enablingVariable(v))
 		}
+		p.Errs = append(p.Errs, fmt.Errorf("no source configured: set one of %s (with its credentials), or run with -demo / CX_DEMO=true", strings.Join(vars, ", ")))
 	}
-	for _, v := range vendors {
-		if v.validate != nil && v.enabled(c) {
-			v.validate(c, bad)
-		}
+	return errors.Join(p.Errs...)
+}
+
+// enablingVariable is the first variable of a vendor's configuration: the
+// one that turns it on.
+func enablingVariable(v source.Registered) string {
+	t := reflect.TypeOf(v.NewConfig()).Elem()
+	if t.NumField() == 0 {
+		return v.Kind
 	}
-	if _, ok := demoHelpdesks[c.DemoHelpdesk]; !ok {
-		bad("DEMO_HELPDESK", "%q: want one of %s", c.DemoHelpdesk, strings.Join(demoHelpdeskNames(), ", "))
-	}
-	if c.ChargebeeSite != "" || c.ChargebeeURL != "" {
-		if c.ChargebeeAPIKey == "" {
-			bad("CHARGEBEE_API_KEY", "the Chargebee collector needs an API key")
-		}
-		if c.ChargebeeURL == "" {
-			if _, err := chargebee.SiteURL(c.ChargebeeSite); err != nil {
-				bad("CHARGEBEE_SITE", "%v", err)
-			}
-		}
-	}
-	if len(errs) == 0 && !c.Demo && len(enabledVendors(c)) == 0 {
-		errs = append(errs, errors.New("no source configured: set CX_ZENDESK_SUBDOMAIN, CX_FRESHDESK_DOMAIN, CX_HELPSCOUT_APP_ID, CX_INTERCOM_TOKEN, CX_STRIPE_API_KEY or CX_CHARGEBEE_SITE (with their credentials), or run with -demo / CX_DEMO=true"))
-	}
-	return errors.Join(errs...)
+	return Prefix + "_" + t.Field(0).Tag.Get("envconfig")
 }
 
 // parseTargets parses "urgent=1h,high=4h,...".
@@ -262,26 +246,48 @@ func parseTargets(s string) (map[string]time.Duration, error) {
 	return out, nil
 }
 
+// Variable is one environment variable the exporter reads.
+type Variable struct {
+	Name, Default, Desc string
+	Secret              bool // also read from <Name>_FILE
+}
+
+// Variables lists every variable: the process's own, then each registered
+// vendor's, by vendor kind.
+func Variables() []Variable {
+	out := structVariables(reflect.TypeFor[Config]())
+	for _, v := range source.Vendors() {
+		out = append(out, structVariables(reflect.TypeOf(v.NewConfig()).Elem())...)
+	}
+	return out
+}
+
+func structVariables(t reflect.Type) []Variable {
+	var out []Variable
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, ok := f.Tag.Lookup("envconfig")
+		if !ok || f.Tag.Get("ignored") == "true" || !f.IsExported() {
+			continue
+		}
+		out = append(out, Variable{
+			Name: Prefix + "_" + name, Default: f.Tag.Get("default"), Desc: f.Tag.Get("desc"),
+			Secret: f.Tag.Get("secret") == "true",
+		})
+	}
+	return out
+}
+
 // Usage writes every variable with its default and description.
 func Usage(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tDESCRIPTION")
-	t := reflect.TypeOf(Config{})
-	var rows []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if f.Tag.Get("ignored") == "true" || !f.IsExported() {
-			continue
+	for _, v := range Variables() {
+		desc := v.Desc
+		if v.Secret {
+			desc += " (or " + v.Name + "_FILE)"
 		}
-		name := Prefix + "_" + f.Tag.Get("envconfig")
-		desc := f.Tag.Get("desc")
-		if f.Tag.Get("secret") == "true" {
-			desc += " (or " + name + "_FILE)"
-		}
-		rows = append(rows, fmt.Sprintf("%s\t%s\t%s", name, f.Tag.Get("default"), desc))
-	}
-	for _, r := range rows {
-		fmt.Fprintln(tw, r)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Name, v.Default, desc)
 	}
 	tw.Flush()
 }

@@ -1,257 +1,136 @@
 package exporter
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
-	"net/http"
 	"os"
 	"slices"
-	"strconv"
 	"time"
 
-	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
-	fakestripe "github.com/cx-exporter/cx-exporter/internal/fake/stripe"
-	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 	"github.com/cx-exporter/cx-exporter/internal/state"
-)
-
-// Demo credentials of the built-in fake APIs: not secrets, and shaped so
-// that nobody mistakes them for real keys.
-const (
-	demoEmail = "demo@example.invalid"
-	demoToken = "demo-token-not-a-secret"
-	// demoStripeKey is shaped like a test key so that the collector
-	// accepts it; it opens nothing but the built-in fake.
-	demoStripeKey = "sk_test_demo_not_a_secret"
-	// demoSurveyToken enables the survey endpoint in demo mode when
-	// CX_SURVEY_TOKEN is unset; StartDemoSurveys posts with it.
-	demoSurveyToken = "demo-survey-token-not-a-secret"
 )
 
 // demoPollInterval makes the demo lively: within a minute of start every
 // helpdesk metric has moved. Real sources keep CX_POLL_INTERVAL's 60s.
 const demoPollInterval = 5 * time.Second
 
-// demoHelpdesk is a simulated helpdesk that demo mode can run
-// (CX_DEMO_HELPDESK). Vendors register theirs from exporter/demo_<kind>.go.
-type demoHelpdesk struct {
-	// configure points the vendor's configuration at the fake, unless the
-	// user configured a real account; it reports whether it did.
-	configure func(c *Config) bool
-	// start runs the fake and its simulator until ctx ends, and replaces
-	// the placeholder URL with the fake's address.
-	start func(ctx context.Context, c *Config, logger *slog.Logger) error
-}
-
-var demoHelpdesks = map[string]demoHelpdesk{
-	"zendesk": {configure: configureDemoZendesk, start: startDemoZendesk},
-}
-
-func demoHelpdeskNames() []string {
-	names := make([]string, 0, len(demoHelpdesks))
-	for n := range demoHelpdesks {
-		names = append(names, n)
+// demoNames lists the vendors of a role that have a simulated account.
+func demoNames(role string) []string {
+	var names []string
+	for _, v := range source.Vendors() {
+		if v.Role == role && v.Demo != nil {
+			names = append(names, v.Kind)
+		}
 	}
-	slices.Sort(names)
 	return names
 }
 
-// applyDemoDefaults points the chosen helpdesk and Stripe at the fakes
-// that StartDemo will run, unless the user configured real ones.
-func applyDemoDefaults(c *Config) {
-	if _, set := os.LookupEnv(Prefix + "_POLL_INTERVAL"); !set {
-		c.PollInterval = demoPollInterval
-	}
-	if h, ok := demoHelpdesks[c.DemoHelpdesk]; ok {
-		c.demoHelpdesk = h.configure(c)
-	}
-	if c.StripeAPIKey == "" {
-		c.StripeURL = "demo" // replaced by the fake's address in StartDemo
-		c.StripeAPIKey = demoStripeKey
-	}
-	if c.SurveyToken == "" {
-		c.SurveyToken = demoSurveyToken
-	}
-}
-
-func configureDemoZendesk(c *Config) bool {
-	if c.ZendeskSubdomain != "" || c.ZendeskURL != "" {
+// demoWanted reports whether demo mode runs v's simulated account: the
+// helpdesk of CX_DEMO_HELPDESK, the billing system of CX_DEMO_BILLING, and
+// every other vendor with a demo, unless the user configured a real
+// account of that vendor.
+func (c *Config) demoWanted(v source.Registered) bool {
+	if v.Demo == nil || v.Enabled(c.Vendors[v.Kind]) {
 		return false
 	}
-	c.ZendeskURL = "demo" // replaced by the fake's address in StartDemo
-	c.ZendeskEmail, c.ZendeskAPIToken, c.ZendeskOAuthToken = demoEmail, demoToken, ""
-	c.ZendeskExportRate = 600
+	switch v.Role {
+	case source.RoleHelpdesk:
+		return v.Kind == c.DemoHelpdesk
+	case source.RoleBilling:
+		return v.Kind == c.DemoBilling
+	}
 	return true
 }
 
-// StartDemo starts the simulated vendor APIs on 127.0.0.1 and points the
-// configuration at them. The simulated account is new at every start, so
-// the demo's state in CX_STATE_DIR is reset. The fakes stop with ctx.
-func StartDemo(ctx context.Context, c *Config, logger *slog.Logger) error {
-	if err := startDemoStripe(ctx, c, logger); err != nil {
-		return err
+// startDemoAPIs starts the simulated vendor APIs on 127.0.0.1 and points
+// their vendors' configuration at them; they stay idle until StartDemo.
+func (c *Config) startDemoAPIs() error {
+	if _, set := os.LookupEnv(Prefix + "_POLL_INTERVAL"); !set {
+		c.PollInterval = demoPollInterval
 	}
-	if !c.demoHelpdesk {
-		return nil
+	c.demos = map[string]*source.DemoRun{}
+	for _, v := range source.Vendors() {
+		if !c.demoWanted(v) {
+			continue
+		}
+		run, err := v.Demo(c.Vendors[v.Kind])
+		if err != nil {
+			return err
+		}
+		c.demos[v.Kind] = run
 	}
-	return demoHelpdesks[c.DemoHelpdesk].start(ctx, c, logger)
-}
-
-func startDemoZendesk(ctx context.Context, c *Config, logger *slog.Logger) error {
-	zd := fakezendesk.NewServer(fakezendesk.Options{Email: demoEmail, APIToken: demoToken, RateLimit: 600})
-	opts := fakezendesk.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
-	return runDemoFake(ctx, c, logger, demoFake{
-		source: "zendesk", title: "Zendesk", url: zd.URL, configURL: &c.ZendeskURL,
-		simulate: func(ctx context.Context) { zd.Simulate(ctx, opts) }, close: zd.Close,
-	})
-}
-
-// demoFake is a started fake vendor API and its simulator.
-type demoFake struct {
-	source, title string  // the source's name, and the vendor's in the log
-	url           string  // the fake's address
-	configURL     *string // the configuration's placeholder URL
-	seed          func()  // when set, seeds the history (backfill) before the exporter starts
-	simulate      func(ctx context.Context)
-	close         func()
-}
-
-// runDemoFake points the configuration at a started fake, resets the
-// source's state, and simulates the account until ctx ends; then the fake
-// closes.
-func runDemoFake(ctx context.Context, c *Config, logger *slog.Logger, f demoFake) error {
-	*f.configURL = f.url
-	if err := resetSource(c.StateDir, f.source); err != nil {
-		f.close()
-		return err
-	}
-	if f.seed != nil {
-		f.seed()
-	}
-	go func() {
-		f.simulate(ctx)
-		f.close()
-	}()
-	logger.Info("demo mode: simulated "+f.title+" running", "url", f.url)
 	return nil
 }
 
-// startDemoStripe runs the fake Stripe with its simulator. Its history is
-// seeded before the exporter starts, so that it is backfill; the live
-// changes then count.
-func startDemoStripe(ctx context.Context, c *Config, logger *slog.Logger) error {
-	if c.StripeURL != "demo" {
-		return nil
+// closeDemo stops the simulated APIs of a configuration that is not used.
+func (c *Config) closeDemo() {
+	for _, run := range c.demos {
+		run.Close()
 	}
-	st := fakestripe.NewServer(fakestripe.Options{APIKey: demoStripeKey})
-	opts := fakestripe.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
-	return runDemoFake(ctx, c, logger, demoFake{
-		source: "stripe", title: "Stripe", url: st.URL, configURL: &c.StripeURL,
-		seed:     func() { st.Seed(opts) },
-		simulate: func(ctx context.Context) { st.Simulate(ctx, opts) }, close: st.Close,
-	})
+	c.demos = nil
 }
 
-// resetSource forgets a source's state.
-func resetSource(dir, name string) error {
-	s, err := state.Open(dir)
+// StartDemo runs the simulated accounts until ctx ends. Each is new at
+// every start, so the demo sources' state in CX_STATE_DIR is reset first,
+// then their history is seeded (it is backfill); addr is the exporter's
+// bound listen address, for simulators that post to it. The simulated
+// APIs close when ctx ends.
+func StartDemo(ctx context.Context, c *Config, logger *slog.Logger, addr string) error {
+	if len(c.demos) == 0 {
+		return nil
+	}
+	store, err := state.Open(c.StateDir)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	return s.Source(name).Reset()
+	kinds := make([]string, 0, len(c.demos))
+	for k := range c.demos {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	for _, kind := range kinds {
+		if err := store.Source(kind).Reset(); err != nil {
+			store.Close()
+			return err
+		}
+	}
+	if err := store.Close(); err != nil {
+		return err
+	}
+	self := selfURL(c, addr)
+	for _, kind := range kinds {
+		run := c.demos[kind]
+		if run.Seed != nil {
+			run.Seed()
+		}
+		go func() {
+			run.Simulate(ctx, self, logger.With("src", kind))
+			run.Close()
+		}()
+		if run.URL != "" {
+			logger.Info("demo mode: simulated "+run.Title+" running", "url", run.URL)
+		} else {
+			logger.Info("demo mode: simulated "+run.Title+" running", "posting_to", self)
+		}
+	}
+	return nil
 }
 
-// StartDemoSurveys simulates a survey tool in demo mode: every second it
-// posts one NPS and one CSAT response to the exporter's own survey
-// endpoint at addr (the bound listen address). It does nothing unless
-// demo mode set the survey token itself (a user's CX_SURVEY_TOKEN turns
-// the simulation off), or when CX_WEB_CONFIG_FILE adds TLS or basic auth
-// that the simulator does not speak. It stops with ctx.
-func StartDemoSurveys(ctx context.Context, c *Config, addr string, logger *slog.Logger) {
-	if !c.Demo || c.SurveyToken != demoSurveyToken {
-		return
-	}
+// selfURL is the exporter's own base URL as a local simulator reaches it,
+// or "" when CX_WEB_CONFIG_FILE adds TLS or basic auth that simulators do
+// not speak.
+func selfURL(c *Config, addr string) string {
 	if c.WebConfigFile != "" {
-		logger.Info("demo mode: simulated survey responses off, CX_WEB_CONFIG_FILE is set")
-		return
+		return ""
 	}
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		logger.Warn("demo mode: simulated survey responses off", "err", err)
-		return
+		return ""
 	}
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "localhost"
 	}
-	url := "http://" + net.JoinHostPort(host, port) + SurveyPath
-	go simulateSurveys(ctx, url, logger)
-	logger.Info("demo mode: simulated survey responses", "url", url)
-}
-
-func simulateSurveys(ctx context.Context, url string, logger *slog.Logger) {
-	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5eed))
-	run := strconv.FormatUint(rnd.Uint64(), 36) // ids are unique across demo runs
-	client := &http.Client{Timeout: 5 * time.Second}
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	pick := func(vals []string) string { return vals[rnd.IntN(len(vals))] }
-	priorities := append([]string{""}, helpdesk.Priorities...) // "": not given
-	channels := append([]string{""}, helpdesk.Channels...)
-	failed := false
-	for n := 0; ; n++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		now := time.Now().UTC().Format(time.RFC3339)
-		var nps int
-		switch p := rnd.IntN(100); {
-		case p < 50: // promoters ~50%
-			nps = 9 + rnd.IntN(2)
-		case p < 80: // passives ~30%
-			nps = 7 + rnd.IntN(2)
-		default: // detractors ~20%
-			nps = rnd.IntN(7)
-		}
-		csat := [...]int{5, 5, 5, 5, 4, 4, 4, 3, 3, 2, 1}[rnd.IntN(11)]
-		batch := []map[string]any{
-			{"id": fmt.Sprintf("demo-%s-%d-nps", run, n), "type": "nps", "score": nps, "created_at": now},
-			{"id": fmt.Sprintf("demo-%s-%d-csat", run, n), "type": "csat", "score": csat, "created_at": now},
-		}
-		for _, r := range batch {
-			if v := pick(priorities); v != "" {
-				r["priority"] = v
-			}
-			if v := pick(channels); v != "" {
-				r["channel"] = v
-			}
-		}
-		body, _ := json.Marshal(batch)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-		if err != nil {
-			return
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+demoSurveyToken)
-		resp, err := client.Do(req)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				err = fmt.Errorf("status %d", resp.StatusCode)
-			}
-		}
-		if err != nil && ctx.Err() == nil && !failed {
-			failed = true // logged once
-			logger.Warn("demo mode: simulated survey post failed", "err", err)
-		}
-	}
+	return "http://" + net.JoinHostPort(host, port)
 }

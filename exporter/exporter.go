@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 	"github.com/cx-exporter/cx-exporter/internal/state"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
@@ -67,8 +68,7 @@ type Exporter struct {
 	store   *state.Store
 	self    *selfMetrics
 	gather  prometheus.Gatherers
-	sources []*source
-	survey  *surveyReceiver // nil unless CX_SURVEY_TOKEN is set
+	sources []*runningSource
 	now     func() time.Time
 
 	mu     sync.Mutex
@@ -100,42 +100,32 @@ func New(cfg *Config, logger *slog.Logger, b Build) (*Exporter, error) {
 		status: map[string]*sourceStatus{},
 		logged: map[string]bool{},
 	}
-	d := deps{
-		cfg: cfg, logger: logger, store: store, now: e.now, reject: e.reject,
-		client: upstream.Options{
-			UserAgent: "cx-exporter/" + b.Version,
-			Timeout:   cfg.HTTPTimeout,
-			RetryMax:  cmp.Or(cfg.HTTPRetries, -1),
-			Metrics:   upstream.NewMetrics(selfReg),
-			Logger:    logger,
-		},
+	client := upstream.Options{
+		UserAgent: "cx-exporter/" + b.Version,
+		Timeout:   cfg.HTTPTimeout,
+		RetryMax:  cmp.Or(cfg.HTTPRetries, -1),
+		Metrics:   upstream.NewMetrics(selfReg),
+		Logger:    logger,
 	}
-	for _, v := range enabledVendors(cfg) {
-		s, err := v.build(v.kind, d)
-		if err != nil {
-			store.Close()
-			return nil, err
-		}
-		if err := kpiReg.Register(s.collector); err != nil {
+	sources, err := e.buildSources(store, client)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	for _, s := range sources {
+		if err := kpiReg.Register(s.Collector()); err != nil {
 			store.Close()
 			return nil, fmt.Errorf("%s: %w", s.name, err)
 		}
 		e.self.up.WithLabelValues(s.name, s.kind).Set(0)
-		d.client.Metrics.Init(s.name)
-		for _, r := range rejectReasons {
-			e.self.rejected.WithLabelValues(s.name, r)
+		if s.role != source.RoleSurvey { // pushed to: no upstream, no upstream records
+			client.Metrics.Init(s.name)
+			for _, r := range rejectReasons {
+				e.self.rejected.WithLabelValues(s.name, r)
+			}
 		}
 		e.sources = append(e.sources, s)
 		e.status[s.name] = &sourceStatus{}
-	}
-	if cfg.SurveyToken != "" {
-		if e.survey, err = newSurveyReceiver(cfg.SurveyToken, cfg.Labels, store, logger, e.now); err == nil {
-			err = kpiReg.Register(e.survey)
-		}
-		if err != nil {
-			store.Close()
-			return nil, fmt.Errorf("%s: %w", surveySource, err)
-		}
 	}
 	return e, nil
 }
@@ -195,7 +185,7 @@ func (e *Exporter) Run(ctx context.Context, l net.Listener) error {
 func (e *Exporter) Close() error { return e.store.Close() }
 
 // loop syncs one source every poll interval until ctx ends.
-func (e *Exporter) loop(ctx context.Context, s *source) {
+func (e *Exporter) loop(ctx context.Context, s *runningSource) {
 	t := time.NewTicker(e.cfg.PollInterval)
 	defer t.Stop()
 	for {
@@ -208,10 +198,10 @@ func (e *Exporter) loop(ctx context.Context, s *source) {
 	}
 }
 
-func (e *Exporter) syncOnce(ctx context.Context, s *source) {
+func (e *Exporter) syncOnce(ctx context.Context, s *runningSource) {
 	start := e.now()
 	sctx, cancel := context.WithTimeout(ctx, e.cfg.SyncTimeout)
-	err := s.sync(sctx)
+	err := s.Sync(sctx)
 	cancel()
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return // shutting down: the committed pages are safe
@@ -248,8 +238,8 @@ func (e *Exporter) Ready() bool {
 	return true
 }
 
-// Handler serves /metrics, /-/healthy, /-/ready, the landing page and,
-// when CX_SURVEY_TOKEN is set, POST /api/v1/survey-responses.
+// Handler serves /metrics, /-/healthy, /-/ready, the landing page and the
+// routes of the sources that take pushes (the survey endpoint).
 func (e *Exporter) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(e.gather, promhttp.HandlerOpts{
@@ -267,8 +257,12 @@ func (e *Exporter) Handler() http.Handler {
 		fmt.Fprintln(w, "Ready")
 	})
 	mux.HandleFunc("GET /{$}", e.landing)
-	if e.survey != nil {
-		mux.Handle("POST "+SurveyPath, e.survey)
+	for _, s := range e.sources {
+		if r, ok := s.Source.(source.Receiver); ok {
+			for pattern, h := range r.Routes() {
+				mux.Handle(pattern, h)
+			}
+		}
 	}
 	return mux
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/cx-exporter/cx-exporter/collectors/all"
+
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -200,7 +202,11 @@ func exporterFamilies(t *testing.T) map[string]*dto.MetricFamily {
 	logger := slog.New(slog.DiscardHandler)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := exporter.StartDemo(ctx, cfg, logger); err != nil {
+	l, err := net.Listen("tcp", cfg.ListenAddress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exporter.StartDemo(ctx, cfg, logger, l.Addr().String()); err != nil {
 		t.Fatal(err)
 	}
 	e, err := exporter.New(cfg, logger, exporter.Build{Version: "t", Revision: "t"})
@@ -208,10 +214,6 @@ func exporterFamilies(t *testing.T) map[string]*dto.MetricFamily {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	l, err := net.Listen("tcp", cfg.ListenAddress)
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan error, 1)
 	go func() { done <- e.Run(ctx, l) }()
 	defer func() {

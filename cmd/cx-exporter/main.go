@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/common/promslog"
 
+	_ "github.com/cx-exporter/cx-exporter/collectors/all" // every vendor registers itself
 	"github.com/cx-exporter/cx-exporter/exporter"
 )
 
@@ -57,25 +58,23 @@ func run() int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if cfg.Demo {
-		if err := exporter.StartDemo(ctx, cfg, logger); err != nil {
-			logger.Error("demo", "err", err)
-			return 1
-		}
-	}
-	e, err := exporter.New(cfg, logger, exporter.Build{Version: version, Revision: revision})
-	if err != nil {
-		logger.Error("start-up failed", "err", err)
-		return 1
-	}
-	defer e.Close()
 	l, err := net.Listen("tcp", cfg.ListenAddress)
 	if err != nil {
 		logger.Error("CX_LISTEN_ADDRESS", "err", err)
 		return 1
 	}
+	if err := exporter.StartDemo(ctx, cfg, logger, l.Addr().String()); err != nil {
+		logger.Error("demo", "err", err)
+		return 1
+	}
+	e, err := exporter.New(cfg, logger, exporter.Build{Version: version, Revision: revision})
+	if err != nil {
+		l.Close()
+		logger.Error("start-up failed", "err", err)
+		return 1
+	}
+	defer e.Close()
 	logger.Info("cx-exporter listening", "address", l.Addr().String(), "version", version)
-	exporter.StartDemoSurveys(ctx, cfg, l.Addr().String(), logger)
 	if err := e.Run(ctx, l); err != nil {
 		logger.Error("server", "err", err)
 		return 1

@@ -3,6 +3,7 @@ package main_test
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -62,9 +63,12 @@ func postSurvey(t *testing.T, exp *e2e.Exporter, token, body string) (int, strin
 	return r.StatusCode, strings.TrimSpace(string(b))
 }
 
-// expectSurvey asserts every source="survey" series: exactly want.
+// expectSurvey asserts every source="survey" series: exactly want, and the
+// survey source up (its sync timestamps are not compared).
 func expectSurvey(t *testing.T, exp *e2e.Exporter, want map[string]float64) {
 	t.Helper()
+	want = maps.Clone(want)
+	want[`cx_exporter_source_up{kind="survey",source="survey"}`] = 1
 	text, err := exp.Scrape()
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +83,7 @@ func expectSurvey(t *testing.T, exp *e2e.Exporter, want map[string]float64) {
 		}
 	}
 	for k, g := range got {
-		if _, ok := want[k]; !ok && strings.Contains(k, `source="survey"`) {
+		if _, ok := want[k]; !ok && strings.Contains(k, `source="survey"`) && !strings.HasPrefix(k, "cx_exporter_last_sync_") {
 			t.Errorf("unexpected series %s = %v", k, g)
 		}
 	}

@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -30,7 +29,7 @@ import (
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/billing"
-	"github.com/cx-exporter/cx-exporter/internal/state"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
 
@@ -40,9 +39,9 @@ const ListPath = "/api/v2/subscriptions"
 // MaxPageSize is Chargebee's largest limit.
 const MaxPageSize = 100
 
-// Options configure a Collector.
+// Options configure a Syncer.
 type Options struct {
-	Name string // source instance name, e.g. "chargebee"
+	source.Deps
 	// Site is the Chargebee site ("acme" → https://acme.chargebee.com);
 	// BaseURL, when set, is used instead (proxies, tests).
 	Site    string
@@ -57,17 +56,11 @@ type Options struct {
 	// MaxPagesPerSync bounds the pages one Sync fetches (0: no bound); the
 	// listing resumes from the persisted cursor at the next Sync.
 	MaxPagesPerSync int
-	Client          upstream.Options
-	State           *state.Source
 	Tracker         *billing.Tracker
-	// Reject is told of every record dropped as invalid.
-	Reject func(id, reason string, err error)
-	Logger *slog.Logger
-	Now    func() time.Time
 }
 
-// Collector syncs one Chargebee site.
-type Collector struct {
+// Syncer syncs one Chargebee site.
+type Syncer struct {
 	o      Options
 	client *upstream.Client
 }
@@ -83,14 +76,14 @@ func SiteURL(site string) (string, error) {
 }
 
 // New returns a collector. The API key goes only into request headers.
-func New(o Options) (*Collector, error) {
+func New(o Options) (*Syncer, error) {
 	if o.PageSize <= 0 || o.PageSize > MaxPageSize {
 		o.PageSize = MaxPageSize
 	}
 	if o.StartTime.IsZero() {
 		o.StartTime = time.Unix(0, 0)
 	}
-	upstream.DefaultHooks(&o.Now, &o.Logger, &o.Reject)
+	o.Deps = o.WithDefaults()
 	if o.State == nil || o.Tracker == nil {
 		return nil, errors.New("chargebee collector needs a state source and a tracker")
 	}
@@ -112,9 +105,7 @@ func New(o Options) (*Collector, error) {
 		return nil, errors.New("chargebee needs an API key")
 	}
 	key := o.APIKey
-	o.Client.Authorize = func(r *http.Request) { r.SetBasicAuth(key, "") }
-	o.Client.Source = o.Name
-	return &Collector{o: o, client: upstream.New(o.Client)}, nil
+	return &Syncer{o: o, client: o.NewClient(func(r *http.Request) { r.SetBasicAuth(key, "") })}, nil
 }
 
 // Cursor is the persisted position of the sync.
@@ -132,7 +123,7 @@ type Cursor struct {
 // Sync lists the subscriptions changed since the persisted cursor,
 // committing each page with the cursor. Cancelling ctx stops it between
 // pages; the page in flight is fetched and committed first.
-func (c *Collector) Sync(ctx context.Context) error {
+func (c *Syncer) Sync(ctx context.Context) error {
 	for pages := 0; c.o.MaxPagesPerSync <= 0 || pages < c.o.MaxPagesPerSync; pages++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -190,35 +181,21 @@ func advance(cur Cursor, page *Page, now time.Time) Cursor {
 
 // cursor reads the persisted cursor. A cursor that cannot be read starts a
 // new listing from StartTime: the engine ignores what it has seen.
-func (c *Collector) cursor() (Cursor, error) {
-	var raw []byte
-	err := c.o.State.View(func(tx *state.Tx) error {
-		raw = append(raw, tx.Get(state.KeyCursor)...)
-		return nil
-	})
-	if err != nil {
-		return Cursor{}, err
-	}
+func (c *Syncer) cursor() (Cursor, error) {
 	cur := Cursor{UpdatedAfter: c.o.StartTime.Unix()}
-	if len(raw) == 0 {
-		return cur, nil
-	}
-	if err := json.Unmarshal(raw, &cur); err != nil {
+	err := c.o.LoadCursor(&cur)
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &syntax) || errors.As(err, &typ) {
 		c.o.Logger.Warn("unreadable sync cursor, listing again from the start time", "err", err)
 		return Cursor{UpdatedAfter: c.o.StartTime.Unix()}, nil
 	}
-	return cur, nil
+	return cur, err
 }
 
-func (c *Collector) putCursor(cur Cursor) error {
-	b, err := json.Marshal(cur)
-	if err != nil {
-		return err
-	}
-	return c.o.State.Update(func(tx *state.Tx) error { return tx.Put(state.KeyCursor, b) })
-}
+func (c *Syncer) putCursor(cur Cursor) error { return c.o.SaveCursor(cur) }
 
-func (c *Collector) listURL(cur Cursor) string {
+func (c *Syncer) listURL(cur Cursor) string {
 	q := url.Values{
 		"limit":             {strconv.Itoa(c.o.PageSize)},
 		"sort_by[asc]":      {"updated_at"},
@@ -231,41 +208,20 @@ func (c *Collector) listURL(cur Cursor) string {
 	return c.o.BaseURL + ListPath + "?" + q.Encode()
 }
 
-func (c *Collector) fetch(ctx context.Context, cur Cursor) (*Page, error) {
+func (c *Syncer) fetch(ctx context.Context, cur Cursor) (*Page, error) {
 	var raw listPage
 	if _, err := c.client.GetJSON(ctx, c.listURL(cur), &raw); err != nil {
-		return nil, upstream.RejectMalformedBody(err, c.o.Reject)
+		return nil, c.o.FetchFailed(err)
 	}
 	page, err := raw.decode()
 	if err != nil {
-		return nil, upstream.MalformedPage(c.o.Name, ListPath, err, c.o.Reject)
+		return nil, c.o.MalformedPage(ListPath, err)
 	}
 	return page, nil
 }
 
 // commit applies a page and stores the next cursor and the aggregates in
 // one transaction, then publishes it to scrapes.
-func (c *Collector) commit(page *Page, next Cursor) error {
-	for _, r := range page.Rejected {
-		c.o.Reject(r.ID, r.Reason, r.Err)
-	}
-	cb, err := json.Marshal(next)
-	if err != nil {
-		return err
-	}
-	batch := c.o.Tracker.Begin(c.o.Now())
-	err = c.o.State.CommitPage(cb, func(rec state.Records) ([]byte, error) {
-		err := batch.ApplyAll(rec, page.Subscriptions, func(s *billing.Subscription, e *billing.InvalidError) {
-			c.o.Reject(s.ID, e.Reason, e)
-		})
-		if err != nil {
-			return nil, err
-		}
-		return batch.Aggregates()
-	})
-	if err != nil {
-		return fmt.Errorf("%s: committing page: %w", c.o.Name, err)
-	}
-	c.o.Tracker.Publish(batch)
-	return nil
+func (c *Syncer) commit(page *Page, next Cursor) error {
+	return c.o.CommitSubscriptions(c.o.Tracker, page.Subscriptions, source.Page{Rejected: page.Rejected, Cursor: next}, nil)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/billing"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 )
 
 // listPage is one page of GET /api/v2/subscriptions.
@@ -76,18 +77,10 @@ type apiAddon struct {
 	Amount    *int64 `json:"amount"`
 }
 
-// Rejection is a record of a page that could not become a canonical
-// subscription.
-type Rejection struct {
-	ID     string // the subscription id, or "" when even that is unreadable
-	Reason string // label value of cx_exporter_records_rejected_total
-	Err    error
-}
-
 // Page is a decoded list page.
 type Page struct {
 	Subscriptions []billing.Subscription
-	Rejected      []Rejection
+	Rejected      []source.Rejection
 	// NextOffset is the opaque offset of the next page, "" on the last one.
 	NextOffset string
 	// MaxUpdatedAt is the highest updated_at (unix seconds) of the page's
@@ -121,11 +114,11 @@ func (raw *listPage) decode() (*Page, error) {
 		}
 		var e apiEntry
 		if err := json.Unmarshal(r, &e); err != nil {
-			p.Rejected = append(p.Rejected, Rejection{ID: recordID(r), Reason: "malformed_record", Err: err})
+			p.Rejected = append(p.Rejected, source.Rejection{ID: recordID(r), Reason: "malformed_record", Err: err})
 			continue
 		}
 		if e.Subscription == nil {
-			p.Rejected = append(p.Rejected, Rejection{Reason: "malformed_record", Err: errors.New("list entry without subscription")})
+			p.Rejected = append(p.Rejected, source.Rejection{Reason: "malformed_record", Err: errors.New("list entry without subscription")})
 			continue
 		}
 		s, rej := canonical(&e)
@@ -181,15 +174,7 @@ func recordID(r json.RawMessage) string {
 	if json.Unmarshal(r, &v) != nil || len(v.Subscription.ID) == 0 {
 		return ""
 	}
-	var s string
-	if json.Unmarshal(v.Subscription.ID, &s) == nil {
-		return s
-	}
-	id := string(v.Subscription.ID)
-	if len(id) > 64 {
-		id = id[:64]
-	}
-	return strings.ToValidUTF8(id, "\uFFFD")
+	return source.LogID(v.Subscription.ID)
 }
 
 // statuses maps Chargebee's statuses onto the canonical ones (non_renewing
@@ -214,7 +199,7 @@ var intervals = map[string]string{"day": "day", "week": "week", "month": "month"
 // canonical maps one list entry to the canonical model. Chargebee's status
 // is mapped here (an unknown one is rejected); everything else is left to
 // billing.Subscription.Validate, which the engine runs.
-func canonical(e *apiEntry) (billing.Subscription, *Rejection) {
+func canonical(e *apiEntry) (billing.Subscription, *source.Rejection) {
 	a := e.Subscription
 	s := billing.Subscription{
 		ID:             a.ID,
@@ -227,7 +212,7 @@ func canonical(e *apiEntry) (billing.Subscription, *Rejection) {
 	}
 	if a.MRR != nil {
 		if *a.MRR < 0 {
-			return s, &Rejection{ID: a.ID, Reason: "negative_value", Err: fmt.Errorf("subscription %s: negative mrr", a.ID)}
+			return s, &source.Rejection{ID: a.ID, Reason: "negative_value", Err: fmt.Errorf("subscription %s: negative mrr", a.ID)}
 		}
 		s.VendorMRRMinor = *a.MRR
 	}
@@ -236,9 +221,9 @@ func canonical(e *apiEntry) (billing.Subscription, *Rejection) {
 	case a.Deleted:
 		st = billing.StatusEnded
 	case a.Status == "":
-		return s, &Rejection{ID: a.ID, Reason: "missing_field", Err: fmt.Errorf("subscription %s: missing status", a.ID)}
+		return s, &source.Rejection{ID: a.ID, Reason: "missing_field", Err: fmt.Errorf("subscription %s: missing status", a.ID)}
 	case !known:
-		return s, &Rejection{ID: a.ID, Reason: "unknown_value", Err: fmt.Errorf("subscription %s: unknown status %.40q", a.ID, a.Status)}
+		return s, &source.Rejection{ID: a.ID, Reason: "unknown_value", Err: fmt.Errorf("subscription %s: unknown status %.40q", a.ID, a.Status)}
 	}
 	s.Status = st
 	s.CancelAtPeriodEnd = a.Status == "non_renewing" && !a.Deleted

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/cx-exporter/cx-exporter/collectors/billing"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 	fakechargebee "github.com/cx-exporter/cx-exporter/internal/fake/chargebee"
 	"github.com/cx-exporter/cx-exporter/internal/state"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
@@ -73,7 +74,7 @@ func (e *env) restart() {
 }
 
 // collector builds a collector and a tracker restored from the store.
-func (e *env) collector(mod func(o *Options)) (*Collector, *billing.Tracker) {
+func (e *env) collector(mod func(o *Options)) (*Syncer, *billing.Tracker) {
 	e.t.Helper()
 	src := e.store.Source("chargebee")
 	tr := billing.NewTracker(billing.Config{Watermark: e.watermark})
@@ -84,14 +85,14 @@ func (e *env) collector(mod func(o *Options)) (*Collector, *billing.Tracker) {
 		e.t.Fatal(err)
 	}
 	o := Options{
-		Name: "chargebee", BaseURL: e.cb.URL, APIKey: testKey,
-		Client: upstream.Options{Metrics: e.metrics, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond},
-		State:  src, Tracker: tr, Now: e.cb.Now,
-		Reject: func(id, reason string, err error) {
+		Deps: source.Deps{Name: "chargebee", Client: upstream.Options{Metrics: e.metrics, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond}, State: src, Now: e.cb.Now, Reject: func(id, reason string, err error) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
 			e.rejects = append(e.rejects, id+" "+reason)
-		},
+		}},
+		BaseURL: e.cb.URL,
+		APIKey:  testKey,
+		Tracker: tr,
 	}
 	if mod != nil {
 		mod(&o)
@@ -583,7 +584,7 @@ func TestCancelledContextStopsBetweenPages(t *testing.T) {
 		e.cb.Put(activeSub(fmt.Sprintf("s%02d", i), fmt.Sprintf("c%02d", i), 100))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var c *Collector
+	var c *Syncer
 	c, _ = e.collector(func(o *Options) {
 		o.PageSize = 10
 		o.Logger = nil
@@ -603,11 +604,11 @@ func TestNewValidates(t *testing.T) {
 	_, tr := e.collector(nil)
 	src := e.store.Source("chargebee")
 	for _, o := range []Options{
-		{Site: "acme", State: src, Tracker: tr},                     // no key
-		{APIKey: "k", State: src, Tracker: tr},                      // no site
-		{Site: "Acme.evil/x", APIKey: "k", State: src, Tracker: tr}, // bad site
-		{BaseURL: "ftp://x", APIKey: "k", State: src, Tracker: tr},  // bad URL
-		{Site: "acme", APIKey: "k"},                                 // no state
+		{Site: "acme", Deps: source.Deps{State: src}, Tracker: tr},                     // no key
+		{APIKey: "k", Deps: source.Deps{State: src}, Tracker: tr},                      // no site
+		{Site: "Acme.evil/x", APIKey: "k", Deps: source.Deps{State: src}, Tracker: tr}, // bad site
+		{BaseURL: "ftp://x", APIKey: "k", Deps: source.Deps{State: src}, Tracker: tr},  // bad URL
+		{Site: "acme", APIKey: "k"},                                                    // no state
 	} {
 		if _, err := New(o); err == nil {
 			t.Errorf("%+v accepted", o)
@@ -618,7 +619,12 @@ func TestNewValidates(t *testing.T) {
 	if u, err := SiteURL("acme-test"); err != nil || u != "https://acme-test.chargebee.com" {
 		t.Errorf("SiteURL: %q %v", u, err)
 	}
-	if _, err := New(Options{Site: "acme", APIKey: "k", State: src, Tracker: tr}); err != nil {
+	if _, err := New(Options{
+		Deps:    source.Deps{State: src},
+		Site:    "acme",
+		APIKey:  "k",
+		Tracker: tr,
+	}); err != nil {
 		t.Error(err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 )
 
 // apiTicket is a ticket of GET /api/v2/tickets?include=stats.
@@ -42,17 +43,10 @@ type apiRating struct {
 	UpdatedAt *time.Time                 `json:"updated_at"`
 }
 
-// Rejection is a record of a page that could not become a canonical record.
-type Rejection struct {
-	ID     string // the record id, or "" when even that is unreadable
-	Reason string // label value of cx_exporter_records_rejected_total
-	Err    error
-}
-
 // Page is a decoded ticket page.
 type Page struct {
 	Tickets  []helpdesk.Ticket
-	Rejected []Rejection
+	Rejected []source.Rejection
 	// LastUpdated is the latest updated_at of the page (also of rejected
 	// records that had one): the re-anchoring point at the page cap.
 	LastUpdated time.Time
@@ -69,7 +63,7 @@ type Rating struct {
 // RatingPage is a decoded page of satisfaction ratings.
 type RatingPage struct {
 	Ratings     []Rating
-	Rejected    []Rejection
+	Rejected    []source.Rejection
 	LastCreated time.Time
 }
 
@@ -90,7 +84,7 @@ func decodeTickets(raw []json.RawMessage, deleted bool) *Page {
 	for _, r := range raw {
 		var at apiTicket
 		if err := json.Unmarshal(r, &at); err != nil {
-			p.Rejected = append(p.Rejected, Rejection{ID: recordID(r), Reason: "malformed_record", Err: err})
+			p.Rejected = append(p.Rejected, source.Rejection{ID: source.RecordID(r), Reason: "malformed_record", Err: err})
 			continue
 		}
 		if at.UpdatedAt != nil && at.UpdatedAt.After(p.LastUpdated) {
@@ -120,7 +114,7 @@ func decodeRatings(raw []json.RawMessage) *RatingPage {
 	for _, r := range raw {
 		var ar apiRating
 		if err := json.Unmarshal(r, &ar); err != nil {
-			p.Rejected = append(p.Rejected, Rejection{ID: recordID(r), Reason: "malformed_record", Err: err})
+			p.Rejected = append(p.Rejected, source.Rejection{ID: source.RecordID(r), Reason: "malformed_record", Err: err})
 			continue
 		}
 		id := ""
@@ -131,22 +125,22 @@ func decodeRatings(raw []json.RawMessage) *RatingPage {
 			p.LastCreated = ar.CreatedAt.UTC()
 		}
 		if ar.ID == nil || ar.TicketID == nil || ar.CreatedAt == nil {
-			p.Rejected = append(p.Rejected, Rejection{ID: id, Reason: "missing_field", Err: fmt.Errorf("satisfaction rating without id, ticket_id or created_at")})
+			p.Rejected = append(p.Rejected, source.Rejection{ID: id, Reason: "missing_field", Err: fmt.Errorf("satisfaction rating without id, ticket_id or created_at")})
 			continue
 		}
 		v, ok := ar.Ratings["default_question"]
 		if !ok {
-			p.Rejected = append(p.Rejected, Rejection{ID: id, Reason: "missing_field", Err: fmt.Errorf("satisfaction rating without ratings.default_question")})
+			p.Rejected = append(p.Rejected, source.Rejection{ID: id, Reason: "missing_field", Err: fmt.Errorf("satisfaction rating without ratings.default_question")})
 			continue
 		}
 		var score int
 		if err := json.Unmarshal(v, &score); err != nil {
-			p.Rejected = append(p.Rejected, Rejection{ID: id, Reason: "unknown_value", Err: fmt.Errorf("rating %s: not a score", v)})
+			p.Rejected = append(p.Rejected, source.Rejection{ID: id, Reason: "unknown_value", Err: fmt.Errorf("rating %s: not a score", v)})
 			continue
 		}
 		rt, ok := RatingOf(score)
 		if !ok {
-			p.Rejected = append(p.Rejected, Rejection{ID: id, Reason: "unknown_value", Err: fmt.Errorf("unknown rating %d", score)})
+			p.Rejected = append(p.Rejected, source.Rejection{ID: id, Reason: "unknown_value", Err: fmt.Errorf("unknown rating %d", score)})
 			continue
 		}
 		p.Ratings = append(p.Ratings, Rating{ID: *ar.ID, TicketID: strconv.FormatInt(*ar.TicketID, 10), Rating: rt, CreatedAt: ar.CreatedAt.UTC()})
@@ -166,17 +160,6 @@ func RatingOf(score int) (helpdesk.Rating, bool) {
 		return helpdesk.RatingBad, true
 	}
 	return helpdesk.RatingNone, false
-}
-
-// recordID digs the id out of a record that failed to decode, for the log.
-func recordID(r json.RawMessage) string {
-	var v struct {
-		ID json.RawMessage `json:"id"`
-	}
-	if json.Unmarshal(r, &v) != nil {
-		return ""
-	}
-	return string(v.ID)
 }
 
 // Statuses maps Freshdesk's built-in status codes. Custom statuses (6 and
@@ -214,13 +197,13 @@ func status(raw json.RawMessage) (helpdesk.Status, error) {
 }
 
 // canonical maps a Freshdesk ticket and its stats to the canonical model.
-func canonical(at *apiTicket, deleted bool) (helpdesk.Ticket, *Rejection) {
+func canonical(at *apiTicket, deleted bool) (helpdesk.Ticket, *source.Rejection) {
 	if at.ID == nil {
-		return helpdesk.Ticket{}, &Rejection{Reason: "missing_field", Err: fmt.Errorf("ticket without id")}
+		return helpdesk.Ticket{}, &source.Rejection{Reason: "missing_field", Err: fmt.Errorf("ticket without id")}
 	}
 	id := strconv.FormatInt(*at.ID, 10)
-	reject := func(reason string, err error) (helpdesk.Ticket, *Rejection) {
-		return helpdesk.Ticket{}, &Rejection{ID: id, Reason: reason, Err: err}
+	reject := func(reason string, err error) (helpdesk.Ticket, *source.Rejection) {
+		return helpdesk.Ticket{}, &source.Rejection{ID: id, Reason: reason, Err: err}
 	}
 	st, err := status(at.Status)
 	if err != nil {

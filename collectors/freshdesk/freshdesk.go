@@ -40,7 +40,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -48,6 +47,7 @@ import (
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 	"github.com/cx-exporter/cx-exporter/internal/state"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
@@ -69,9 +69,9 @@ const (
 	ticketKeyPrefix = "fd/ticket/"
 )
 
-// Options configure a Collector.
+// Options configure a Syncer.
 type Options struct {
-	Name    string // source instance name, e.g. "freshdesk"
+	source.Deps
 	BaseURL string // https://acme.freshdesk.com
 	APIKey  string
 	// PageSize is per_page (1..100, default 100).
@@ -80,17 +80,11 @@ type Options struct {
 	// a full backfill, so the backlog gauges see every open ticket; the
 	// watermark keeps history uncounted).
 	StartTime time.Time
-	Client    upstream.Options
-	State     *state.Source
 	Tracker   *helpdesk.Tracker
-	// Reject is told of every record dropped as invalid.
-	Reject func(id, reason string, err error)
-	Logger *slog.Logger
-	Now    func() time.Time
 }
 
-// Collector syncs one Freshdesk account.
-type Collector struct {
+// Syncer syncs one Freshdesk account.
+type Syncer struct {
 	o      Options
 	client *upstream.Client
 }
@@ -111,14 +105,14 @@ type Cursor struct {
 }
 
 // New returns a collector. The API key goes only into request headers.
-func New(o Options) (*Collector, error) {
+func New(o Options) (*Syncer, error) {
 	if o.PageSize <= 0 || o.PageSize > 100 {
 		o.PageSize = 100
 	}
 	if o.StartTime.IsZero() {
 		o.StartTime = time.Unix(0, 0).UTC()
 	}
-	upstream.DefaultHooks(&o.Now, &o.Logger, &o.Reject)
+	o.Deps = o.WithDefaults()
 	if u, err := url.Parse(o.BaseURL); err != nil || o.BaseURL == "" || u.Host == "" {
 		return nil, fmt.Errorf("freshdesk base URL %q is not a URL", o.BaseURL)
 	}
@@ -127,17 +121,15 @@ func New(o Options) (*Collector, error) {
 		return nil, errors.New("freshdesk needs an API key")
 	}
 	key := o.APIKey
-	o.Client.Authorize = func(r *http.Request) { r.SetBasicAuth(key, "X") }
-	o.Client.RateLimitHeaders = []string{"X-RateLimit-Remaining"}
-	o.Client.Source = o.Name
-	return &Collector{o: o, client: upstream.New(o.Client)}, nil
+	authorize := func(r *http.Request) { r.SetBasicAuth(key, "X") }
+	return &Syncer{o: o, client: o.NewClient(authorize, "X-RateLimit-Remaining")}, nil
 }
 
 // Sync lists new ratings, then changed tickets, then deleted tickets, each
 // from its persisted position to its last page, committing every page with
 // the cursor. Cancelling ctx stops it between pages; the page in flight is
 // fetched and committed first.
-func (c *Collector) Sync(ctx context.Context) error {
+func (c *Syncer) Sync(ctx context.Context) error {
 	// Ratings first: on the first sync they are then attached to tickets
 	// seen for the first time, whose backfill honours the watermark.
 	for _, kind := range []phaseKind{phaseRatings, phaseTickets, phaseDeleted} {
@@ -176,7 +168,7 @@ func (k phaseKind) path() string {
 	return TicketsPath
 }
 
-func (c *Collector) syncPhase(ctx context.Context, kind phaseKind) error {
+func (c *Syncer) syncPhase(ctx context.Context, kind phaseKind) error {
 	for {
 		cur, err := c.Cursor()
 		if err != nil {
@@ -214,7 +206,7 @@ func (c *Collector) syncPhase(ctx context.Context, kind phaseKind) error {
 
 // reanchor restarts a listing at page 1 from the latest time seen; the
 // engine's stale check drops what is listed twice.
-func (c *Collector) reanchor(cur *Cursor, ph *Phase, kind phaseKind) error {
+func (c *Syncer) reanchor(cur *Cursor, ph *Phase, kind phaseKind) error {
 	since := ph.Last
 	if !since.After(ph.Since) {
 		// A whole page cap of records with the same second: step over it
@@ -227,16 +219,10 @@ func (c *Collector) reanchor(cur *Cursor, ph *Phase, kind phaseKind) error {
 }
 
 // Cursor returns the persisted cursor, initialised on the first sync.
-func (c *Collector) Cursor() (Cursor, error) {
+func (c *Syncer) Cursor() (Cursor, error) {
 	var cur Cursor
-	err := c.o.State.View(func(tx *state.Tx) error {
-		if b := tx.Get(state.KeyCursor); b != nil {
-			return json.Unmarshal(b, &cur)
-		}
-		return nil
-	})
-	if err != nil {
-		return cur, fmt.Errorf("%s: cursor: %w", c.o.Name, err)
+	if err := c.o.LoadCursor(&cur); err != nil {
+		return cur, err
 	}
 	for _, ph := range []*Phase{&cur.Tickets, &cur.Deleted, &cur.Ratings} {
 		if ph.Since.IsZero() {
@@ -249,14 +235,9 @@ func (c *Collector) Cursor() (Cursor, error) {
 	return cur, nil
 }
 
-func (c *Collector) putCursor(cur *Cursor) error {
-	return c.o.State.Update(func(tx *state.Tx) error {
-		b, _ := json.Marshal(cur)
-		return tx.Put(state.KeyCursor, b)
-	})
-}
+func (c *Syncer) putCursor(cur *Cursor) error { return c.o.SaveCursor(cur) }
 
-func (c *Collector) pageURL(kind phaseKind, ph *Phase) string {
+func (c *Syncer) pageURL(kind phaseKind, ph *Phase) string {
 	q := url.Values{"per_page": {strconv.Itoa(c.o.PageSize)}, "page": {strconv.Itoa(ph.Page)}}
 	since := ph.Since.UTC().Format(time.RFC3339)
 	switch kind {
@@ -274,11 +255,11 @@ func (c *Collector) pageURL(kind phaseKind, ph *Phase) string {
 	return c.o.BaseURL + kind.path() + "?" + q.Encode()
 }
 
-func (c *Collector) fetch(ctx context.Context, kind phaseKind, ph *Phase) ([]json.RawMessage, bool, error) {
+func (c *Syncer) fetch(ctx context.Context, kind phaseKind, ph *Phase) ([]json.RawMessage, bool, error) {
 	var raw []json.RawMessage
 	h, err := c.client.GetJSON(ctx, c.pageURL(kind, ph), &raw)
 	if err != nil {
-		return nil, false, upstream.RejectMalformedBody(err, c.o.Reject)
+		return nil, false, c.o.FetchFailed(err)
 	}
 	return raw, hasNext(h), nil
 }
@@ -298,10 +279,10 @@ func hasNext(h http.Header) bool {
 // commit applies a page and stores the cursor, the aggregates and the
 // collector's records in one transaction, then publishes it to scrapes.
 // It reports whether the listing is done.
-func (c *Collector) commit(cur *Cursor, ph *Phase, kind phaseKind, raw []json.RawMessage, next bool) (bool, error) {
+func (c *Syncer) commit(cur *Cursor, ph *Phase, kind phaseKind, raw []json.RawMessage, next bool) (bool, error) {
 	var tickets []helpdesk.Ticket
 	var ratings []Rating
-	var rejected []Rejection
+	var rejected []source.Rejection
 	var last time.Time
 	if kind == phaseRatings {
 		p := decodeRatings(raw)
@@ -309,9 +290,6 @@ func (c *Collector) commit(cur *Cursor, ph *Phase, kind phaseKind, raw []json.Ra
 	} else {
 		p := decodeTickets(raw, kind == phaseDeleted)
 		tickets, rejected, last = p.Tickets, p.Rejected, p.LastUpdated
-	}
-	for _, r := range rejected {
-		c.o.Reject(r.ID, r.Reason, r.Err)
 	}
 	if last.After(ph.Last) {
 		ph.Last = last
@@ -325,7 +303,7 @@ func (c *Collector) commit(cur *Cursor, ph *Phase, kind phaseKind, raw []json.Ra
 		ph.Page = 1
 	}
 	batch := c.o.Tracker.Begin()
-	err := c.o.State.Update(func(tx *state.Tx) error {
+	err := c.o.Commit(source.Page{Rejected: rejected, Cursor: cur}, batch, func(tx *state.Tx) error {
 		for i := range tickets {
 			if err := c.applyTicket(tx, batch, &tickets[i]); err != nil {
 				return err
@@ -336,26 +314,14 @@ func (c *Collector) commit(cur *Cursor, ph *Phase, kind phaseKind, raw []json.Ra
 				return err
 			}
 		}
-		agg, err := batch.Aggregates()
-		if err != nil {
-			return err
-		}
-		if err := tx.Put(state.KeyAggregates, agg); err != nil {
-			return err
-		}
-		b, _ := json.Marshal(cur)
-		return tx.Put(state.KeyCursor, b)
-	})
-	if err != nil {
-		return false, fmt.Errorf("%s: committing page: %w", c.o.Name, err)
-	}
-	c.o.Tracker.Publish(batch)
-	return !next, nil
+		return nil
+	}, func() { c.o.Tracker.Publish(batch) })
+	return !next, err
 }
 
 // applyTicket applies a ticket version with the ticket's latest rating,
 // and keeps the version for ratings that arrive later.
-func (c *Collector) applyTicket(tx *state.Tx, batch *helpdesk.Batch, t *helpdesk.Ticket) error {
+func (c *Syncer) applyTicket(tx *state.Tx, batch *helpdesk.Batch, t *helpdesk.Ticket) error {
 	if b := tx.Get(ratingKeyPrefix + t.ID); b != nil {
 		var r storedRating
 		if json.Unmarshal(b, &r) == nil {
@@ -379,7 +345,7 @@ func (c *Collector) applyTicket(tx *state.Tx, batch *helpdesk.Batch, t *helpdesk
 
 // applyRating keeps a ticket's latest rating and, when the ticket is
 // known, applies its last version carrying it.
-func (c *Collector) applyRating(tx *state.Tx, batch *helpdesk.Batch, r *Rating) error {
+func (c *Syncer) applyRating(tx *state.Tx, batch *helpdesk.Batch, r *Rating) error {
 	key := ratingKeyPrefix + r.TicketID
 	if b := tx.Get(key); b != nil {
 		var old storedRating

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 	fakefreshdesk "github.com/cx-exporter/cx-exporter/internal/fake/freshdesk"
 	"github.com/cx-exporter/cx-exporter/internal/state"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
@@ -39,7 +40,7 @@ func newEnv(t *testing.T, o fakefreshdesk.Options, wm time.Time) *env {
 
 // collector builds a collector and a tracker restored from the store, as
 // a restarted exporter does.
-func (e *env) collector(key string) (*Collector, *helpdesk.Tracker) {
+func (e *env) collector(key string) (*Syncer, *helpdesk.Tracker) {
 	e.t.Helper()
 	ls, _ := helpdesk.ParseLabelSet("priority,channel")
 	tr := helpdesk.NewTracker(helpdesk.Config{Labels: ls, Watermark: e.wm})
@@ -48,11 +49,12 @@ func (e *env) collector(key string) (*Collector, *helpdesk.Tracker) {
 		e.t.Fatal(err)
 	}
 	c, err := New(Options{
-		Name: "freshdesk", BaseURL: e.fd.URL, APIKey: key, PageSize: 100,
-		Client: upstream.Options{Metrics: upstream.NewMetrics(prometheus.NewRegistry()), RetryMax: 4,
-			RetryWaitMin: time.Millisecond, RetryWaitMax: 10 * time.Millisecond},
-		State: src, Tracker: tr,
-		Reject: func(id, reason string, err error) { e.t.Errorf("rejected %s (%s): %v", id, reason, err) },
+		Deps: source.Deps{Name: "freshdesk", Client: upstream.Options{Metrics: upstream.NewMetrics(prometheus.NewRegistry()), RetryMax: 4,
+			RetryWaitMin: time.Millisecond, RetryWaitMax: 10 * time.Millisecond}, State: src, Reject: func(id, reason string, err error) { e.t.Errorf("rejected %s (%s): %v", id, reason, err) }},
+		BaseURL:  e.fd.URL,
+		APIKey:   key,
+		PageSize: 100,
+		Tracker:  tr,
 	})
 	if err != nil {
 		e.t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 )
 
 // halPage is the paging block of every Mailbox API 2.0 listing.
@@ -49,19 +50,12 @@ type apiConversation struct {
 	} `json:"source"`
 }
 
-// Rejection is a record that could not become a canonical ticket.
-type Rejection struct {
-	ID     string // the record id, or "" when even that is unreadable
-	Reason string // label value of cx_exporter_records_rejected_total
-	Err    error
-}
-
 // Page is a decoded conversations page. Tickets lack the reply fields
 // (FirstReplyAt, AgentReplies) and the rating: the collector fills them
 // from threads, the ratings report and the stored state.
 type Page struct {
 	Tickets    []helpdesk.Ticket
-	Rejected   []Rejection
+	Rejected   []source.Rejection
 	Number     int // 1-based page number
 	TotalPages int
 	// Last is true when no page follows.
@@ -119,7 +113,7 @@ func (raw *listPage) decode() (*Page, error) {
 	for _, r := range raw.Embedded.Conversations {
 		var ac apiConversation
 		if err := json.Unmarshal(r, &ac); err != nil {
-			p.Rejected = append(p.Rejected, Rejection{ID: recordID(r), Reason: "malformed_record", Err: err})
+			p.Rejected = append(p.Rejected, source.Rejection{ID: source.RecordID(r), Reason: "malformed_record", Err: err})
 			continue
 		}
 		t, skip, rej := canonical(&ac)
@@ -137,26 +131,15 @@ func (raw *listPage) decode() (*Page, error) {
 	return p, nil
 }
 
-// recordID digs the id out of a record that failed to decode, for the log.
-func recordID(r json.RawMessage) string {
-	var v struct {
-		ID json.RawMessage `json:"id"`
-	}
-	if json.Unmarshal(r, &v) != nil {
-		return ""
-	}
-	return string(v.ID)
-}
-
 // canonical maps a conversation. skip is true for drafts, which are not
 // conversations yet.
-func canonical(ac *apiConversation) (t helpdesk.Ticket, skip bool, rej *Rejection) {
+func canonical(ac *apiConversation) (t helpdesk.Ticket, skip bool, rej *source.Rejection) {
 	if ac.ID == nil {
-		return t, false, &Rejection{Reason: "missing_field", Err: fmt.Errorf("conversation without id")}
+		return t, false, &source.Rejection{Reason: "missing_field", Err: fmt.Errorf("conversation without id")}
 	}
 	id := strconv.FormatInt(*ac.ID, 10)
-	reject := func(reason, format string, args ...any) (helpdesk.Ticket, bool, *Rejection) {
-		return helpdesk.Ticket{}, false, &Rejection{ID: id, Reason: reason, Err: fmt.Errorf(format, args...)}
+	reject := func(reason, format string, args ...any) (helpdesk.Ticket, bool, *source.Rejection) {
+		return helpdesk.Ticket{}, false, &source.Rejection{ID: id, Reason: reason, Err: fmt.Errorf(format, args...)}
 	}
 	st, ok := Statuses[ac.Status]
 	if !ok {

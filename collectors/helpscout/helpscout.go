@@ -33,7 +33,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -44,6 +43,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 	"github.com/cx-exporter/cx-exporter/internal/state"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
@@ -59,25 +59,19 @@ const (
 // ratings the report shows late. Ratings already stored are not fetched again.
 const ratingsOverlap = time.Hour
 
-// Options configure a Collector.
+// Options configure a Syncer.
 type Options struct {
-	Name      string // source instance name, e.g. "helpscout"
+	source.Deps
 	BaseURL   string // https://api.helpscout.net
 	AppID     string
 	AppSecret string
 	// Watermark starts the first ratings window: earlier ratings are history.
 	Watermark time.Time
-	Client    upstream.Options
-	State     *state.Source
 	Tracker   *helpdesk.Tracker
-	// Reject is told of every record dropped as invalid.
-	Reject func(id, reason string, err error)
-	Logger *slog.Logger
-	Now    func() time.Time
 }
 
-// Collector syncs one Help Scout account.
-type Collector struct {
+// Syncer syncs one Help Scout account.
+type Syncer struct {
 	o      Options
 	client *upstream.Client
 	tokens *retryablehttp.Client
@@ -99,8 +93,8 @@ type cursor struct {
 
 // New returns a collector. The secret and the tokens go only into request
 // bodies and headers, never into logs or errors.
-func New(o Options) (*Collector, error) {
-	upstream.DefaultHooks(&o.Now, &o.Logger, &o.Reject)
+func New(o Options) (*Syncer, error) {
+	o.Deps = o.WithDefaults()
 	if u, err := url.Parse(o.BaseURL); err != nil || o.BaseURL == "" || u.Host == "" {
 		return nil, fmt.Errorf("helpscout base URL is not an absolute URL")
 	}
@@ -108,17 +102,14 @@ func New(o Options) (*Collector, error) {
 		return nil, errors.New("helpscout needs an app id and an app secret")
 	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
-	c := &Collector{o: o}
-	o.Client.Authorize = func(r *http.Request) {
+	c := &Syncer{o: o}
+	authorize := func(r *http.Request) {
 		c.mu.Lock()
 		tok := c.token
 		c.mu.Unlock()
 		r.Header.Set("Authorization", "Bearer "+tok)
 	}
-	o.Client.RateLimitHeaders = []string{"X-RateLimit-Remaining-Minute"}
-	o.Client.Source = o.Name
-	c.o = o
-	c.client = upstream.New(o.Client)
+	c.client = o.NewClient(authorize, "X-RateLimit-Remaining-Minute")
 	tc := retryablehttp.NewClient()
 	tc.Logger = nil
 	tc.RetryMax = 2
@@ -137,7 +128,7 @@ func cmpDur(d, def time.Duration) time.Duration {
 }
 
 // ensureToken fetches a token when there is none or it is about to expire.
-func (c *Collector) ensureToken(ctx context.Context) error {
+func (c *Syncer) ensureToken(ctx context.Context) error {
 	c.mu.Lock()
 	ok := c.token != "" && c.o.Now().Before(c.expires)
 	c.mu.Unlock()
@@ -200,13 +191,13 @@ func (c *Collector) ensureToken(ctx context.Context) error {
 	return nil
 }
 
-func (c *Collector) countToken(code string) {
+func (c *Syncer) countToken(code string) {
 	if m := c.o.Client.Metrics; m != nil {
 		m.Requests.WithLabelValues(c.o.Name, code).Inc()
 	}
 }
 
-func (c *Collector) dropToken() {
+func (c *Syncer) dropToken() {
 	c.mu.Lock()
 	c.token = ""
 	c.mu.Unlock()
@@ -214,7 +205,7 @@ func (c *Collector) dropToken() {
 
 // get fetches an API URL with a valid token; a 401 refreshes the token and
 // tries once more.
-func (c *Collector) get(ctx context.Context, u string, v any) error {
+func (c *Syncer) get(ctx context.Context, u string, v any) error {
 	for attempt := 0; ; attempt++ {
 		if err := c.ensureToken(ctx); err != nil {
 			return err
@@ -234,7 +225,7 @@ func (c *Collector) get(ctx context.Context, u string, v any) error {
 // end, committing each page with its cursor, then reads the ratings.
 // Cancelling ctx stops it between pages; the page in flight is fetched and
 // committed first.
-func (c *Collector) Sync(ctx context.Context) error {
+func (c *Syncer) Sync(ctx context.Context) error {
 	for {
 		cur, err := c.cursor()
 		if err != nil {
@@ -281,16 +272,10 @@ func (c *Collector) Sync(ctx context.Context) error {
 	return c.syncRatings(ctx)
 }
 
-func (c *Collector) cursor() (cursor, error) {
+func (c *Syncer) cursor() (cursor, error) {
 	var cur cursor
-	err := c.o.State.View(func(tx *state.Tx) error {
-		if b := tx.Get(state.KeyCursor); b != nil {
-			return json.Unmarshal(b, &cur)
-		}
-		return nil
-	})
-	if err != nil {
-		return cur, fmt.Errorf("%s: reading cursor: %w", c.o.Name, err)
+	if err := c.o.LoadCursor(&cur); err != nil {
+		return cur, err
 	}
 	if cur.ModifiedSince.IsZero() {
 		cur.ModifiedSince = time.Unix(0, 0).UTC()
@@ -299,7 +284,7 @@ func (c *Collector) cursor() (cursor, error) {
 	return cur, nil
 }
 
-func (c *Collector) listURL(cur cursor) string {
+func (c *Syncer) listURL(cur cursor) string {
 	q := url.Values{
 		"status":        {"all"},
 		"modifiedSince": {cur.ModifiedSince.UTC().Format(time.RFC3339)},
@@ -310,20 +295,20 @@ func (c *Collector) listURL(cur cursor) string {
 	return c.o.BaseURL + ConversationsPath + "?" + q.Encode()
 }
 
-func (c *Collector) fetchPage(ctx context.Context, cur cursor) (*Page, error) {
+func (c *Syncer) fetchPage(ctx context.Context, cur cursor) (*Page, error) {
 	var raw listPage
 	if err := c.get(ctx, c.listURL(cur), &raw); err != nil {
-		return nil, upstream.RejectMalformedBody(err, c.o.Reject)
+		return nil, c.o.FetchFailed(err)
 	}
 	page, err := raw.decode()
 	if err != nil {
-		return nil, upstream.MalformedPage(c.o.Name, ConversationsPath, err, c.o.Reject)
+		return nil, c.o.MalformedPage(ConversationsPath, err)
 	}
 	return page, nil
 }
 
 // stored reads the engine's state of the given tickets.
-func (c *Collector) stored(ids []string) (map[string]*helpdesk.State, error) {
+func (c *Syncer) stored(ids []string) (map[string]*helpdesk.State, error) {
 	out := make(map[string]*helpdesk.State, len(ids))
 	err := c.o.State.View(func(tx *state.Tx) error {
 		rec := tx.Records()
@@ -343,7 +328,7 @@ func (c *Collector) stored(ids []string) (map[string]*helpdesk.State, error) {
 
 // complete fills the reply facts and the rating of listed conversations:
 // from the stored state when they cannot have changed, else from threads.
-func (c *Collector) complete(ctx context.Context, ts []helpdesk.Ticket) error {
+func (c *Syncer) complete(ctx context.Context, ts []helpdesk.Ticket) error {
 	ids := make([]string, len(ts))
 	for i := range ts {
 		ids[i] = ts[i].ID
@@ -383,7 +368,7 @@ func (c *Collector) complete(ctx context.Context, ts []helpdesk.Ticket) error {
 }
 
 // threads reads all threads of a conversation.
-func (c *Collector) threads(ctx context.Context, id string) (Replies, error) {
+func (c *Syncer) threads(ctx context.Context, id string) (Replies, error) {
 	var r Replies
 	for page := 1; page <= 1000; page++ {
 		var tp threadsPage
@@ -401,50 +386,20 @@ func (c *Collector) threads(ctx context.Context, id string) (Replies, error) {
 
 // commit applies tickets and stores the updated cursor and the aggregates
 // in one transaction, then publishes them to scrapes.
-func (c *Collector) commit(tickets []helpdesk.Ticket, rejected []Rejection, move func(*cursor)) error {
-	for _, r := range rejected {
-		c.o.Reject(r.ID, r.Reason, r.Err)
+func (c *Syncer) commit(tickets []helpdesk.Ticket, rejected []source.Rejection, move func(*cursor)) error {
+	var cur cursor
+	if err := c.o.LoadCursor(&cur); err != nil {
+		return err
 	}
-	batch := c.o.Tracker.Begin()
-	err := c.o.State.Update(func(tx *state.Tx) error {
-		err := batch.ApplyAll(tx.Records(), tickets, func(t *helpdesk.Ticket, e *helpdesk.InvalidError) {
-			c.o.Reject(t.ID, e.Reason, e)
-		})
-		if err != nil {
-			return err
-		}
-		agg, err := batch.Aggregates()
-		if err != nil {
-			return err
-		}
-		if err := tx.Put(state.KeyAggregates, agg); err != nil {
-			return err
-		}
-		var cur cursor
-		if b := tx.Get(state.KeyCursor); b != nil {
-			if err := json.Unmarshal(b, &cur); err != nil {
-				return err
-			}
-		}
-		move(&cur)
-		b, err := json.Marshal(cur)
-		if err != nil {
-			return err
-		}
-		return tx.Put(state.KeyCursor, b)
-	})
-	if err != nil {
-		return fmt.Errorf("%s: committing page: %w", c.o.Name, err)
-	}
-	c.o.Tracker.Publish(batch)
-	return nil
+	move(&cur)
+	return c.o.CommitTickets(c.o.Tracker, tickets, source.Page{Rejected: rejected, Cursor: cur})
 }
 
 // syncRatings reads the happiness ratings given since the last sync and
 // applies those that are new or changed, fetching their conversations.
 // The report is plan-gated (Plus and Pro): a 403 disables ratings for the
 // life of the process with one warning, and the source stays up.
-func (c *Collector) syncRatings(ctx context.Context) error {
+func (c *Syncer) syncRatings(ctx context.Context) error {
 	c.mu.Lock()
 	off := c.ratingsOff
 	c.mu.Unlock()
@@ -508,7 +463,7 @@ func (c *Collector) syncRatings(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", c.o.Name, err)
 	}
 	var tickets []helpdesk.Ticket
-	var rejected []Rejection
+	var rejected []source.Rejection
 	for _, id := range ids {
 		r := latest[id]
 		if p := prev[id]; p != nil && p.Rating == r.Rating {

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 	fakehelpscout "github.com/cx-exporter/cx-exporter/internal/fake/helpscout"
 	"github.com/cx-exporter/cx-exporter/internal/state"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
@@ -59,7 +60,7 @@ func newHarness(t *testing.T, o fakehelpscout.Options) *harness {
 
 // collector builds a collector and a tracker loaded from the store, as a
 // process start does.
-func (h *harness) collector() (*Collector, *helpdesk.Tracker) {
+func (h *harness) collector() (*Syncer, *helpdesk.Tracker) {
 	h.t.Helper()
 	ls, _ := helpdesk.ParseLabelSet("priority,channel")
 	tr := helpdesk.NewTracker(helpdesk.Config{Labels: ls, Watermark: h.wm})
@@ -70,13 +71,12 @@ func (h *harness) collector() (*Collector, *helpdesk.Tracker) {
 		h.t.Fatal(err)
 	}
 	c, err := New(Options{
-		Name: "helpscout", BaseURL: h.hs.URL, AppID: syncAppID, AppSecret: h.secret, Watermark: h.wm,
-		Client:  upstream.Options{Metrics: h.metrics, RetryWaitMin: time.Millisecond, RetryWaitMax: 10 * time.Millisecond},
-		State:   h.store.Source("helpscout"),
-		Tracker: tr,
-		Reject:  func(id, reason string, err error) { h.t.Errorf("rejected %s (%s): %v", id, reason, err) },
-		Logger:  slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:     h.clk.Now,
+		Deps:      source.Deps{Name: "helpscout", Client: upstream.Options{Metrics: h.metrics, RetryWaitMin: time.Millisecond, RetryWaitMax: 10 * time.Millisecond}, State: h.store.Source("helpscout"), Reject: func(id, reason string, err error) { h.t.Errorf("rejected %s (%s): %v", id, reason, err) }, Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: h.clk.Now},
+		BaseURL:   h.hs.URL,
+		AppID:     syncAppID,
+		AppSecret: h.secret,
+		Watermark: h.wm,
+		Tracker:   tr,
 	})
 	if err != nil {
 		h.t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 )
 
 // searchPage is one page of POST /conversations/search.
@@ -45,17 +46,10 @@ type apiStatistics struct {
 	CountReopens      *int   `json:"count_reopens"`
 }
 
-// Rejection is a record of a page that could not become a canonical ticket.
-type Rejection struct {
-	ID     string // the record id, or "" when even that is unreadable
-	Reason string // label value of cx_exporter_records_rejected_total
-	Err    error
-}
-
 // Page is a decoded search page.
 type Page struct {
 	Tickets  []helpdesk.Ticket
-	Rejected []Rejection
+	Rejected []source.Rejection
 	// Next is pages.next.starting_after, "" on the last page.
 	Next string
 	// MaxUpdatedAt is the newest updated_at (unix seconds) of the page's
@@ -85,7 +79,7 @@ func (raw *searchPage) decode() (*Page, error) {
 	for _, r := range raw.Conversations {
 		var ac apiConversation
 		if err := json.Unmarshal(r, &ac); err != nil {
-			p.Rejected = append(p.Rejected, Rejection{ID: recordID(r), Reason: "malformed_record", Err: err})
+			p.Rejected = append(p.Rejected, source.Rejection{ID: source.RecordID(r), Reason: "malformed_record", Err: err})
 			continue
 		}
 		if ac.UpdatedAt != nil && *ac.UpdatedAt > p.MaxUpdatedAt && *ac.UpdatedAt < maxUnix {
@@ -99,32 +93,6 @@ func (raw *searchPage) decode() (*Page, error) {
 		p.Tickets = append(p.Tickets, t)
 	}
 	return p, nil
-}
-
-// recordID digs the id out of a record that failed to decode, for the log.
-func recordID(r json.RawMessage) string {
-	var v struct {
-		ID json.RawMessage `json:"id"`
-	}
-	if json.Unmarshal(r, &v) != nil {
-		return ""
-	}
-	return idString(v.ID)
-}
-
-// idString reads an id given as a JSON string or number; "" otherwise.
-func idString(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var n json.Number
-	if json.Unmarshal(raw, &n) == nil {
-		if _, err := n.Int64(); err == nil {
-			return n.String()
-		}
-	}
-	return ""
 }
 
 // states maps Intercom's conversation states. Intercom has one resolved
@@ -177,13 +145,13 @@ func unix(v int64) (time.Time, bool) {
 }
 
 // canonical maps an Intercom conversation to the canonical model.
-func canonical(ac *apiConversation) (helpdesk.Ticket, *Rejection) {
-	id := idString(ac.ID)
+func canonical(ac *apiConversation) (helpdesk.Ticket, *source.Rejection) {
+	id := source.IDString(ac.ID)
 	if id == "" {
-		return helpdesk.Ticket{}, &Rejection{Reason: "missing_field", Err: fmt.Errorf("conversation without id")}
+		return helpdesk.Ticket{}, &source.Rejection{Reason: "missing_field", Err: fmt.Errorf("conversation without id")}
 	}
-	reject := func(reason, format string, args ...any) (helpdesk.Ticket, *Rejection) {
-		return helpdesk.Ticket{}, &Rejection{ID: id, Reason: reason, Err: fmt.Errorf(format, args...)}
+	reject := func(reason, format string, args ...any) (helpdesk.Ticket, *source.Rejection) {
+		return helpdesk.Ticket{}, &source.Rejection{ID: id, Reason: reason, Err: fmt.Errorf(format, args...)}
 	}
 	st, ok := states[ac.State]
 	if !ok {
@@ -199,7 +167,7 @@ func canonical(ac *apiConversation) (helpdesk.Ticket, *Rejection) {
 	}
 	t := helpdesk.Ticket{
 		ID: id, Status: st, Priority: helpdesk.PriorityNone, Type: "none", Channel: "other",
-		Group: idString(ac.TeamAssigneeID), CreatedAt: created, UpdatedAt: updated, Reopens: -1,
+		Group: source.IDString(ac.TeamAssigneeID), CreatedAt: created, UpdatedAt: updated, Reopens: -1,
 	}
 	if t.Group == "0" {
 		t.Group = "" // unassigned

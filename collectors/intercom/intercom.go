@@ -48,17 +48,14 @@ package intercom
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
-	"github.com/cx-exporter/cx-exporter/internal/state"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
 
@@ -74,24 +71,18 @@ const DefaultBaseURL = "https://api.intercom.io"
 // MaxPageSize is the search API's largest per_page.
 const MaxPageSize = 150
 
-// Options configure a Collector.
+// Options configure a Syncer.
 type Options struct {
-	Name    string // source instance name, e.g. "intercom"
+	source.Deps
 	BaseURL string // https://api.intercom.io (default)
 	Token   string // access token, sent as Bearer
 	// PageSize is per_page (1..150, default 150).
 	PageSize int
-	Client   upstream.Options
-	State    *state.Source
 	Tracker  *helpdesk.Tracker
-	// Reject is told of every record dropped as invalid.
-	Reject func(id, reason string, err error)
-	Logger *slog.Logger
-	Now    func() time.Time
 }
 
-// Collector syncs one Intercom workspace.
-type Collector struct {
+// Syncer syncs one Intercom workspace.
+type Syncer struct {
 	o      Options
 	client *upstream.Client
 }
@@ -108,14 +99,14 @@ type Cursor struct {
 }
 
 // New returns a collector. The token goes only into request headers.
-func New(o Options) (*Collector, error) {
+func New(o Options) (*Syncer, error) {
 	if o.PageSize <= 0 || o.PageSize > MaxPageSize {
 		o.PageSize = MaxPageSize
 	}
 	if o.BaseURL == "" {
 		o.BaseURL = DefaultBaseURL
 	}
-	upstream.DefaultHooks(&o.Now, &o.Logger, &o.Reject)
+	o.Deps = o.WithDefaults()
 	if u, err := url.Parse(o.BaseURL); err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("intercom base URL %q is not a URL", o.BaseURL)
 	}
@@ -124,19 +115,17 @@ func New(o Options) (*Collector, error) {
 		return nil, errors.New("intercom needs an access token")
 	}
 	token := o.Token
-	o.Client.Authorize = func(r *http.Request) {
+	authorize := func(r *http.Request) {
 		r.Header.Set("Authorization", "Bearer "+token)
 		r.Header.Set("Intercom-Version", APIVersion)
 	}
-	o.Client.RateLimitHeaders = []string{"X-RateLimit-Remaining"}
-	o.Client.Source = o.Name
-	return &Collector{o: o, client: upstream.New(o.Client)}, nil
+	return &Syncer{o: o, client: o.NewClient(authorize, "X-RateLimit-Remaining")}, nil
 }
 
 // Sync pages from the persisted cursor to the end of the listing,
 // committing each page with its cursor. Cancelling ctx stops it between
 // pages; the page in flight is fetched and committed first.
-func (c *Collector) Sync(ctx context.Context) error {
+func (c *Syncer) Sync(ctx context.Context) error {
 	for {
 		cur, err := c.cursor()
 		if err != nil {
@@ -165,16 +154,9 @@ func (c *Collector) Sync(ctx context.Context) error {
 	}
 }
 
-func (c *Collector) cursor() (Cursor, error) {
+func (c *Syncer) cursor() (Cursor, error) {
 	var cur Cursor
-	err := c.o.State.View(func(tx *state.Tx) error {
-		if b := tx.Get(state.KeyCursor); len(b) > 0 {
-			if err := json.Unmarshal(b, &cur); err != nil {
-				return fmt.Errorf("%s: stored cursor: %w", c.o.Name, err)
-			}
-		}
-		return nil
-	})
+	err := c.o.LoadCursor(&cur)
 	return cur, err
 }
 
@@ -201,7 +183,7 @@ type SearchRequest struct {
 	Sort       searchSort       `json:"sort"`
 }
 
-func (c *Collector) request(cur Cursor) SearchRequest {
+func (c *Syncer) request(cur Cursor) SearchRequest {
 	return SearchRequest{
 		Query:      searchQuery{Field: "updated_at", Operator: ">", Value: cur.UpdatedAfter},
 		Pagination: searchPagination{PerPage: c.o.PageSize, StartingAfter: cur.StartingAfter},
@@ -209,48 +191,20 @@ func (c *Collector) request(cur Cursor) SearchRequest {
 	}
 }
 
-func (c *Collector) fetch(ctx context.Context, cur Cursor) (*Page, error) {
+func (c *Syncer) fetch(ctx context.Context, cur Cursor) (*Page, error) {
 	var raw searchPage
 	if _, err := c.client.DoJSON(ctx, http.MethodPost, c.o.BaseURL+SearchPath, c.request(cur), &raw); err != nil {
-		return nil, upstream.RejectMalformedBody(err, c.o.Reject)
+		return nil, c.o.FetchFailed(err)
 	}
 	page, err := raw.decode()
 	if err != nil {
-		return nil, upstream.MalformedPage(c.o.Name, SearchPath, err, c.o.Reject)
+		return nil, c.o.MalformedPage(SearchPath, err)
 	}
 	return page, nil
 }
 
 // commit applies a page and stores the next cursor and the aggregates in
 // one transaction, then publishes it to scrapes.
-func (c *Collector) commit(page *Page, next Cursor) error {
-	for _, r := range page.Rejected {
-		c.o.Reject(r.ID, r.Reason, r.Err)
-	}
-	cb, err := json.Marshal(next)
-	if err != nil {
-		return err
-	}
-	batch := c.o.Tracker.Begin()
-	err = c.o.State.Update(func(tx *state.Tx) error {
-		err := batch.ApplyAll(tx.Records(), page.Tickets, func(t *helpdesk.Ticket, e *helpdesk.InvalidError) {
-			c.o.Reject(t.ID, e.Reason, e)
-		})
-		if err != nil {
-			return err
-		}
-		agg, err := batch.Aggregates()
-		if err != nil {
-			return err
-		}
-		if err := tx.Put(state.KeyAggregates, agg); err != nil {
-			return err
-		}
-		return tx.Put(state.KeyCursor, cb)
-	})
-	if err != nil {
-		return fmt.Errorf("%s: committing page: %w", c.o.Name, err)
-	}
-	c.o.Tracker.Publish(batch)
-	return nil
+func (c *Syncer) commit(page *Page, next Cursor) error {
+	return c.o.CommitTickets(c.o.Tracker, page.Tickets, source.Page{Rejected: page.Rejected, Cursor: next})
 }

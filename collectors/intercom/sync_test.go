@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 	fakeintercom "github.com/cx-exporter/cx-exporter/internal/fake/intercom"
 	"github.com/cx-exporter/cx-exporter/internal/state"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
@@ -47,7 +48,7 @@ func openStore(tb testing.TB) *state.Store {
 
 // newSyncCollector builds a collector on store, restoring the tracker
 // from it as the exporter does at start.
-func newSyncCollector(tb testing.TB, ic *fakeintercom.Server, store *state.Store, watermark time.Time, rej *rejections) (*Collector, *helpdesk.Tracker) {
+func newSyncCollector(tb testing.TB, ic *fakeintercom.Server, store *state.Store, watermark time.Time, rej *rejections) (*Syncer, *helpdesk.Tracker) {
 	tb.Helper()
 	ls, _ := helpdesk.ParseLabelSet("priority,channel")
 	tr := helpdesk.NewTracker(helpdesk.Config{Labels: ls, Watermark: watermark})
@@ -58,11 +59,10 @@ func newSyncCollector(tb testing.TB, ic *fakeintercom.Server, store *state.Store
 		tb.Fatal(err)
 	}
 	c, err := New(Options{
-		Name: "intercom", BaseURL: ic.URL, Token: syncToken,
-		Client:  upstream.Options{Metrics: upstream.NewMetrics(prometheus.NewRegistry()), RetryWaitMin: time.Millisecond, RetryWaitMax: 10 * time.Millisecond},
-		State:   store.Source("intercom"),
+		Deps:    source.Deps{Name: "intercom", Client: upstream.Options{Metrics: upstream.NewMetrics(prometheus.NewRegistry()), RetryWaitMin: time.Millisecond, RetryWaitMax: 10 * time.Millisecond}, State: store.Source("intercom"), Reject: rej.add},
+		BaseURL: ic.URL,
+		Token:   syncToken,
 		Tracker: tr,
-		Reject:  rej.add,
 	})
 	if err != nil {
 		tb.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/billing"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 )
 
 // list is Stripe's list envelope: {object: "list", data, has_more, url}.
@@ -165,13 +166,8 @@ func unixTime(p *int64) time.Time {
 }
 
 // rejected is a record dropped while decoding.
-type rejected struct {
-	ID, Reason string
-	Err        error
-}
-
-func reject(id, reason, format string, args ...any) *rejected {
-	return &rejected{ID: id, Reason: reason, Err: fmt.Errorf(format, args...)}
+func reject(id, reason, format string, args ...any) *source.Rejection {
+	return &source.Rejection{ID: id, Reason: reason, Err: fmt.Errorf(format, args...)}
 }
 
 // pending is a decoded subscription whose items or discounts may still
@@ -184,7 +180,7 @@ type pending struct {
 }
 
 // decodeSubscription decodes one subscription object.
-func decodeSubscription(b json.RawMessage) (*pending, *rejected) {
+func decodeSubscription(b json.RawMessage) (*pending, *source.Rejection) {
 	var s subscriptionJSON
 	if err := json.Unmarshal(b, &s); err != nil {
 		var id struct {
@@ -221,7 +217,7 @@ type discountLookup interface {
 
 // toCanonical maps a decoded subscription. plan is the product id of its
 // first licensed recurring item (see the package doc).
-func (p *pending) toCanonical(look discountLookup) (billing.Subscription, *rejected) {
+func (p *pending) toCanonical(look discountLookup) (billing.Subscription, *source.Rejection) {
 	s := &p.raw
 	out := billing.Subscription{
 		ID:                s.ID,
@@ -313,7 +309,7 @@ func (p *pending) toCanonical(look discountLookup) (billing.Subscription, *rejec
 
 // resolveDiscount turns a discount (an id, or the object with its coupon
 // at coupon or source.coupon, itself an id or the object) into its terms.
-func resolveDiscount(sub string, d idOrObject, look discountLookup) (billing.Discount, *rejected) {
+func resolveDiscount(sub string, d idOrObject, look discountLookup) (billing.Discount, *source.Rejection) {
 	if d.Raw == nil {
 		if dis, ok := look.discount(d.ID); ok {
 			return dis, nil

@@ -24,7 +24,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -33,6 +32,7 @@ import (
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/billing"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 	"github.com/cx-exporter/cx-exporter/internal/state"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
@@ -50,49 +50,48 @@ const Retention = 30 * 24 * time.Hour
 // as expired, so a sync never races the deletion of its cursor.
 const retentionMargin = time.Hour
 
-// Options configure a Collector.
+// Options configure a Syncer.
 type Options struct {
-	Name    string // source instance name, e.g. "stripe"
+	source.Deps
 	BaseURL string // https://api.stripe.com
 	APIKey  string // sk_… or rk_…
 	// PageSize is limit (1..100, default 100).
 	PageSize int
-	Client   upstream.Options
-	State    *state.Source
 	Tracker  *billing.Tracker
-	// Reject is told of every record dropped as invalid.
-	Reject func(id, reason string, err error)
-	Logger *slog.Logger
-	Now    func() time.Time
 }
 
-// Collector syncs one Stripe account.
-type Collector struct {
+// Syncer syncs one Stripe account.
+type Syncer struct {
 	o      Options
 	client *upstream.Client
 }
 
 // New returns a collector. The key goes only into request headers.
-func New(o Options) (*Collector, error) {
+func New(o Options) (*Syncer, error) {
 	if o.PageSize <= 0 || o.PageSize > 100 {
 		o.PageSize = 100
 	}
-	upstream.DefaultHooks(&o.Now, &o.Logger, &o.Reject)
+	o.Deps = o.WithDefaults()
 	if u, err := url.Parse(o.BaseURL); err != nil || o.BaseURL == "" || u.Host == "" {
 		return nil, fmt.Errorf("stripe base URL %q is not a URL", o.BaseURL)
 	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
-	if !strings.HasPrefix(o.APIKey, "sk_") && !strings.HasPrefix(o.APIKey, "rk_") {
+	if !validKey(o.APIKey) {
 		return nil, errors.New("stripe needs a secret (sk_…) or restricted (rk_…) API key")
 	}
 	key := o.APIKey
-	o.Client.Authorize = func(r *http.Request) {
+	authorize := func(r *http.Request) {
 		r.Header.Set("Authorization", "Bearer "+key)
 		r.Header.Set("Stripe-Version", APIVersion)
 	}
-	o.Client.RateLimitHeaders = nil // Stripe documents none
-	o.Client.Source = o.Name
-	return &Collector{o: o, client: upstream.New(o.Client)}, nil
+	// Stripe documents no rate-limit headers.
+	return &Syncer{o: o, client: o.NewClient(authorize)}, nil
+}
+
+// validKey reports whether key is shaped like a secret (sk_…) or
+// restricted (rk_…) key.
+func validKey(key string) bool {
+	return strings.HasPrefix(key, "sk_") || strings.HasPrefix(key, "rk_")
 }
 
 // cursor is the sync position, stored as JSON under state.KeyCursor.
@@ -112,16 +111,10 @@ type cursor struct {
 	RelistStart int64 `json:"relist_start,omitempty"`
 }
 
-func (c *Collector) loadCursor() (cursor, error) {
+func (c *Syncer) loadCursor() (cursor, error) {
 	var cur cursor
-	err := c.o.State.View(func(tx *state.Tx) error {
-		if b := tx.Get(state.KeyCursor); len(b) > 0 {
-			return json.Unmarshal(b, &cur)
-		}
-		return nil
-	})
-	if err != nil {
-		return cursor{}, fmt.Errorf("%s: reading cursor: %w", c.o.Name, err)
+	if err := c.o.LoadCursor(&cur); err != nil {
+		return cursor{}, err
 	}
 	return cur, nil
 }
@@ -129,7 +122,7 @@ func (c *Collector) loadCursor() (cursor, error) {
 // Sync brings the tracker up to date: a snapshot if none completed, then
 // the events since the cursor. Cancelling ctx stops it between pages; the
 // page in flight is fetched and committed first.
-func (c *Collector) Sync(ctx context.Context) error {
+func (c *Syncer) Sync(ctx context.Context) error {
 	cur, err := c.loadCursor()
 	if err != nil {
 		return err
@@ -157,7 +150,7 @@ func (c *Collector) Sync(ctx context.Context) error {
 	}
 }
 
-func (c *Collector) eventsURL(extra url.Values) string {
+func (c *Syncer) eventsURL(extra url.Values) string {
 	q := url.Values{"limit": {strconv.Itoa(c.o.PageSize)}, "types[]": EventTypes}
 	for k, v := range extra {
 		q[k] = v
@@ -166,21 +159,21 @@ func (c *Collector) eventsURL(extra url.Values) string {
 }
 
 // getList fetches one list page.
-func (c *Collector) getList(ctx context.Context, u string) (*list, error) {
+func (c *Syncer) getList(ctx context.Context, u string) (*list, error) {
 	var raw json.RawMessage
 	if _, err := c.client.GetJSON(ctx, u, &raw); err != nil {
-		return nil, upstream.RejectMalformedBody(err, c.o.Reject)
+		return nil, c.o.FetchFailed(err)
 	}
 	l, err := decodeList(raw)
 	if err != nil {
 		path, _, _ := strings.Cut(strings.TrimPrefix(u, c.o.BaseURL), "?")
-		return nil, upstream.MalformedPage(c.o.Name, path, err, c.o.Reject)
+		return nil, c.o.MalformedPage(path, err)
 	}
 	return l, nil
 }
 
 // relist takes (or resumes) a status=all snapshot, committing page by page.
-func (c *Collector) relist(ctx context.Context, cur cursor) (cursor, error) {
+func (c *Syncer) relist(ctx context.Context, cur cursor) (cursor, error) {
 	wctx := context.WithoutCancel(ctx)
 	if cur.Mode != "relist" {
 		now := c.o.Now().Unix()
@@ -213,7 +206,7 @@ func (c *Collector) relist(ctx context.Context, cur cursor) (cursor, error) {
 			return cur, err
 		}
 		var ps []*pending
-		var rejects []*rejected
+		var rejects []*source.Rejection
 		last := ""
 		for _, raw := range l.Data {
 			if id := rawID(raw); id != "" {
@@ -267,7 +260,7 @@ func isMissing(err error) bool {
 
 // events applies the events newer than the cursor, oldest first, a page
 // per transaction. expired says the cursor fell out of the retention.
-func (c *Collector) events(ctx context.Context, cur cursor, checkAge bool) (cursor, bool, error) {
+func (c *Syncer) events(ctx context.Context, cur cursor, checkAge bool) (cursor, bool, error) {
 	wctx := context.WithoutCancel(ctx)
 	if cur.Event == "" {
 		return c.firstEvents(ctx, cur)
@@ -302,7 +295,7 @@ func (c *Collector) events(ctx context.Context, cur cursor, checkAge bool) (curs
 // firstEvents handles an account that had no event when the snapshot
 // began: the events created since then are listed whole (newest first,
 // walking back with starting_after) and applied oldest first.
-func (c *Collector) firstEvents(ctx context.Context, cur cursor) (cursor, bool, error) {
+func (c *Syncer) firstEvents(ctx context.Context, cur cursor) (cursor, bool, error) {
 	wctx := context.WithoutCancel(ctx)
 	var all []json.RawMessage
 	after := ""
@@ -335,9 +328,9 @@ func (c *Collector) firstEvents(ctx context.Context, cur cursor) (cursor, bool, 
 }
 
 // applyEvents commits events (oldest first) with the newest as cursor.
-func (c *Collector) applyEvents(ctx context.Context, cur cursor, evs []json.RawMessage) (cursor, error) {
+func (c *Syncer) applyEvents(ctx context.Context, cur cursor, evs []json.RawMessage) (cursor, error) {
 	var ps []*pending
-	var rejects []*rejected
+	var rejects []*source.Rejection
 	next := cur
 	for _, raw := range evs {
 		var ev eventJSON
@@ -365,7 +358,7 @@ func (c *Collector) applyEvents(ctx context.Context, cur cursor, evs []json.RawM
 // commitPage completes the page's subscriptions (items beyond the embedded
 // list, discounts given by id), then applies them and stores the cursor,
 // the aggregates and the records in one transaction, and publishes.
-func (c *Collector) commitPage(ctx context.Context, ps []*pending, rejects []*rejected, next cursor) error {
+func (c *Syncer) commitPage(ctx context.Context, ps []*pending, rejects []*source.Rejection, next cursor) error {
 	look := &lookup{c: c, ctx: ctx, mem: map[string][]byte{}, put: map[string][]byte{}}
 	subs := make([]billing.Subscription, 0, len(ps))
 	for _, p := range ps {
@@ -390,39 +383,24 @@ func (c *Collector) commitPage(ctx context.Context, ps []*pending, rejects []*re
 		}
 		subs = append(subs, s)
 	}
+	page := source.Page{Cursor: next}
 	for _, r := range rejects {
-		c.o.Reject(r.ID, r.Reason, r.Err)
+		page.Rejected = append(page.Rejected, *r)
 	}
-	encoded, err := json.Marshal(next)
-	if err != nil {
-		return err
-	}
-	batch := c.o.Tracker.Begin(c.o.Now())
-	err = c.o.State.CommitPage(encoded, func(recs state.Records) ([]byte, error) {
+	return c.o.CommitSubscriptions(c.o.Tracker, subs, page, func(recs state.Records) error {
 		for k, v := range look.put {
 			if string(recs.Get(k)) != string(v) {
 				if err := recs.Put(k, v); err != nil {
-					return nil, err
+					return err
 				}
 			}
 		}
-		err := batch.ApplyAll(recs, subs, func(s *billing.Subscription, e *billing.InvalidError) {
-			c.o.Reject(s.ID, e.Reason, e)
-		})
-		if err != nil {
-			return nil, err
-		}
-		return batch.Aggregates()
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("%s: committing page: %w", c.o.Name, err)
-	}
-	c.o.Tracker.Publish(batch)
-	return nil
 }
 
 // pageItems replaces a subscription's embedded items with all of them.
-func (c *Collector) pageItems(ctx context.Context, p *pending) error {
+func (c *Syncer) pageItems(ctx context.Context, p *pending) error {
 	var items []itemJSON
 	after := ""
 	for {
@@ -460,7 +438,7 @@ const (
 // expanded subscriptions, the stored cache, or one request (the
 // subscription with its discounts expanded, or the coupon).
 type lookup struct {
-	c   *Collector
+	c   *Syncer
 	ctx context.Context
 	sub string
 	mem map[string][]byte // known this page

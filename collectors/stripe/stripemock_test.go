@@ -16,6 +16,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/cx-exporter/cx-exporter/collectors/billing"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 	"github.com/cx-exporter/cx-exporter/internal/state"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
@@ -88,11 +89,11 @@ func TestStripeMockConformance(t *testing.T) {
 	defer store.Close()
 	var rejects []string
 	c, err := New(Options{
-		Name: "stripe", BaseURL: base, APIKey: "sk_test_123", PageSize: 100,
-		Client:  upstream.Options{Metrics: metrics, RetryMax: -1, Timeout: 10 * time.Second},
-		State:   store.Source("stripe"),
-		Tracker: billing.NewTracker(billing.Config{Watermark: time.Now()}),
-		Reject:  func(id, reason string, err error) { rejects = append(rejects, reason+": "+err.Error()) },
+		Deps:     source.Deps{Name: "stripe", Client: upstream.Options{Metrics: metrics, RetryMax: -1, Timeout: 10 * time.Second}, State: store.Source("stripe"), Reject: func(id, reason string, err error) { rejects = append(rejects, reason+": "+err.Error()) }},
+		BaseURL:  base,
+		APIKey:   "sk_test_123",
+		PageSize: 100,
+		Tracker:  billing.NewTracker(billing.Config{Watermark: time.Now()}),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cx-exporter/cx-exporter/collectors/billing"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 	fakestripe "github.com/cx-exporter/cx-exporter/internal/fake/stripe"
 	"github.com/cx-exporter/cx-exporter/internal/state"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
@@ -19,7 +20,7 @@ type harness struct {
 	fake    *fakestripe.Server
 	store   *state.Store
 	tr      *billing.Tracker
-	c       *Collector
+	c       *Syncer
 	rejects []string
 }
 
@@ -34,12 +35,11 @@ func newHarness(t *testing.T, now func() time.Time, watermark time.Time) *harnes
 	h := &harness{t: t, fake: fake, store: store}
 	h.tr = billing.NewTracker(billing.Config{Watermark: watermark})
 	h.c, err = New(Options{
-		Name: "stripe", BaseURL: fake.URL, APIKey: fakestripe.DefaultAPIKey, PageSize: 2,
-		Client:  upstream.Options{Metrics: upstream.NewMetrics(prometheus.NewRegistry()), RetryMax: -1, Timeout: 5 * time.Second},
-		State:   store.Source("stripe"),
-		Tracker: h.tr,
-		Reject:  func(id, reason string, err error) { h.rejects = append(h.rejects, id+" "+reason+": "+err.Error()) },
-		Now:     now,
+		Deps:     source.Deps{Name: "stripe", Client: upstream.Options{Metrics: upstream.NewMetrics(prometheus.NewRegistry()), RetryMax: -1, Timeout: 5 * time.Second}, State: store.Source("stripe"), Reject: func(id, reason string, err error) { h.rejects = append(h.rejects, id+" "+reason+": "+err.Error()) }, Now: now},
+		BaseURL:  fake.URL,
+		APIKey:   fakestripe.DefaultAPIKey,
+		PageSize: 2,
+		Tracker:  h.tr,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -232,7 +232,11 @@ func TestSyncExpiredCursorRelists(t *testing.T) {
 
 func TestNewRefusesOtherKeys(t *testing.T) {
 	for _, key := range []string{"", "pk_live_123", "whsec_1", "Bearer sk_test_1"} {
-		_, err := New(Options{Name: "stripe", BaseURL: "https://api.stripe.com", APIKey: key})
+		_, err := New(Options{
+			Deps:    source.Deps{Name: "stripe"},
+			BaseURL: "https://api.stripe.com",
+			APIKey:  key,
+		})
 		if err == nil {
 			t.Errorf("key %q accepted", key)
 		} else if key != "" && strings.Contains(err.Error(), key) {
@@ -250,9 +254,12 @@ func TestSyncErrorsNeverCarryTheKey(t *testing.T) {
 	}
 	defer store.Close()
 	const key = "sk_test_wrong_key_4711"
-	c, err := New(Options{Name: "stripe", BaseURL: fake.URL, APIKey: key,
-		Client: upstream.Options{Metrics: upstream.NewMetrics(prometheus.NewRegistry()), RetryMax: -1},
-		State:  store.Source("stripe"), Tracker: billing.NewTracker(billing.Config{})})
+	c, err := New(Options{
+		Deps:    source.Deps{Name: "stripe", Client: upstream.Options{Metrics: upstream.NewMetrics(prometheus.NewRegistry()), RetryMax: -1}, State: store.Source("stripe")},
+		BaseURL: fake.URL,
+		APIKey:  key,
+		Tracker: billing.NewTracker(billing.Config{}),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,11 +274,13 @@ func TestSyncErrorsNeverCarryTheKey(t *testing.T) {
 
 func TestSyncRetriesRateLimitsAndServerErrors(t *testing.T) {
 	h := newHarness(t, time.Now, time.Now())
-	h.c.client = upstream.New(func() upstream.Options {
-		o := h.c.o.Client
-		o.RetryMax, o.RetryWaitMin, o.RetryWaitMax = 3, 5*time.Millisecond, 10*time.Millisecond
-		return o
-	}())
+	o := h.c.o
+	o.Client.RetryMax, o.Client.RetryWaitMin, o.Client.RetryWaitMax = 3, 5*time.Millisecond, 10*time.Millisecond
+	retrying, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.c.client = retrying.client
 	f := h.fake
 	p := f.CreatePrice(fakestripe.Price{UnitAmount: 1000})
 	f.CreateSubscription(fakestripe.Subscription{Customer: f.CreateCustomer(), Created: time.Now().Add(-time.Hour), Items: []fakestripe.Item{{Price: p}}})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 )
 
 // exportPage is one page of the cursor-based incremental ticket export.
@@ -51,17 +52,10 @@ type apiMetricSet struct {
 	FullResolutionTimeInMinutes *minutePair `json:"full_resolution_time_in_minutes"`
 }
 
-// Rejection is a record of a page that could not become a canonical ticket.
-type Rejection struct {
-	ID     string // the record id, or "" when even that is unreadable
-	Reason string // label value of cx_exporter_records_rejected_total
-	Err    error
-}
-
 // Page is a decoded export page.
 type Page struct {
 	Tickets     []helpdesk.Ticket
-	Rejected    []Rejection
+	Rejected    []source.Rejection
 	AfterCursor string
 	EndOfStream bool
 }
@@ -86,7 +80,7 @@ func (raw *exportPage) decode() (*Page, error) {
 	for _, m := range raw.MetricSets {
 		var ms apiMetricSet
 		if err := json.Unmarshal(m, &ms); err != nil || ms.TicketID == 0 {
-			p.Rejected = append(p.Rejected, Rejection{ID: recordID(m), Reason: "malformed_record", Err: fmt.Errorf("metric set: %v", errOr(err, "no ticket_id"))})
+			p.Rejected = append(p.Rejected, source.Rejection{ID: source.RecordID(m), Reason: "malformed_record", Err: fmt.Errorf("metric set: %v", errOr(err, "no ticket_id"))})
 			continue
 		}
 		metrics[ms.TicketID] = &ms
@@ -94,7 +88,7 @@ func (raw *exportPage) decode() (*Page, error) {
 	for _, r := range raw.Tickets {
 		var at apiTicket
 		if err := json.Unmarshal(r, &at); err != nil {
-			p.Rejected = append(p.Rejected, Rejection{ID: recordID(r), Reason: "malformed_record", Err: err})
+			p.Rejected = append(p.Rejected, source.Rejection{ID: source.RecordID(r), Reason: "malformed_record", Err: err})
 			continue
 		}
 		t, rej := canonical(&at, metrics)
@@ -112,17 +106,6 @@ func errOr(err error, s string) string {
 		return err.Error()
 	}
 	return s
-}
-
-// recordID digs the id out of a record that failed to decode, for the log.
-func recordID(r json.RawMessage) string {
-	var v struct {
-		ID json.RawMessage `json:"id"`
-	}
-	if json.Unmarshal(r, &v) != nil {
-		return ""
-	}
-	return string(v.ID)
 }
 
 var statuses = map[string]helpdesk.Status{
@@ -148,13 +131,13 @@ var ratings = map[string]helpdesk.Rating{
 }
 
 // canonical maps a Zendesk ticket and its metric set to the canonical model.
-func canonical(at *apiTicket, metrics map[int64]*apiMetricSet) (helpdesk.Ticket, *Rejection) {
+func canonical(at *apiTicket, metrics map[int64]*apiMetricSet) (helpdesk.Ticket, *source.Rejection) {
 	if at.ID == nil {
-		return helpdesk.Ticket{}, &Rejection{Reason: "missing_field", Err: fmt.Errorf("ticket without id")}
+		return helpdesk.Ticket{}, &source.Rejection{Reason: "missing_field", Err: fmt.Errorf("ticket without id")}
 	}
 	id := strconv.FormatInt(*at.ID, 10)
-	reject := func(reason, format string, args ...any) (helpdesk.Ticket, *Rejection) {
-		return helpdesk.Ticket{}, &Rejection{ID: id, Reason: reason, Err: fmt.Errorf(format, args...)}
+	reject := func(reason, format string, args ...any) (helpdesk.Ticket, *source.Rejection) {
+		return helpdesk.Ticket{}, &source.Rejection{ID: id, Reason: reason, Err: fmt.Errorf(format, args...)}
 	}
 	st, ok := statuses[at.Status]
 	if !ok {

@@ -439,7 +439,7 @@ func TestDecodePageMapping(t *testing.T) {
 		{name: "created_at null", ticket: set("created_at", nil), rejected: &rej{"101", "missing_field"}},
 		{name: "updated_at missing", ticket: del("updated_at"), rejected: &rej{"101", "missing_field"}},
 		{name: "id missing", ticket: del("id"), rejected: &rej{"", "missing_field"}},
-		{name: "id a string", ticket: set("id", "101"), rejected: &rej{`"101"`, "malformed_record"}},
+		{name: "id a string", ticket: set("id", "101"), rejected: &rej{"101", "malformed_record"}},
 		{name: "record not an object", rawTicket: `[101]`, rejected: &rej{"", "malformed_record"}},
 		{name: "record null", rawTicket: `null`, rejected: &rej{"", "missing_field"}},
 	}

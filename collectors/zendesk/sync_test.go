@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
 	"github.com/cx-exporter/cx-exporter/internal/state"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
@@ -19,7 +20,7 @@ const (
 	syncToken = "sync-fixture-token"
 )
 
-func newSyncCollector(tb testing.TB, zd *fakezendesk.Server, watermark time.Time) (*Collector, *helpdesk.Tracker) {
+func newSyncCollector(tb testing.TB, zd *fakezendesk.Server, watermark time.Time) (*Syncer, *helpdesk.Tracker) {
 	tb.Helper()
 	store, err := state.Open(tb.TempDir())
 	if err != nil {
@@ -29,12 +30,12 @@ func newSyncCollector(tb testing.TB, zd *fakezendesk.Server, watermark time.Time
 	ls, _ := helpdesk.ParseLabelSet("priority,channel")
 	tr := helpdesk.NewTracker(helpdesk.Config{Labels: ls, Watermark: watermark})
 	c, err := New(Options{
-		Name: "zendesk", BaseURL: zd.URL, Email: syncEmail, APIToken: syncToken,
+		Deps:                    source.Deps{Name: "zendesk", Client: upstream.Options{Metrics: upstream.NewMetrics(prometheus.NewRegistry()), RetryWaitMin: time.Millisecond, RetryWaitMax: 10 * time.Millisecond}, State: store.Source("zendesk"), Reject: func(id, reason string, err error) { tb.Errorf("rejected %s (%s): %v", id, reason, err) }},
+		BaseURL:                 zd.URL,
+		Email:                   syncEmail,
+		APIToken:                syncToken,
 		ExportRequestsPerMinute: 100000,
-		Client:                  upstream.Options{Metrics: upstream.NewMetrics(prometheus.NewRegistry()), RetryWaitMin: time.Millisecond, RetryWaitMax: 10 * time.Millisecond},
-		State:                   store.Source("zendesk"),
 		Tracker:                 tr,
-		Reject:                  func(id, reason string, err error) { tb.Errorf("rejected %s (%s): %v", id, reason, err) },
 	})
 	if err != nil {
 		tb.Fatal(err)

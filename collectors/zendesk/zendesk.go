@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,16 +16,16 @@ import (
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
-	"github.com/cx-exporter/cx-exporter/internal/state"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
 
 // ExportPath is the cursor-based incremental ticket export.
 const ExportPath = "/api/v2/incremental/tickets/cursor.json"
 
-// Options configure a Collector.
+// Options configure a Syncer.
 type Options struct {
-	Name       string // source instance name, e.g. "zendesk"
+	source.Deps
 	BaseURL    string // https://acme.zendesk.com
 	Email      string
 	APIToken   string
@@ -39,17 +38,11 @@ type Options struct {
 	// StartTime is the first request's start_time (default the epoch: a
 	// full backfill, so the backlog gauges see every open ticket).
 	StartTime time.Time
-	Client    upstream.Options
-	State     *state.Source
 	Tracker   *helpdesk.Tracker
-	// Reject is told of every record dropped as invalid.
-	Reject func(id, reason string, err error)
-	Logger *slog.Logger
-	Now    func() time.Time
 }
 
-// Collector syncs one Zendesk account.
-type Collector struct {
+// Syncer syncs one Zendesk account.
+type Syncer struct {
 	o      Options
 	client *upstream.Client
 
@@ -58,7 +51,7 @@ type Collector struct {
 }
 
 // New returns a collector. Credentials go only into request headers.
-func New(o Options) (*Collector, error) {
+func New(o Options) (*Syncer, error) {
 	if o.PageSize <= 0 || o.PageSize > 1000 {
 		o.PageSize = 1000
 	}
@@ -68,30 +61,29 @@ func New(o Options) (*Collector, error) {
 	if o.StartTime.IsZero() {
 		o.StartTime = time.Unix(0, 0)
 	}
-	upstream.DefaultHooks(&o.Now, &o.Logger, nil) // Reject is not defaulted here, as before
+	o.Deps = o.WithDefaults()
 	if _, err := url.Parse(o.BaseURL); err != nil || o.BaseURL == "" {
 		return nil, fmt.Errorf("zendesk base URL %q is not a URL", o.BaseURL)
 	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
+	var authorize func(*http.Request)
 	switch {
 	case o.OAuthToken != "":
 		token := o.OAuthToken
-		o.Client.Authorize = func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
+		authorize = func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
 	case o.Email != "" && o.APIToken != "":
 		user, token := o.Email+"/token", o.APIToken
-		o.Client.Authorize = func(r *http.Request) { r.SetBasicAuth(user, token) }
+		authorize = func(r *http.Request) { r.SetBasicAuth(user, token) }
 	default:
 		return nil, errors.New("zendesk needs an API token with its email, or an OAuth token")
 	}
-	o.Client.RateLimitHeaders = []string{"X-Rate-Limit-Remaining", "ratelimit-remaining"}
-	o.Client.Source = o.Name
-	return &Collector{o: o, client: upstream.New(o.Client)}, nil
+	return &Syncer{o: o, client: o.NewClient(authorize, "X-Rate-Limit-Remaining", "ratelimit-remaining")}, nil
 }
 
 // Sync follows the export from the persisted cursor to the end of the
 // stream, committing each page with its cursor. Cancelling ctx stops it
 // between pages; the page in flight is fetched and committed first.
-func (c *Collector) Sync(ctx context.Context) error {
+func (c *Syncer) Sync(ctx context.Context) error {
 	for {
 		cursor, err := c.cursor()
 		if err != nil {
@@ -113,17 +105,14 @@ func (c *Collector) Sync(ctx context.Context) error {
 	}
 }
 
-func (c *Collector) cursor() (string, error) {
+func (c *Syncer) cursor() (string, error) {
 	var cur string
-	err := c.o.State.View(func(tx *state.Tx) error {
-		cur = string(tx.Get(state.KeyCursor))
-		return nil
-	})
+	err := c.o.LoadCursor(&cur)
 	return cur, err
 }
 
 // wait spaces export requests at the configured rate.
-func (c *Collector) wait(ctx context.Context) error {
+func (c *Syncer) wait(ctx context.Context) error {
 	c.mu.Lock()
 	now := c.o.Now()
 	d := c.nextCall.Sub(now)
@@ -142,7 +131,7 @@ func (c *Collector) wait(ctx context.Context) error {
 	}
 }
 
-func (c *Collector) exportURL(cursor string) string {
+func (c *Syncer) exportURL(cursor string) string {
 	q := url.Values{"include": {"metric_sets"}, "per_page": {strconv.Itoa(c.o.PageSize)}}
 	if cursor == "" {
 		q.Set("start_time", strconv.FormatInt(c.o.StartTime.Unix(), 10))
@@ -152,37 +141,20 @@ func (c *Collector) exportURL(cursor string) string {
 	return c.o.BaseURL + ExportPath + "?" + q.Encode()
 }
 
-func (c *Collector) fetch(ctx context.Context, cursor string) (*Page, error) {
+func (c *Syncer) fetch(ctx context.Context, cursor string) (*Page, error) {
 	var raw exportPage
 	if _, err := c.client.GetJSON(ctx, c.exportURL(cursor), &raw); err != nil {
-		return nil, upstream.RejectMalformedBody(err, c.o.Reject)
+		return nil, c.o.FetchFailed(err)
 	}
 	page, err := raw.decode()
 	if err != nil {
-		return nil, upstream.MalformedPage(c.o.Name, ExportPath, err, c.o.Reject)
+		return nil, c.o.MalformedPage(ExportPath, err)
 	}
 	return page, nil
 }
 
 // commit applies a page and stores its cursor and the aggregates in one
 // transaction, then publishes it to scrapes.
-func (c *Collector) commit(page *Page) error {
-	for _, r := range page.Rejected {
-		c.o.Reject(r.ID, r.Reason, r.Err)
-	}
-	batch := c.o.Tracker.Begin()
-	err := c.o.State.CommitPage([]byte(page.AfterCursor), func(rec state.Records) ([]byte, error) {
-		err := batch.ApplyAll(rec, page.Tickets, func(t *helpdesk.Ticket, e *helpdesk.InvalidError) {
-			c.o.Reject(t.ID, e.Reason, e)
-		})
-		if err != nil {
-			return nil, err
-		}
-		return batch.Aggregates()
-	})
-	if err != nil {
-		return fmt.Errorf("%s: committing page: %w", c.o.Name, err)
-	}
-	c.o.Tracker.Publish(batch)
-	return nil
+func (c *Syncer) commit(page *Page) error {
+	return c.o.CommitTickets(c.o.Tracker, page.Tickets, source.Page{Rejected: page.Rejected, Cursor: page.AfterCursor})
 }

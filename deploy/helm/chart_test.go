@@ -23,6 +23,8 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/cx-exporter/cx-exporter/collectors/all"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -292,27 +294,20 @@ func stripComments(doc string) string {
 	return b.String()
 }
 
-// exporterVariables is every environment variable the exporter reads,
-// derived from exporter.Config's envconfig tags: CX_<NAME>, and
-// CX_<NAME>_FILE for secrets.
+// exporterVariables is every environment variable the exporter reads, as
+// exporter.Variables lists them from the process's and every registered
+// vendor's configuration: CX_<NAME>, and CX_<NAME>_FILE for secrets.
 func exporterVariables(t *testing.T) map[string]bool {
 	t.Helper()
 	vars := map[string]bool{}
-	typ := reflect.TypeFor[exporter.Config]()
-	for i := range typ.NumField() {
-		f := typ.Field(i)
-		name, ok := f.Tag.Lookup("envconfig")
-		if !ok || f.Tag.Get("ignored") == "true" {
-			continue
-		}
-		v := exporter.Prefix + "_" + name
-		vars[v] = true
-		if f.Tag.Get("secret") == "true" {
-			vars[v+"_FILE"] = true
+	for _, v := range exporter.Variables() {
+		vars[v.Name] = true
+		if v.Secret {
+			vars[v.Name+"_FILE"] = true
 		}
 	}
 	if len(vars) < 10 || !vars["CX_STATE_DIR"] || !vars["CX_ZENDESK_API_TOKEN_FILE"] {
-		t.Fatalf("reflecting exporter.Config found %v: the test no longer understands its tags", slices.Sorted(maps.Keys(vars)))
+		t.Fatalf("reflecting exporter.Config found %v: the registry lists too few", slices.Sorted(maps.Keys(vars)))
 	}
 	return vars
 }
@@ -342,7 +337,7 @@ func TestEnvVarsAreExporterVariables(t *testing.T) {
 			for _, e := range c.Env {
 				set[e.Name] = true
 				if !known[e.Name] {
-					t.Errorf("the Deployment sets %s, which the exporter does not read (exporter.Config has no such envconfig field)", e.Name)
+					t.Errorf("the Deployment sets %s, which the exporter does not read (exporter.Variables does not list it)", e.Name)
 				}
 				if e.ValueFrom != nil {
 					t.Errorf("%s comes from valueFrom; the chart passes secrets as files (%s_FILE)", e.Name, e.Name)

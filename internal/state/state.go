@@ -154,9 +154,9 @@ func (s *Source) Reset() error {
 // of upstream data into the record states and returns the engine's
 // aggregates, which are stored with the page's cursor, all in one
 // transaction. Nothing of the page is stored if any step fails.
-func (s *Source) CommitPage(cursor []byte, apply func(rec Records) (aggregates []byte, err error)) error {
+func (s *Source) CommitPage(cursor []byte, apply func(tx *Tx) (aggregates []byte, err error)) error {
 	return s.Update(func(tx *Tx) error {
-		agg, err := apply(tx.Records())
+		agg, err := apply(tx)
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package exporter
+package survey
 
 import (
 	"bytes"
@@ -151,10 +151,10 @@ type surveyReceiver struct {
 }
 
 // newSurveyReceiver loads the survey source's aggregates from the store.
-func newSurveyReceiver(token string, labels helpdesk.LabelSet, store *state.Store, logger *slog.Logger, now func() time.Time) (*surveyReceiver, error) {
+func newSurveyReceiver(token string, labels helpdesk.LabelSet, store *state.Source, logger *slog.Logger, now func() time.Time) (*surveyReceiver, error) {
 	s := &surveyReceiver{
 		token:  sha256.Sum256([]byte(token)),
-		store:  store.Source(surveySource),
+		store:  store,
 		logger: logger,
 		now:    now,
 		names:  labels.Names(),

@@ -1,4 +1,4 @@
-package exporter
+package survey
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ type surveyEnv struct {
 	t      *testing.T
 	dir    string
 	labels string
-	e      *Exporter
+	e      *receiverProc
 	h      http.Handler
 	logs   *bytes.Buffer
 }
@@ -46,15 +46,30 @@ func (env *surveyEnv) open() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := &Config{StateDir: env.dir, SurveyToken: surveyFixtureToken, Labels: ls}
 	logger := slog.New(slog.NewTextHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e, err := New(cfg, logger, Build{Version: "t", Revision: "t"})
+	store, err := state.Open(env.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.e, env.h = e, e.Handler()
-	t.Cleanup(func() { _ = e.Close() })
+	r, err := newSurveyReceiver(surveyFixtureToken, ls, store.Source(surveySource), logger, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	for pattern, h := range r.Routes() {
+		mux.Handle(pattern, h)
+	}
+	env.e, env.h = &receiverProc{store: store, survey: r}, mux
+	t.Cleanup(func() { _ = store.Close() })
 }
+
+// receiverProc is the part of the process the survey source lives in.
+type receiverProc struct {
+	store  *state.Store
+	survey *surveyReceiver
+}
+
+func (p *receiverProc) Close() error { return p.store.Close() }
 
 // reopen closes the store and opens it again, as a restart does.
 func (env *surveyEnv) reopen() {
@@ -182,23 +197,11 @@ func TestSurveyAuth(t *testing.T) {
 	if strings.Contains(env.logs.String(), surveyFixtureToken) || strings.Contains(env.logs.String(), surveyFixtureToken[:10]) {
 		t.Errorf("the token appears in the logs:\n%s", env.logs)
 	}
-	// Other methods: 405; the endpoint is absent without a token.
+	// Other methods: 405.
 	rec := httptest.NewRecorder()
 	env.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, SurveyPath, nil))
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("GET: %d, want 405", rec.Code)
-	}
-	e, err := New(&Config{StateDir: t.TempDir()}, slog.New(slog.DiscardHandler), Build{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	rec = httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodPost, SurveyPath, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+surveyFixtureToken)
-	e.Handler().ServeHTTP(rec, req)
-	if rec.Code != http.StatusNotFound {
-		t.Errorf("without CX_SURVEY_TOKEN: %d, want 404", rec.Code)
 	}
 }
 

@@ -1,0 +1,49 @@
+package intercom
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
+	fakeintercom "github.com/cx-exporter/cx-exporter/internal/fake/intercom"
+)
+
+// Config is the Intercom source's configuration.
+type Config struct {
+	Token string `envconfig:"INTERCOM_TOKEN" secret:"true" desc:"enables the Intercom collector: access token"`
+	URL   string `envconfig:"INTERCOM_URL" desc:"Intercom API base URL override (default https://api.intercom.io; api.eu.intercom.io, api.au.intercom.io by region)"`
+}
+
+func init() {
+	source.Register(source.Vendor[Config]{
+		Kind:     "intercom",
+		Role:     source.RoleHelpdesk,
+		Enabled:  func(c *Config) bool { return c.Token != "" },
+		Validate: func(c *Config, p *source.Problems) { p.URL("INTERCOM_URL", c.URL) },
+		Build: func(c *Config, env source.Env) (source.Source, error) {
+			return env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
+				return New(Options{Deps: env.Deps, BaseURL: c.URL, Token: c.Token, Tracker: tr})
+			})
+		},
+		Demo: demo,
+	})
+}
+
+// demoToken opens nothing but the built-in fake.
+const demoToken = "demo-intercom-token-not-a-secret"
+
+// demo runs the fake Intercom with its simulator; its history is seeded
+// before the exporter starts, so that it is backfill.
+func demo(c *Config) (*source.DemoRun, error) {
+	ic := fakeintercom.NewServer(fakeintercom.Options{Token: demoToken, NoRateLimit: true})
+	c.URL, c.Token = ic.URL, demoToken
+	opts := fakeintercom.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
+	return &source.DemoRun{
+		Title: "Intercom", URL: ic.URL,
+		Seed:     func() { ic.SeedHistory(opts) },
+		Simulate: func(ctx context.Context, _ string, _ *slog.Logger) { ic.Simulate(ctx, opts) },
+		Close:    ic.Close,
+	}, nil
+}
