@@ -64,6 +64,10 @@ func (c *Config) startDemoAPIs() error {
 	return nil
 }
 
+// StopDemo stops the simulated APIs of a configuration that StartDemo
+// did not take over.
+func (c *Config) StopDemo() { c.closeDemo() }
+
 // closeDemo stops the simulated APIs of a configuration that is not used.
 func (c *Config) closeDemo() {
 	for _, run := range c.demos {
