@@ -92,11 +92,7 @@ type Page struct {
 // error; a record that cannot be mapped is a Rejection and the rest of the
 // page still decodes.
 func DecodePage(body []byte) (*Page, error) {
-	var raw listPage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, fmt.Errorf("malformed list page: %w", err)
-	}
-	return raw.decode()
+	return source.DecodePage(body, "list page", (*listPage).decode)
 }
 
 func (raw *listPage) decode() (*Page, error) {

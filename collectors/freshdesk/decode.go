@@ -72,11 +72,7 @@ type RatingPage struct {
 // and the rest of the page still decodes. deleted marks the page as one of
 // filter=deleted: its tickets become status deleted.
 func DecodePage(body []byte, deleted bool) (*Page, error) {
-	var raw []json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, fmt.Errorf("malformed ticket page: %w", err)
-	}
-	return decodeTickets(raw, deleted), nil
+	return source.DecodePage(body, "ticket page", func(raw *[]json.RawMessage) (*Page, error) { return decodeTickets(*raw, deleted), nil })
 }
 
 func decodeTickets(raw []json.RawMessage, deleted bool) *Page {
@@ -102,11 +98,7 @@ func decodeTickets(raw []json.RawMessage, deleted bool) *Page {
 
 // DecodeRatings parses one page of satisfaction ratings.
 func DecodeRatings(body []byte) (*RatingPage, error) {
-	var raw []json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, fmt.Errorf("malformed satisfaction ratings page: %w", err)
-	}
-	return decodeRatings(raw), nil
+	return source.DecodePage(body, "satisfaction ratings page", func(raw *[]json.RawMessage) (*RatingPage, error) { return decodeRatings(*raw), nil })
 }
 
 func decodeRatings(raw []json.RawMessage) *RatingPage {

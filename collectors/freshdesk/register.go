@@ -2,7 +2,6 @@ package freshdesk
 
 import (
 	"context"
-	"log/slog"
 	"regexp"
 	"strings"
 	"time"
@@ -56,10 +55,6 @@ func demo(c *Config) (*source.DemoRun, error) {
 	fd := fakefreshdesk.NewServer(fakefreshdesk.Options{APIKey: demoKey, RateLimit: 700})
 	c.URL, c.APIKey = fd.URL, demoKey
 	opts := fakefreshdesk.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
-	return &source.DemoRun{
-		Title: "Freshdesk", URL: fd.URL,
-		Seed:     func() { fd.SeedHistory(opts) },
-		Simulate: func(ctx context.Context, _ string, _ *slog.Logger) { fd.Simulate(ctx, opts) },
-		Close:    fd.Close,
-	}, nil
+	return source.SimulatedAccount("Freshdesk", fd.URL, func() { fd.SeedHistory(opts) },
+		func(ctx context.Context) { fd.Simulate(ctx, opts) }, fd.Close), nil
 }

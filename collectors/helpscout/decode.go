@@ -88,11 +88,7 @@ var Channels = map[string]string{
 // conversations page is an error; a record that cannot be mapped is a
 // Rejection and the rest of the page still decodes.
 func DecodePage(body []byte) (*Page, error) {
-	var raw listPage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, fmt.Errorf("malformed conversations page: %w", err)
-	}
-	return raw.decode()
+	return source.DecodePage(body, "conversations page", (*listPage).decode)
 }
 
 func (raw *listPage) decode() (*Page, error) {

@@ -2,7 +2,6 @@ package helpscout
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
@@ -58,10 +57,6 @@ func demo(c *Config) (*source.DemoRun, error) {
 	hs := fakehelpscout.NewServer(fakehelpscout.Options{AppID: demoAppID, AppSecret: demoAppSecret, RateLimit: 600})
 	c.URL, c.AppID, c.AppSecret = hs.URL, demoAppID, demoAppSecret
 	opts := fakehelpscout.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
-	return &source.DemoRun{
-		Title: "Help Scout", URL: hs.URL,
-		Seed:     func() { hs.SeedHistory(opts) },
-		Simulate: func(ctx context.Context, _ string, _ *slog.Logger) { hs.Simulate(ctx, opts) },
-		Close:    hs.Close,
-	}, nil
+	return source.SimulatedAccount("Help Scout", hs.URL, func() { hs.SeedHistory(opts) },
+		func(ctx context.Context) { hs.Simulate(ctx, opts) }, hs.Close), nil
 }

@@ -61,11 +61,7 @@ type Page struct {
 // is an error; a record that cannot be mapped is a Rejection and the rest
 // of the page still decodes.
 func DecodePage(body []byte) (*Page, error) {
-	var raw searchPage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, fmt.Errorf("malformed search page: %w", err)
-	}
-	return raw.decode()
+	return source.DecodePage(body, "search page", (*searchPage).decode)
 }
 
 func (raw *searchPage) decode() (*Page, error) {

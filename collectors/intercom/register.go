@@ -2,7 +2,6 @@ package intercom
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
@@ -40,10 +39,6 @@ func demo(c *Config) (*source.DemoRun, error) {
 	ic := fakeintercom.NewServer(fakeintercom.Options{Token: demoToken, NoRateLimit: true})
 	c.URL, c.Token = ic.URL, demoToken
 	opts := fakeintercom.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
-	return &source.DemoRun{
-		Title: "Intercom", URL: ic.URL,
-		Seed:     func() { ic.SeedHistory(opts) },
-		Simulate: func(ctx context.Context, _ string, _ *slog.Logger) { ic.Simulate(ctx, opts) },
-		Close:    ic.Close,
-	}, nil
+	return source.SimulatedAccount("Intercom", ic.URL, func() { ic.SeedHistory(opts) },
+		func(ctx context.Context) { ic.Simulate(ctx, opts) }, ic.Close), nil
 }

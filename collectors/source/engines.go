@@ -7,6 +7,7 @@ import (
 	"github.com/cx-exporter/cx-exporter/collectors/billing"
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
 	"github.com/cx-exporter/cx-exporter/internal/state"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // CommitTickets commits one page of canonical tickets through tr: Commit
@@ -65,75 +66,71 @@ func (e Env) Watermark() (time.Time, error) {
 	return wm, nil
 }
 
-// loader is an engine's Tracker.Load.
-type loader func(aggregates []byte, each func(fn func(id string, state []byte) error) error) error
+// engine is what the process needs of an engine's tracker.
+type engine interface {
+	Load(aggregates []byte, each func(fn func(id string, state []byte) error) error) error
+}
 
-// load hands an engine its persisted aggregates and record states.
-func (e Env) load(load loader) error {
-	err := e.State.View(func(tx *state.Tx) error {
-		return load(tx.Get(state.KeyAggregates), tx.Records().ForEach)
+// restore starts an engine with the source's watermark and hands it the
+// persisted aggregates and record states; summary names what the log
+// line of a restored source shows.
+func restore[T engine](e Env, start func(wm time.Time) T, summary func(T) (string, any)) (T, error) {
+	var zero T
+	wm, err := e.Watermark()
+	if err != nil {
+		return zero, err
+	}
+	tr := start(wm)
+	err = e.State.View(func(tx *state.Tx) error {
+		return tr.Load(tx.Get(state.KeyAggregates), tx.Records().ForEach)
 	})
 	if err != nil {
-		return fmt.Errorf("%s: loading state: %w", e.Name, err)
+		return zero, fmt.Errorf("%s: loading state: %w", e.Name, err)
 	}
-	return nil
+	k, v := summary(tr)
+	e.Logger.Info("source state loaded", "watermark", wm, k, v)
+	return tr, nil
 }
 
 // HelpdeskTracker restores (or starts) the source's helpdesk engine.
 func (e Env) HelpdeskTracker() (*helpdesk.Tracker, error) {
-	wm, err := e.Watermark()
-	if err != nil {
-		return nil, err
-	}
-	cfg := e.Helpdesk
-	cfg.Watermark = wm
-	tr := helpdesk.NewTracker(cfg)
-	if err := e.load(tr.Load); err != nil {
-		return nil, err
-	}
-	e.Logger.Info("source state loaded", "watermark", wm, "open_tickets", tr.OpenTickets())
-	return tr, nil
+	return restore(e, func(wm time.Time) *helpdesk.Tracker {
+		cfg := e.Helpdesk
+		cfg.Watermark = wm
+		return helpdesk.NewTracker(cfg)
+	}, func(tr *helpdesk.Tracker) (string, any) { return "open_tickets", tr.OpenTickets() })
 }
 
 // BillingTracker restores (or starts) the source's billing engine.
 func (e Env) BillingTracker() (*billing.Tracker, error) {
-	wm, err := e.Watermark()
+	return restore(e, func(wm time.Time) *billing.Tracker {
+		cfg := e.Billing
+		cfg.Watermark = wm
+		return billing.NewTracker(cfg)
+	}, func(tr *billing.Tracker) (string, any) { return "active_customers", tr.ActiveCustomers() })
+}
+
+// pullSource builds a pull vendor's Source from its restored engine.
+func pullSource[T any](tr T, err error, newSyncer func(T) (Syncer, error), collector func(T) prometheus.Collector) (Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := e.Billing
-	cfg.Watermark = wm
-	tr := billing.NewTracker(cfg)
-	if err := e.load(tr.Load); err != nil {
+	s, err := newSyncer(tr)
+	if err != nil {
 		return nil, err
 	}
-	e.Logger.Info("source state loaded", "watermark", wm, "active_customers", tr.ActiveCustomers())
-	return tr, nil
+	return New(s, collector(tr)), nil
 }
 
 // HelpdeskSource builds a helpdesk vendor's Source: it restores the
 // engine and hands it to newSyncer.
 func (e Env) HelpdeskSource(newSyncer func(tr *helpdesk.Tracker) (Syncer, error)) (Source, error) {
 	tr, err := e.HelpdeskTracker()
-	if err != nil {
-		return nil, err
-	}
-	s, err := newSyncer(tr)
-	if err != nil {
-		return nil, err
-	}
-	return New(s, tr.Collector(e.Name, e.Now)), nil
+	return pullSource(tr, err, newSyncer, func(tr *helpdesk.Tracker) prometheus.Collector { return tr.Collector(e.Name, e.Now) })
 }
 
 // BillingSource builds a billing vendor's Source likewise.
 func (e Env) BillingSource(newSyncer func(tr *billing.Tracker) (Syncer, error)) (Source, error) {
 	tr, err := e.BillingTracker()
-	if err != nil {
-		return nil, err
-	}
-	s, err := newSyncer(tr)
-	if err != nil {
-		return nil, err
-	}
-	return New(s, tr.Collector(e.Name, e.Now)), nil
+	return pullSource(tr, err, newSyncer, func(tr *billing.Tracker) prometheus.Collector { return tr.Collector(e.Name, e.Now) })
 }

@@ -53,6 +53,16 @@ type DemoRun struct {
 	Close    func()
 }
 
+// SimulatedAccount is the DemoRun of a fake vendor API listening at url:
+// seed (nil for none) writes its history, simulate changes it until ctx
+// ends, and close stops it.
+func SimulatedAccount(title, url string, seed func(), simulate func(ctx context.Context), close func()) *DemoRun {
+	return &DemoRun{
+		Title: title, URL: url, Seed: seed, Close: close,
+		Simulate: func(ctx context.Context, _ string, _ *slog.Logger) { simulate(ctx) },
+	}
+}
+
 // Registered is a vendor as the process sees it, its configuration type
 // erased.
 type Registered struct {

@@ -254,3 +254,14 @@ func (d Deps) Commit(p Page, batch Batch, apply func(tx *state.Tx) error, publis
 	publish()
 	return nil
 }
+
+// DecodePage parses a page body of type R and maps it with decode; what
+// names the page in the error of a body that is not JSON of that shape.
+func DecodePage[R, P any](body []byte, what string, decode func(*R) (P, error)) (P, error) {
+	var raw R
+	if err := json.Unmarshal(body, &raw); err != nil {
+		var zero P
+		return zero, fmt.Errorf("malformed %s: %w", what, err)
+	}
+	return decode(&raw)
+}

@@ -2,7 +2,6 @@ package stripe
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/collectors/billing"
@@ -49,10 +48,6 @@ func demo(c *Config) (*source.DemoRun, error) {
 	st := fakestripe.NewServer(fakestripe.Options{APIKey: demoKey})
 	c.URL, c.APIKey = st.URL, demoKey
 	opts := fakestripe.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
-	return &source.DemoRun{
-		Title: "Stripe", URL: st.URL,
-		Seed:     func() { st.Seed(opts) },
-		Simulate: func(ctx context.Context, _ string, _ *slog.Logger) { st.Simulate(ctx, opts) },
-		Close:    st.Close,
-	}, nil
+	return source.SimulatedAccount("Stripe", st.URL, func() { st.Seed(opts) },
+		func(ctx context.Context) { st.Simulate(ctx, opts) }, st.Close), nil
 }

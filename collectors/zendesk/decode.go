@@ -64,11 +64,7 @@ type Page struct {
 // an error; a record that cannot be mapped is a Rejection and the rest of
 // the page still decodes.
 func DecodePage(body []byte) (*Page, error) {
-	var raw exportPage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, fmt.Errorf("malformed export page: %w", err)
-	}
-	return raw.decode()
+	return source.DecodePage(body, "export page", (*exportPage).decode)
 }
 
 func (raw *exportPage) decode() (*Page, error) {

@@ -2,7 +2,6 @@ package zendesk
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -75,9 +74,6 @@ func demo(c *Config) (*source.DemoRun, error) {
 	c.URL, c.Email, c.APIToken, c.OAuthToken = zd.URL, demoEmail, demoToken, ""
 	c.ExportRate = 600
 	opts := fakezendesk.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
-	return &source.DemoRun{
-		Title: "Zendesk", URL: zd.URL,
-		Simulate: func(ctx context.Context, _ string, _ *slog.Logger) { zd.Simulate(ctx, opts) },
-		Close:    zd.Close,
-	}, nil
+	return source.SimulatedAccount("Zendesk", zd.URL, nil,
+		func(ctx context.Context) { zd.Simulate(ctx, opts) }, zd.Close), nil
 }

@@ -236,6 +236,7 @@ out, so that the exporter's defaults apply.
   (list "CX_SLA_HOURS" $c.slaHours)
   (list "CX_MAX_LABEL_VALUES" $c.maxLabelValues)
   (list "CX_DEMO_HELPDESK" .Values.demoHelpdesk)
+  (list "CX_DEMO_BILLING" .Values.demoBilling)
 }}
 {{- range $vendor, $v := include "cx-exporter.vendors" . | fromYaml }}
 {{- range $value, $name := $v.settings }}
