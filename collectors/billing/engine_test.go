@@ -78,7 +78,16 @@ func TestApplyTransitions(t *testing.T) {
 	churn := func(reason, cur string, minor int64) Events {
 		return Events{Churned: true, ChurnReason: reason, CustomerChurned: true, Movements: []Movement{mv(cur, MovementChurn, minor)}}
 	}
-	started := func(mvs ...Movement) Events { return Events{Started: true, Movements: mvs} }
+	// started: a subscription began paying; its customer is new when the
+	// movement is.
+	started := func(mvs ...Movement) Events {
+		ev := Events{Started: true, Movements: mvs}
+		for _, m := range mvs {
+			ev.CustomerNew = ev.CustomerNew || m.Kind == MovementNew
+		}
+		return ev
+	}
+	converted := func(ev Events) Events { ev.TrialConverted = true; return ev }
 	cases := []struct {
 		name  string
 		steps []step
@@ -87,13 +96,35 @@ func TestApplyTransitions(t *testing.T) {
 			{sb("s1", "c1", time.Minute), started(mv("usd", MovementNew, 10000))},
 		}},
 		{"trial converting", []step{
-			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{}},
-			{sb("s1", "c1", time.Minute, status(StatusActive), at(14*day)), started(mv("usd", MovementNew, 10000))},
+			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{TrialStarted: true}},
+			{sb("s1", "c1", time.Minute, status(StatusActive), at(14*day)), converted(started(mv("usd", MovementNew, 10000)))},
+		}},
+		{"trial converting into past_due converts", []step{
+			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{TrialStarted: true}},
+			{sb("s1", "c1", time.Minute, status(StatusPastDue), at(14*day)), converted(started(mv("usd", MovementNew, 10000)))},
 		}},
 		{"trial ending unpaid never starts nor churns", []step{
-			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{}},
-			{sb("s1", "c1", time.Minute, status(StatusPaused), at(14*day)), Events{}},
+			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{TrialStarted: true}},
+			{sb("s1", "c1", time.Minute, status(StatusPaused), at(14*day)), Events{TrialCanceled: true}},
 			{sb("s1", "c1", time.Minute, status(StatusCanceled), at(20*day)), Events{}},
+		}},
+		{"trial canceled before paying", []step{
+			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{TrialStarted: true}},
+			{sb("s1", "c1", time.Minute, status(StatusTrialing), at(day)), Events{}},
+			{sb("s1", "c1", time.Minute, status(StatusCanceled), at(3*day)), Events{TrialCanceled: true}},
+		}},
+		{"trial ending on a free price is canceled", []step{
+			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{TrialStarted: true}},
+			{sb("s1", "c1", time.Minute, unit(0), at(14*day)), Events{TrialCanceled: true}},
+		}},
+		{"a paying subscription granted a trial starts none", []step{
+			{sb("s1", "c1", time.Minute), started(mv("usd", MovementNew, 10000))},
+			{sb("s1", "c1", time.Minute, status(StatusTrialing), at(day)), Events{CustomerChurned: true, Movements: []Movement{mv("usd", MovementChurn, 10000)}}},
+			{sb("s1", "c1", time.Minute, at(2*day)), Events{Movements: []Movement{mv("usd", MovementReactivation, 10000)}}},
+		}},
+		{"backfilled trial canceled after the watermark", []step{
+			{sb("s1", "c1", -day, status(StatusTrialing)), Events{Backfill: true}},
+			{sb("s1", "c1", -day, status(StatusCanceled), at(2*day)), Events{TrialCanceled: true}},
 		}},
 		{"incomplete subscription expiring never starts", []step{
 			{sb("s1", "c1", time.Minute, status(StatusIncomplete)), Events{}},
@@ -181,8 +212,8 @@ func TestApplyTransitions(t *testing.T) {
 			{sb("s1", "c1", time.Minute, at(2*time.Hour)), Events{}},
 		}},
 		{"repeated identical versions count nothing", []step{
-			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{}},
-			{sb("s1", "c1", time.Minute, at(time.Hour)), started(mv("usd", MovementNew, 10000))},
+			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{TrialStarted: true}},
+			{sb("s1", "c1", time.Minute, at(time.Hour)), converted(started(mv("usd", MovementNew, 10000)))},
 			{sb("s1", "c1", time.Minute, at(time.Hour)), Events{}},
 			{sb("s1", "c1", time.Minute, at(time.Hour)), Events{}},
 		}},
@@ -193,7 +224,7 @@ func TestApplyTransitions(t *testing.T) {
 		}},
 		{"backfilled trial converting after the watermark starts", []step{
 			{sb("s1", "c1", -day, status(StatusTrialing)), Events{Backfill: true}},
-			{sb("s1", "c1", -day, at(13*day)), started(mv("usd", MovementNew, 10000))},
+			{sb("s1", "c1", -day, at(13*day)), converted(started(mv("usd", MovementNew, 10000)))},
 		}},
 		{"backfilled customer adding a subscription expands", []step{
 			{sb("s1", "c1", -90*day), Events{Backfill: true}},
