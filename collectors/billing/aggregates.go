@@ -22,9 +22,9 @@ type PlanCounters struct {
 	Churned [2]uint64 `json:"churned"` // indexed like churnReasons
 	// Trials started, converted (first paid period) and canceled (ended
 	// without paying).
-	TrialsStarted   uint64 `json:"trials_started"`
-	TrialsConverted uint64 `json:"trials_converted"`
-	TrialsCanceled  uint64 `json:"trials_canceled"`
+	TrialsStarted   uint64 `json:"trials_started,omitempty"`
+	TrialsConverted uint64 `json:"trials_converted,omitempty"`
+	TrialsCanceled  uint64 `json:"trials_canceled,omitempty"`
 }
 
 var churnReasons = [2]string{ReasonVoluntary, ReasonInvoluntary}

@@ -318,7 +318,14 @@ func TestStateEncoding(t *testing.T) {
 	if _, err := (&SubState{Status: "bogus"}).MarshalBinary(); err == nil {
 		t.Error("unknown status encoded")
 	}
-	for _, c := range []CustomerState{{}, {EverPaid: true}, {MRRMinor: map[string]int64{"usd": 1, "eur": 1 << 40}, EverPaid: true}} {
+	// Version 1 (before spells) decodes as a spell begun before the history.
+	var v1 CustomerState
+	if err := v1.UnmarshalBinary([]byte{1, flagEverPaid, 1, 3, 'u', 's', 'd', 20}); err != nil ||
+		!reflect.DeepEqual(v1, CustomerState{MRRMinor: map[string]int64{"usd": 10}, EverPaid: true}) {
+		t.Errorf("version 1: %+v, %v", v1, err)
+	}
+	for _, c := range []CustomerState{{}, {EverPaid: true}, {MRRMinor: map[string]int64{"usd": 1, "eur": 1 << 40}, EverPaid: true},
+		{MRRMinor: map[string]int64{"usd": 5}, EverPaid: true, Spell: Spell{StartDay: 20500, Reactivated: true}}} {
 		b, _ := c.MarshalBinary()
 		var got CustomerState
 		if err := got.UnmarshalBinary(b); err != nil || !reflect.DeepEqual(got, c) {
