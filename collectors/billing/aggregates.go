@@ -44,15 +44,16 @@ var churnReasons = [2]string{ReasonVoluntary, ReasonInvoluntary}
 type Day struct {
 	Day             int64 `json:"day"`              // days since 1970-01-01 UTC
 	ActiveCustomers int64 `json:"active_customers"` // at the day's start
-	// CustomersChurned are the day's customer churns that end a first
-	// spell (a customer new since, or active since before, any window
-	// holding the day): each window counts them.
+	// CustomersChurned are the day's customer churns that every window
+	// holding the day counts: those ending a new customer's spell (new
+	// in the window, or active at its start) or a spell older than any
+	// such window.
 	CustomersChurned int64 `json:"customers_churned"`
-	// ReactivatedChurned are the day's churns that end a reactivated
-	// spell, by the day the spell began: a window counts them when it
-	// began after that day (the customer was active at its start).
-	// Spells older than the window are kept as CustomersChurned.
-	ReactivatedChurned map[int64]int64 `json:"reactivated_churned,omitempty"`
+	// SpellChurned are the day's other churns (ending a reactivated or
+	// backfilled customer's spell), by the day the spell began: a window
+	// counts them when it began after that day (the customer was active
+	// at its start).
+	SpellChurned map[int64]int64 `json:"spell_churned,omitempty"`
 	// NewCustomers became active for the first time during the day.
 	NewCustomers int64            `json:"new_customers"`
 	MRR          map[string]int64 `json:"mrr"`      // per currency at the day's start, minor units
@@ -160,13 +161,13 @@ func (a *Aggregates) count(plan string, ev *Events) {
 	}
 	if ev.CustomerChurned {
 		a.CustomersChurned++
-		if ev.Spell.Reactivated && spellDay != 0 {
-			if today.ReactivatedChurned == nil {
-				today.ReactivatedChurned = map[int64]int64{}
-			}
-			today.ReactivatedChurned[spellDay]++
-		} else {
+		if ev.Spell.New || spellDay == 0 {
 			today.CustomersChurned++
+		} else {
+			if today.SpellChurned == nil {
+				today.SpellChurned = map[int64]int64{}
+			}
+			today.SpellChurned[spellDay]++
 		}
 	}
 	for _, m := range ev.Movements {
@@ -229,8 +230,8 @@ type Ratios struct {
 //     its start + customers new in it), Stripe's subscriber churn rate.
 //     Each customer of that base counts once however often it churns, and
 //     a customer that reactivated in the window and churns again is not
-//     of the base: a churn counts when it ends a first spell, or a
-//     reactivated spell that began before F. So the ratio never exceeds 1.
+//     of the base: a churn counts when it ends a new customer's spell, or
+//     another spell that began before F. So the ratio never exceeds 1.
 //     A zero denominator gives 0.
 //   - MRR: (churn + contraction MRR in the window) / MRR at its start, per
 //     currency; 0 when there was no MRR in that currency at the start.
@@ -261,7 +262,7 @@ func (a *Aggregates) ratios(today int64) Ratios {
 	for _, d := range a.History[i:] {
 		churned += d.CustomersChurned
 		base += d.NewCustomers
-		for spell, n := range d.ReactivatedChurned {
+		for spell, n := range d.SpellChurned {
 			if spell < start.Day {
 				churned += n
 			}
@@ -325,7 +326,7 @@ func (a *Aggregates) clone() *Aggregates {
 		c.Movements[k] = &n
 	}
 	for i, d := range a.History {
-		d.MRR, d.MRRLost, d.ReactivatedChurned = maps.Clone(d.MRR), maps.Clone(d.MRRLost), maps.Clone(d.ReactivatedChurned)
+		d.MRR, d.MRRLost, d.SpellChurned = maps.Clone(d.MRR), maps.Clone(d.MRRLost), maps.Clone(d.SpellChurned)
 		if d.Retained != nil {
 			r := make(map[string]map[int64]*[3]int64, len(d.Retained))
 			for cur, byDay := range d.Retained {

@@ -43,17 +43,20 @@ type CustomerState struct {
 
 // Spell is a stretch of time during which a customer stays active. The
 // 30-day ratios use it to tell whether a customer was already active when
-// a window began: its movements count towards the revenue retention of
-// the windows that begin after the spell's first day, and a churn that
-// ends a reactivated spell counts towards the customer churn ratio of
-// those windows only.
+// a window began (the spell began on an earlier day): only then do its
+// movements count towards the window's revenue retention, and its churn
+// towards the window's customer churn ratio unless the spell is the one
+// of a customer new in the window (who is in that ratio's denominator
+// too).
 type Spell struct {
-	// StartDay is the UTC day (see Rules.Day) the spell began; 0 when it
-	// began before the exporter's history (a backfilled customer).
+	// StartDay is the UTC day (see Rules.Day) the spell began. A
+	// backfilled customer's spell began before the day of the sync that
+	// found it (it is in that day's start values); 0 means before any
+	// window that can still hold its events.
 	StartDay int64
-	// Reactivated: the customer had paid before the spell began, so the
-	// spell is a reactivation rather than a new customer.
-	Reactivated bool
+	// New: the spell is the customer's first ever, begun after the
+	// watermark (a new customer, not a reactivation or a backfill).
+	New bool
 }
 
 // Active reports whether the customer has at least one paying subscription.
@@ -237,7 +240,7 @@ func Apply(prevSub *SubState, prevCus *CustomerState, s *Subscription, r Rules) 
 		next.EverPaid = next.Paying || next.Status == StatusUnpaid
 		cus.EverPaid = cus.EverPaid || next.EverPaid || isActive
 		if !wasActive && isActive {
-			cus.Spell = Spell{} // active before the history began
+			cus.Spell = Spell{StartDay: r.Day - 1} // active before the day began
 		}
 		return next, cus, ev, nil
 	}
@@ -265,7 +268,7 @@ func Apply(prevSub *SubState, prevCus *CustomerState, s *Subscription, r Rules) 
 	}
 	switch {
 	case !wasActive && isActive:
-		cus.Spell = Spell{StartDay: r.Day, Reactivated: cus.EverPaid}
+		cus.Spell = Spell{StartDay: r.Day, New: !cus.EverPaid}
 	case !isActive:
 		cus.Spell = Spell{}
 	}
@@ -342,7 +345,7 @@ const (
 	flagPaying = 1 << iota
 	flagEverPaid
 	flagCancelAtPeriodEnd
-	flagReactivated // customer state: the spell is a reactivation
+	flagNewSpell // customer state: the spell is a new customer's
 )
 
 // MarshalBinary encodes s compactly (varints and length-prefixed strings).
@@ -391,8 +394,8 @@ func (c *CustomerState) MarshalBinary() ([]byte, error) {
 	if c.EverPaid {
 		flags |= flagEverPaid
 	}
-	if c.Spell.Reactivated {
-		flags |= flagReactivated
+	if c.Spell.New {
+		flags |= flagNewSpell
 	}
 	b = append(b, customerStateVersion, flags)
 	b = binary.AppendVarint(b, c.Spell.StartDay)
@@ -412,7 +415,7 @@ func (c *CustomerState) UnmarshalBinary(b []byte) error {
 	*c = CustomerState{EverPaid: b[1]&flagEverPaid != 0}
 	d := decoder{b: b[2:], what: "customer state"}
 	if b[0] == customerStateVersion {
-		c.Spell = Spell{StartDay: d.varint(), Reactivated: b[1]&flagReactivated != 0}
+		c.Spell = Spell{StartDay: d.varint(), New: b[1]&flagNewSpell != 0}
 	}
 	n := d.uvarint()
 	if n > uint64(len(d.b)) { // every entry takes at least one byte

@@ -248,6 +248,7 @@ func TestApplyTransitions(t *testing.T) {
 				if err != nil {
 					t.Fatalf("step %d: %v", i, err)
 				}
+				got.Spell = Spell{} // TestApplySpells checks spells
 				if !reflect.DeepEqual(got, st.want) {
 					t.Errorf("step %d: events\n got %+v\nwant %+v", i, got, st.want)
 				}
@@ -271,7 +272,7 @@ func TestApplyCustomerState(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := CustomerState{MRRMinor: map[string]int64{"usd": 10000, "eur": 7500}, EverPaid: true}
+	want := CustomerState{MRRMinor: map[string]int64{"usd": 10000, "eur": 7500}, EverPaid: true, Spell: Spell{New: true}}
 	if got := *w.cus["c1"]; !reflect.DeepEqual(got, want) {
 		t.Fatalf("customer state %+v, want %+v", got, want)
 	}
@@ -281,6 +282,40 @@ func TestApplyCustomerState(t *testing.T) {
 	if s := w.subs["s4"]; !s.Paying || !s.CancelAtPeriodEnd || s.MRRMinor != 2500 || s.Plan != "pro" {
 		t.Errorf("state %+v", s)
 	}
+}
+
+// TestApplySpells checks the paying spells the 30-day ratios rely on:
+// when a customer's spell began, whether it is a new customer's, and that
+// events carry the spell they end or change.
+func TestApplySpells(t *testing.T) {
+	const d0 = 20000 // a UTC day number
+	w := newWorld()
+	step := func(day int64, s Subscription, want Spell, wantCus Spell) {
+		t.Helper()
+		ev, err := w.apply(&s, Rules{Watermark: wm, Day: day})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Spell != want {
+			t.Errorf("day %d %s: event spell %+v, want %+v", day-d0, s.ID, ev.Spell, want)
+		}
+		if got := w.cus[s.Customer].Spell; got != wantCus {
+			t.Errorf("day %d %s: customer spell %+v, want %+v", day-d0, s.ID, got, wantCus)
+		}
+	}
+	day := 24 * time.Hour
+	// Backfilled: active before the day of the sync that found it.
+	step(d0, sb("b1", "B", -90*day), Spell{}, Spell{StartDay: d0 - 1})
+	step(d0+2, sb("b1", "B", -90*day, unit(12000), at(2*day)), Spell{StartDay: d0 - 1}, Spell{StartDay: d0 - 1})
+	step(d0+3, sb("b1", "B", -90*day, status(StatusCanceled), at(3*day)), Spell{StartDay: d0 - 1}, Spell{})
+	// New on day 1; churns on day 4; back on day 6 (a reactivation).
+	step(d0+1, sb("n1", "N", day), Spell{}, Spell{StartDay: d0 + 1, New: true})
+	step(d0+4, sb("n1", "N", day, status(StatusCanceled), at(4*day)), Spell{StartDay: d0 + 1, New: true}, Spell{})
+	step(d0+6, sb("n2", "N", 6*day), Spell{}, Spell{StartDay: d0 + 6})
+	step(d0+7, sb("n2", "N", 6*day, qty(2), at(7*day)), Spell{StartDay: d0 + 6}, Spell{StartDay: d0 + 6})
+	// A trial does not begin a spell; its conversion does.
+	step(d0+1, sb("t1", "T", day, status(StatusTrialing)), Spell{}, Spell{})
+	step(d0+5, sb("t1", "T", day, at(5*day)), Spell{}, Spell{StartDay: d0 + 5, New: true})
 }
 
 func TestApplyInvalid(t *testing.T) {
@@ -325,7 +360,7 @@ func TestStateEncoding(t *testing.T) {
 		t.Errorf("version 1: %+v, %v", v1, err)
 	}
 	for _, c := range []CustomerState{{}, {EverPaid: true}, {MRRMinor: map[string]int64{"usd": 1, "eur": 1 << 40}, EverPaid: true},
-		{MRRMinor: map[string]int64{"usd": 5}, EverPaid: true, Spell: Spell{StartDay: 20500, Reactivated: true}}} {
+		{MRRMinor: map[string]int64{"usd": 5}, EverPaid: true, Spell: Spell{StartDay: 20500, New: true}}} {
 		b, _ := c.MarshalBinary()
 		var got CustomerState
 		if err := got.UnmarshalBinary(b); err != nil || !reflect.DeepEqual(got, c) {

@@ -249,3 +249,32 @@ func TestRatiosBounded(t *testing.T) {
 	}
 	t.Logf("highest customer churn ratio %.3f", highest)
 }
+
+// TestLateBackfill: a subscription created before the watermark but first
+// seen on a later day joins the start values of that day only. A window
+// that began earlier does not have it in its base, so its churn does not
+// count there; a window that begins on that day does.
+func TestLateBackfill(t *testing.T) {
+	tr := NewTracker(Config{Watermark: wm})
+	rec := memRecords{}
+	midnight := wm.Truncate(24 * time.Hour)
+	day := func(n int) time.Time { return midnight.Add(time.Duration(n)*24*time.Hour + 10*time.Hour) }
+	old := -400 * 24 * time.Hour
+	applyAll(t, tr, rec, day(0), sb("a", "A", old, at(-time.Hour)))
+	applyAll(t, tr, rec, day(3), sb("l", "L", old, at(-time.Hour)))
+	applyAll(t, tr, rec, day(4), sb("l", "L", old, status(StatusCanceled), at(day(4).Sub(wm))))
+	for _, c := range []struct {
+		day          int
+		churn, gross float64
+	}{
+		{4, 0, 1},         // window from day 0: A alone, 100 usd
+		{33, 1.0 / 2, .5}, // from day 3: A and L, 200 usd
+	} {
+		got := scrape(t, tr.Collector("stripe", func() time.Time { return day(c.day) }))
+		expect(t, got, map[string]float64{
+			`billing_customer_churn_ratio{window="30d"}`:                                c.churn,
+			`billing_revenue_retention_ratio{currency="usd",kind="gross",window="30d"}`: c.gross,
+			`billing_revenue_retention_ratio{currency="usd",kind="net",window="30d"}`:   c.gross,
+		})
+	}
+}
