@@ -214,3 +214,51 @@ func TestLeMatcher(t *testing.T) {
 		}
 	}
 }
+
+// TestBillingAlertThresholds: the billing alerts' floors and severities
+// come from the thresholds, and bad values are refused.
+func TestBillingAlertThresholds(t *testing.T) {
+	def := generated(t)
+	for _, want := range []string{
+		"sum by (source) (billing_active_customers) >= 20\n",
+		"(sum by (source, currency) (billing_mrr offset 1d) >= 1000)\n",
+	} {
+		if !strings.Contains(def, want) {
+			t.Errorf("default rules lack %q", want)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "t.json")
+	if err := os.WriteFile(file, []byte(`{"MRRDropSeverity": "critical", "MRRDropMinMRR": 5000, "ChurnMinCustomers": 100, "ChurnSpikeSeverity": "info"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rules := generated(t, "-thresholds", file)
+	for alert, want := range map[string][]string{
+		"BillingMRRDrop":    {"billing_mrr offset 1d) >= 5000)\n", "severity: critical\n", "at least 5000 a day earlier"},
+		"BillingChurnSpike": {"(billing_active_customers) >= 100\n", "severity: info\n", "at least 100 active customers"},
+	} {
+		_, block, ok := strings.Cut(rules, "alert: "+alert+"\n")
+		if !ok {
+			t.Fatalf("no %s in the rules", alert)
+		}
+		block, _, _ = strings.Cut(block, "- alert: ")
+		for _, w := range want {
+			if !strings.Contains(block, w) {
+				t.Errorf("%s lacks %q:\n%s", alert, w, block)
+			}
+		}
+	}
+	for _, tc := range []struct{ json, want string }{
+		{`{"MRRDropSeverity": "page"}`, `MRRDropSeverity: "page" is not critical, warning or info`},
+		{`{"ChurnSpikeSeverity": ""}`, `ChurnSpikeSeverity: "" is not critical, warning or info`},
+		{`{"MRRDropMinMRR": -1}`, "MRRDropMinMRR: -1 is negative"},
+		{`{"ChurnMinCustomers": -5}`, "ChurnMinCustomers: -5 is negative"},
+	} {
+		if err := os.WriteFile(file, []byte(tc.json), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out, errOut bytes.Buffer
+		if err := run([]string{"-thresholds", file}, &out, &errOut); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got error %v, want one containing %q", tc.json, err, tc.want)
+		}
+	}
+}

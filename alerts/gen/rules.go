@@ -96,6 +96,7 @@ func ruleGroups(t Thresholds) []group {
 	slo := sloRecording(t)
 	slo.Rules = append(slo.Rules, sloAlerts(t)...)
 	billing := billingRecording()
+	billing.Rules = append(billing.Rules, billingKPIs()...)
 	billing.Rules = append(billing.Rules, billingAlerts(t)...)
 	return []group{helpdesk, slo, billing, exporterAlerts(t)}
 }
@@ -195,6 +196,50 @@ sum by (source, currency) (billing_mrr offset 30d)`),
 	}}
 }
 
+// billingKPIs are the subscription-analytics figures of Stripe's and
+// ChartMogul's first row, per source and currency (money is never summed
+// across currencies). They read the recorded churn ratio, so they follow
+// billingRecording in the group.
+func billingKPIs() []rule {
+	return []rule{
+		// ARR: annual run rate, 12 × MRR.
+		record("source_currency:billing_arr:sum",
+			`12 * sum by (source, currency) (billing_mrr)`),
+		// ARPA: average revenue per account, MRR / active customers of
+		// the currency; absent without one.
+		record("source_currency:billing_arpa:ratio", `
+sum by (source, currency) (billing_mrr)
+/
+(sum by (source, currency) (billing_active_customers) > 0)`),
+		// LTV: ARPA / the monthly (30-day) customer churn ratio; absent
+		// while nobody churned (it would be infinite).
+		record("source_currency:billing_ltv:ratio", `
+source_currency:billing_arpa:ratio
+/ on (source) group_left ()
+(source:billing_customer_churn:ratio30d > 0)`),
+		// Quick ratio: MRR gained (new, expansion, reactivation) / MRR
+		// lost (contraction, churn) over 30 days; absent while nothing
+		// was lost.
+		record("source_currency:billing_mrr_quick:ratio_increase30d", `
+sum by (source, currency) (increase(billing_mrr_movements_total{kind=~"new|expansion|reactivation"}[30d]))
+/
+(sum by (source, currency) (increase(billing_mrr_movements_total{kind=~"contraction|churn"}[30d])) > 0)`),
+		// Trial conversion: trials that converted / trials that ended
+		// (converted or canceled) over 30 days; absent while none ended.
+		record("source:billing_trial_conversion:ratio_increase30d", `
+sum by (source) (increase(billing_trials_converted_total[30d]))
+/
+(
+    (
+        sum by (source) (increase(billing_trials_converted_total[30d]))
+      +
+        sum by (source) (increase(billing_trials_canceled_total[30d]))
+    )
+  > 0
+)`),
+	}
+}
+
 func helpdeskAlerts(t Thresholds) []rule {
 	ratio, floor := num(t.BacklogSpikeRatio), num(t.BacklogSpikeFloor)
 	rules := []rule{alert("HelpdeskBacklogSpike", "critical", fmt.Sprintf(`
@@ -267,19 +312,23 @@ and on (source)
 
 func billingAlerts(t Thresholds) []rule {
 	return []rule{
-		alert("BillingChurnSpike", "warning",
-			fmt.Sprintf(`source:billing_customer_churn:ratio30d > %s`, num(t.ChurnMax)),
+		alert("BillingChurnSpike", t.ChurnSpikeSeverity, fmt.Sprintf(`
+source:billing_customer_churn:ratio30d > %s
+and on (source)
+sum by (source) (billing_active_customers) >= %s`, num(t.ChurnMax), num(t.ChurnMinCustomers)),
 			t.ChurnSpikeFor,
 			"Customer churn is high.",
-			fmt.Sprintf(`{{ $labels.source }} lost {{ $value | humanizePercentage }} of its active customers over the last 30 days (alert above %s).`, humanPercent(t.ChurnMax))),
-		alert("BillingMRRDrop", "critical", fmt.Sprintf(`
+			fmt.Sprintf(`{{ $labels.source }} lost {{ $value | humanizePercentage }} of its customers (those active 30 days ago and those new since) over the last 30 days (alert above %s with at least %s active customers).`,
+				humanPercent(t.ChurnMax), num(t.ChurnMinCustomers))),
+		alert("BillingMRRDrop", t.MRRDropSeverity, fmt.Sprintf(`
 -source_currency:billing_mrr:delta1d
 /
-sum by (source, currency) (billing_mrr offset 1d)
-> %s`, num(t.MRRDropMax)),
+(sum by (source, currency) (billing_mrr offset 1d) >= %s)
+> %s`, num(t.MRRDropMinMRR), num(t.MRRDropMax)),
 			t.MRRDropFor,
 			"Monthly recurring revenue fell sharply.",
-			fmt.Sprintf(`{{ $labels.currency }} MRR of {{ $labels.source }} fell by {{ $value | humanizePercentage }} in the last day (alert above %s).`, humanPercent(t.MRRDropMax))),
+			fmt.Sprintf(`{{ $labels.currency }} MRR of {{ $labels.source }} fell by {{ $value | humanizePercentage }} in the last day (alert above %s when it was at least %s a day earlier).`,
+				humanPercent(t.MRRDropMax), num(t.MRRDropMinMRR))),
 	}
 }
 

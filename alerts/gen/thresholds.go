@@ -62,14 +62,28 @@ type Thresholds struct {
 	ReopenRateFor   Duration `json:"ReopenRateFor"`
 
 	// ChurnMax: BillingChurnSpike fires when the 30-day customer churn ratio
-	// is above this.
-	ChurnMax      float64  `json:"ChurnMax"`
-	ChurnSpikeFor Duration `json:"ChurnSpikeFor"`
+	// is above this and the source has at least ChurnMinCustomers active
+	// customers (billing_active_customers summed over currencies: a
+	// customer paying in two currencies counts twice). Below that floor
+	// one cancellation is a large share, and the alert stays silent.
+	ChurnMax          float64  `json:"ChurnMax"`
+	ChurnMinCustomers float64  `json:"ChurnMinCustomers"`
+	ChurnSpikeFor     Duration `json:"ChurnSpikeFor"`
+	// ChurnSpikeSeverity is BillingChurnSpike's severity label
+	// ("critical", "warning" or "info").
+	ChurnSpikeSeverity string `json:"ChurnSpikeSeverity"`
 
 	// MRRDropMax: BillingMRRDrop fires when the MRR of a currency is lower
-	// than a day earlier by more than this share of it.
-	MRRDropMax float64  `json:"MRRDropMax"`
-	MRRDropFor Duration `json:"MRRDropFor"`
+	// than a day earlier by more than this share of it, and that MRR a day
+	// earlier was at least MRRDropMinMRR (major units of the currency):
+	// below that floor one cancellation is a large share, and the alert
+	// stays silent.
+	MRRDropMax    float64  `json:"MRRDropMax"`
+	MRRDropMinMRR float64  `json:"MRRDropMinMRR"`
+	MRRDropFor    Duration `json:"MRRDropFor"`
+	// MRRDropSeverity is BillingMRRDrop's severity label ("critical",
+	// "warning" or "info").
+	MRRDropSeverity string `json:"MRRDropSeverity"`
 
 	// SourceDownFor: how long a source's syncs must keep failing before
 	// CxExporterSourceDown fires.
@@ -111,11 +125,15 @@ func DefaultThresholds() Thresholds {
 		ReopenMinSolves: 20,
 		ReopenRateFor:   Duration(time.Hour),
 
-		ChurnMax:      0.05,
-		ChurnSpikeFor: Duration(time.Hour),
+		ChurnMax:           0.05,
+		ChurnMinCustomers:  20,
+		ChurnSpikeFor:      Duration(time.Hour),
+		ChurnSpikeSeverity: "warning",
 
-		MRRDropMax: 0.1,
-		MRRDropFor: Duration(15 * time.Minute),
+		MRRDropMax:      0.1,
+		MRRDropMinMRR:   1000,
+		MRRDropFor:      Duration(15 * time.Minute),
+		MRRDropSeverity: "warning",
 
 		SourceDownFor:      Duration(10 * time.Minute),
 		SyncStaleAfter:     Duration(15 * time.Minute),
@@ -193,7 +211,14 @@ func (t Thresholds) Validate() error {
 	ratio("ReopenRateMax", t.ReopenRateMax)
 	nonNegative("ReopenMinSolves", t.ReopenMinSolves)
 	ratio("ChurnMax", t.ChurnMax)
+	nonNegative("ChurnMinCustomers", t.ChurnMinCustomers)
 	ratio("MRRDropMax", t.MRRDropMax)
+	nonNegative("MRRDropMinMRR", t.MRRDropMinMRR)
+	for field, sev := range map[string]string{"ChurnSpikeSeverity": t.ChurnSpikeSeverity, "MRRDropSeverity": t.MRRDropSeverity} {
+		if sev != "critical" && sev != "warning" && sev != "info" {
+			bad(field, "%q is not critical, warning or info", sev)
+		}
+	}
 	positive("SyncStaleAfter", t.SyncStaleAfter)
 	nonNegative("RecordsRejectedMax", t.RecordsRejectedMax)
 	for field, d := range map[string]Duration{

@@ -67,9 +67,12 @@ func expectBilling(t *testing.T, got, want map[string]float64) {
 // TestE2EStripe drives the real binary through a scripted month of a
 // Stripe account. The fake's clock advances by days between steps; the
 // exporter's clock is real, so every event counts into the current UTC
-// day and the 30-day ratios divide by the values the day started with:
+// day and the 30-day ratios start from the values the day started with:
 // those of the backfill (5 active customers, 227.50 usd and 80 eur MRR).
-// (A run straddling 00:00 UTC would split the history over two days.)
+// Every customer new or back since began its paying spell within the
+// window, so the revenue retention follows the 5 backfilled customers
+// only. (A run straddling 00:00 UTC would split the history over two
+// days.)
 func TestE2EStripe(t *testing.T) {
 	if h := time.Now().UTC(); h.Hour() == 23 && h.Minute() >= 58 {
 		t.Skip("too close to 00:00 UTC: the ratios' day would change mid-test")
@@ -121,16 +124,22 @@ func TestE2EStripe(t *testing.T) {
 	s.start()
 	m := s.Synced()
 	startUSD, startEUR := 22750.0, 8000.0
+	retention := func(cur, kind string) string {
+		return bl("billing_revenue_retention_ratio", "window", "30d", "currency", cur, "kind", kind)
+	}
 	expectBilling(t, m, map[string]float64{
+		retention("usd", "net"): 1, retention("usd", "gross"): 1,
+		retention("eur", "net"): 1, retention("eur", "gross"): 1,
 		bl("billing_subscriptions", "status", "active", "plan", "prod_basic", "currency", "usd"):   2,
 		bl("billing_subscriptions", "status", "active", "plan", "prod_pro", "currency", "usd"):     3,
 		bl("billing_subscriptions", "status", "trialing", "plan", "prod_pro", "currency", "usd"):   1,
 		bl("billing_subscriptions", "status", "trialing", "plan", "prod_basic", "currency", "usd"): 1,
 		bl("billing_subscriptions", "status", "active", "plan", "prod_pro", "currency", "eur"):     1,
-		bl("billing_active_customers"):                             5,
-		bl("billing_mrr", "currency", "usd", "plan", "prod_basic"): 40,
-		bl("billing_mrr", "currency", "usd", "plan", "prod_pro"):   187.5,
-		bl("billing_mrr", "currency", "eur", "plan", "prod_pro"):   80,
+		bl("billing_active_customers", "currency", "usd"):                                          4,
+		bl("billing_active_customers", "currency", "eur"):                                          1,
+		bl("billing_mrr", "currency", "usd", "plan", "prod_basic"):                                 40,
+		bl("billing_mrr", "currency", "usd", "plan", "prod_pro"):                                   187.5,
+		bl("billing_mrr", "currency", "eur", "plan", "prod_pro"):                                   80,
 	})
 
 	step := func(d time.Duration, fn func()) map[string]float64 {
@@ -141,18 +150,28 @@ func TestE2EStripe(t *testing.T) {
 	setStatus := func(id, status, reason string) {
 		f.UpdateSubscription(id, func(x *fakestripe.Subscription) { x.Status, x.CancellationReason = status, reason })
 	}
-	var n1 string
+	var n1, t1, t2 string
 	// Day 2: sign-ups in both currencies (one with a forever coupon), a
-	// trial converting, a trial ending unpaid.
+	// backfilled trial converting, a backfilled trial ending unpaid, two
+	// new trials.
 	step(2*24*time.Hour, func() {
 		n1 = f.CreateSubscription(fakestripe.Subscription{Customer: f.CreateCustomer(), Items: []fakestripe.Item{{Price: pro}}})
 		f.CreateSubscription(fakestripe.Subscription{Customer: f.CreateCustomer(), Coupons: []string{forever25}, Items: []fakestripe.Item{{Price: proEUR}}})
 		setStatus(h6, "active", "")
 		setStatus(h7, "canceled", "")
+		trial := func(price string) string {
+			now := f.Now()
+			return f.CreateSubscription(fakestripe.Subscription{Customer: f.CreateCustomer(), Status: "trialing",
+				TrialStart: now, TrialEnd: now.Add(3 * 24 * time.Hour), Items: []fakestripe.Item{{Price: price}}})
+		}
+		t1, t2 = trial(pro), trial(basic)
 	})
 	// Day 5: upgrades (quantity on a yearly price, monthly to yearly), a
-	// downgrade, a quantity change in eur.
+	// downgrade, a quantity change in eur; t1 converts, t2 is canceled
+	// before paying.
 	step(3*24*time.Hour, func() {
+		setStatus(t1, "active", "")
+		setStatus(t2, "canceled", "cancellation_requested")
 		f.UpdateSubscription(h5, func(x *fakestripe.Subscription) { x.Items[0].Quantity = 2 })
 		f.UpdateSubscription(n1, func(x *fakestripe.Subscription) { x.Items[0].Price = yearly })
 		f.UpdateSubscription(h4b, func(x *fakestripe.Subscription) { x.Items[0].Price = basic })
@@ -220,32 +239,49 @@ func TestE2EStripe(t *testing.T) {
 	m = s.Synced()
 	m = s.Synced() // a whole sync after the restart
 
+	// Customers: 5 backfilled (cus1, h2's, h3's, cus4, h5's); 16 new
+	// (h6's converted trial, n1's, the eur sign-up, t1's, the burst of
+	// 12); cus1 came back (not new). Churned: cus1, h2's (unpaid), h3's
+	// (eur), cus4: 4 / (5 + 16).
+	// Retention follows the 5 backfilled customers: usd 227.50 + 100
+	// (h5's quantity) − 50 (h4b's downgrade 30, h4a 20) − 77.50 (h1 20,
+	// h2 37.50, h4b 20); n1's upgrade is a new customer's. eur 80 + 40
+	// (h3's quantity) − 120 (h3): 0; gross (80 − 120) / 80 stops at 0.
 	want := map[string]float64{
-		bl("billing_subscriptions", "status", "active", "plan", "prod_pro", "currency", "usd"):   3, // h5, h6, n1
+		bl("billing_subscriptions", "status", "active", "plan", "prod_pro", "currency", "usd"):   4, // h5, h6, n1, t1
 		bl("billing_subscriptions", "status", "unpaid", "plan", "prod_pro", "currency", "usd"):   1, // h2
 		bl("billing_subscriptions", "status", "active", "plan", "prod_basic", "currency", "usd"): 13,
 		bl("billing_subscriptions", "status", "active", "plan", "prod_pro", "currency", "eur"):   1,
-		bl("billing_active_customers"):                                                         17,
-		bl("billing_mrr", "currency", "usd", "plan", "prod_pro"):                               350, // 200 + 50 + 100
-		bl("billing_mrr", "currency", "usd", "plan", "prod_basic"):                             260, // 13 × 20
-		bl("billing_mrr", "currency", "eur", "plan", "prod_pro"):                               30,  // 40 × 0.75
-		bl("billing_subscriptions_started_total", "plan", "prod_pro"):                          3,
-		bl("billing_subscriptions_started_total", "plan", "prod_basic"):                        13,
-		bl("billing_subscriptions_churned_total", "plan", "prod_basic", "reason", "voluntary"): 3,
-		bl("billing_subscriptions_churned_total", "plan", "prod_pro", "reason", "voluntary"):   1,
-		bl("billing_subscriptions_churned_total", "plan", "prod_pro", "reason", "involuntary"): 1,
-		bl("billing_customers_churned_total"):                                                  4,
-		bl("billing_mrr_movements_total", "currency", "usd", "kind", "new"):                    340,
-		bl("billing_mrr_movements_total", "currency", "usd", "kind", "expansion"):              150,
-		bl("billing_mrr_movements_total", "currency", "usd", "kind", "contraction"):            50,
-		bl("billing_mrr_movements_total", "currency", "usd", "kind", "churn"):                  77.5,
-		bl("billing_mrr_movements_total", "currency", "usd", "kind", "reactivation"):           20,
-		bl("billing_mrr_movements_total", "currency", "eur", "kind", "new"):                    30,
-		bl("billing_mrr_movements_total", "currency", "eur", "kind", "expansion"):              40,
-		bl("billing_mrr_movements_total", "currency", "eur", "kind", "churn"):                  120,
-		bl("billing_customer_churn_ratio", "window", "30d"):                                    4.0 / 5,
-		bl("billing_mrr_churn_ratio", "window", "30d", "currency", "usd"):                      (7750 + 5000) / startUSD,
-		bl("billing_mrr_churn_ratio", "window", "30d", "currency", "eur"):                      12000 / startEUR,
+		bl("billing_active_customers", "currency", "usd"):                                        17,
+		bl("billing_active_customers", "currency", "eur"):                                        1,
+		bl("billing_mrr", "currency", "usd", "plan", "prod_pro"):                                 400, // 200 + 50 + 100 + 50
+		bl("billing_mrr", "currency", "usd", "plan", "prod_basic"):                               260, // 13 × 20
+		bl("billing_mrr", "currency", "eur", "plan", "prod_pro"):                                 30,  // 40 × 0.75
+		bl("billing_subscriptions_started_total", "plan", "prod_pro"):                            4,
+		bl("billing_subscriptions_started_total", "plan", "prod_basic"):                          13,
+		bl("billing_subscriptions_churned_total", "plan", "prod_basic", "reason", "voluntary"):   3,
+		bl("billing_subscriptions_churned_total", "plan", "prod_pro", "reason", "voluntary"):     1,
+		bl("billing_subscriptions_churned_total", "plan", "prod_pro", "reason", "involuntary"):   1,
+		bl("billing_customers_churned_total"):                                                    4,
+		bl("billing_trials_started_total", "plan", "prod_pro"):                                   1, // t1 (h6 began before the watermark)
+		bl("billing_trials_started_total", "plan", "prod_basic"):                                 1, // t2
+		bl("billing_trials_converted_total", "plan", "prod_pro"):                                 2, // h6, t1
+		bl("billing_trials_canceled_total", "plan", "prod_basic"):                                2, // h7, t2
+		bl("billing_mrr_movements_total", "currency", "usd", "kind", "new"):                      390,
+		bl("billing_mrr_movements_total", "currency", "usd", "kind", "expansion"):                150,
+		bl("billing_mrr_movements_total", "currency", "usd", "kind", "contraction"):              50,
+		bl("billing_mrr_movements_total", "currency", "usd", "kind", "churn"):                    77.5,
+		bl("billing_mrr_movements_total", "currency", "usd", "kind", "reactivation"):             20,
+		bl("billing_mrr_movements_total", "currency", "eur", "kind", "new"):                      30,
+		bl("billing_mrr_movements_total", "currency", "eur", "kind", "expansion"):                40,
+		bl("billing_mrr_movements_total", "currency", "eur", "kind", "churn"):                    120,
+		bl("billing_customer_churn_ratio", "window", "30d"):                                      4.0 / 21,
+		bl("billing_mrr_churn_ratio", "window", "30d", "currency", "usd"):                        (7750 + 5000) / startUSD,
+		bl("billing_mrr_churn_ratio", "window", "30d", "currency", "eur"):                        12000 / startEUR,
+		retention("usd", "net"):   (startUSD + 10000 - 5000 - 7750) / startUSD,
+		retention("usd", "gross"): (startUSD - 5000 - 7750) / startUSD,
+		retention("eur", "net"):   0,
+		retention("eur", "gross"): 0,
 	}
 	expectBilling(t, m, want)
 	for _, r := range []string{"missing_field", "unknown_value", "malformed_record", "malformed_page"} {

@@ -60,3 +60,51 @@ func BenchmarkBatchApply(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*page)/b.Elapsed().Seconds(), "updates/s")
 }
+
+// BenchmarkBatchApplyFullHistory is BenchmarkBatchApply with the daily
+// history at its largest: 31 days, each with churns and movements of
+// spells begun on every one of the previous 30 days, in three currencies.
+// It measures what the stored history costs each page (it is encoded with
+// the aggregates at every commit), and reports the encoded size.
+func BenchmarkBatchApplyFullHistory(b *testing.B) {
+	tr := NewTracker(Config{Watermark: wm})
+	today := dayOf(wm)
+	for d := today - windowDays; d <= today; d++ {
+		day := Day{Day: d, ActiveCustomers: 10000, NewCustomers: 50, CustomersChurned: 40,
+			MRR: map[string]int64{}, MRRLost: map[string]int64{}, SpellChurned: map[int64]int64{},
+			Retained: map[string]map[int64]*[3]int64{}}
+		for _, cur := range []string{"usd", "eur", "gbp"} {
+			day.MRR[cur], day.MRRLost[cur] = 100_000_000, 1_000_000
+			byDay := map[int64]*[3]int64{0: {1, 2, 3}}
+			for s := d - windowDays; s < d; s++ {
+				byDay[s] = &[3]int64{12345, 2345, 3456}
+				day.SpellChurned[s] = 3
+			}
+			day.Retained[cur] = byDay
+		}
+		tr.agg.History = append(tr.agg.History, day)
+	}
+	rec := memRecords{}
+	const page = 100
+	subs := make([]Subscription, page)
+	b.ReportAllocs()
+	n, size := 0, 0
+	for b.Loop() {
+		batch := tr.Begin(wm)
+		for i := range subs {
+			subs[i] = benchSub((n*page+i)%20000, wm.Add(time.Duration(n)*time.Second))
+		}
+		if err := batch.ApplyAll(rec, subs, func(*Subscription, *InvalidError) { b.Fatal("rejected") }); err != nil {
+			b.Fatal(err)
+		}
+		agg, err := batch.Aggregates()
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(agg)
+		tr.Publish(batch)
+		n++
+	}
+	b.ReportMetric(float64(n*page)/b.Elapsed().Seconds(), "updates/s")
+	b.ReportMetric(float64(size), "aggregate-bytes")
+}

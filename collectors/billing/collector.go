@@ -7,9 +7,10 @@ import (
 )
 
 type descs struct {
-	subs, active, mrr, scheduled                  *prometheus.Desc
-	started, churned, customersChurned, movements *prometheus.Desc
-	customerChurnRatio, mrrChurnRatio             *prometheus.Desc
+	subs, active, mrr, scheduled                        *prometheus.Desc
+	started, churned, customersChurned, movements       *prometheus.Desc
+	trialsStarted, trialsConverted, trialsCanceled      *prometheus.Desc
+	customerChurnRatio, mrrChurnRatio, revenueRetention *prometheus.Desc
 }
 
 func newDescs(source string) descs {
@@ -19,15 +20,19 @@ func newDescs(source string) descs {
 	}
 	return descs{
 		subs:               d("billing_subscriptions", "Subscriptions now, not counting canceled or ended ones.", "status", "plan", "currency"),
-		active:             d("billing_active_customers", "Customers with a paying (active or past_due, MRR above zero) subscription."),
+		active:             d("billing_active_customers", "Customers with a paying (active or past_due, MRR above zero) subscription in the currency; a customer paying in two currencies counts in each.", "currency"),
 		mrr:                d("billing_mrr", "Monthly recurring revenue, major units of the currency.", "currency", "plan"),
 		scheduled:          d("billing_scheduled_churn_mrr", "MRR of paying subscriptions set to cancel at period end, major units.", "currency"),
 		started:            d("billing_subscriptions_started_total", "Subscriptions that became paying for the first time.", "plan"),
 		churned:            d("billing_subscriptions_churned_total", "Paying subscriptions that were canceled, ended or became unpaid.", "plan", "reason"),
 		customersChurned:   d("billing_customers_churned_total", "Active customers that lost their last paying subscription."),
 		movements:          d("billing_mrr_movements_total", "MRR moved, major units of the currency, always positive.", "currency", "kind"),
-		customerChurnRatio: d("billing_customer_churn_ratio", "Customers churned in the window / customers active at its start.", "window"),
+		trialsStarted:      d("billing_trials_started_total", "Trials begun by subscriptions that never paid.", "plan"),
+		trialsConverted:    d("billing_trials_converted_total", "Trials whose first paid period began.", "plan"),
+		trialsCanceled:     d("billing_trials_canceled_total", "Trials that ended without paying.", "plan"),
+		customerChurnRatio: d("billing_customer_churn_ratio", "Customers churned in the window / (customers active at its start + customers paying for the first time in it).", "window"),
 		mrrChurnRatio:      d("billing_mrr_churn_ratio", "Churn and contraction MRR in the window / MRR at its start.", "window", "currency"),
+		revenueRetention:   d("billing_revenue_retention_ratio", "(MRR at the window's start of the customers active then + their expansion (net only) - contraction - churn in it) / that MRR.", "window", "currency", "kind"),
 	}
 }
 
@@ -49,12 +54,12 @@ type collector struct {
 // The ratios come from the daily history in the aggregates (see
 // Aggregates.ratios): billing_customer_churn_ratio{window="30d"} is the
 // customers churned since 00:00 UTC 30 days ago over the customers active
-// then, billing_mrr_churn_ratio{window="30d",currency} the churn and
-// contraction MRR over the MRR then; before 30 days of history exist the
-// window starts at the oldest day recorded; a zero denominator gives 0.
-// (Stripe's own subscriber churn rate also adds the customers new in the
-// window to the denominator; the SPEC's ratio does not, so it can exceed 1
-// when customers both come and go within the window.)
+// then plus those paying for the first time since (Stripe's subscriber
+// churn rate, never above 1), billing_mrr_churn_ratio{window="30d",currency}
+// the churn and contraction MRR over the MRR then, and
+// billing_revenue_retention_ratio{window="30d",currency,kind="net|gross"}
+// what the customers active then kept of their MRR; before 30 days of
+// history exist the window starts at the oldest day recorded.
 func (tr *Tracker) Collector(source string, now func() time.Time) prometheus.Collector {
 	return &collector{tr: tr, d: newDescs(source), now: now}
 }
@@ -62,7 +67,8 @@ func (tr *Tracker) Collector(source string, now func() time.Time) prometheus.Col
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.d.subs, c.d.active, c.d.mrr, c.d.scheduled, c.d.started, c.d.churned,
-		c.d.customersChurned, c.d.movements, c.d.customerChurnRatio, c.d.mrrChurnRatio} {
+		c.d.customersChurned, c.d.movements, c.d.trialsStarted, c.d.trialsConverted, c.d.trialsCanceled,
+		c.d.customerChurnRatio, c.d.mrrChurnRatio, c.d.revenueRetention} {
 		ch <- d
 	}
 }
@@ -90,17 +96,24 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		gauge(c.d.mrr, Major(e.Currency, e.MRRMinor), e.Currency, e.Plan)
 	}
-	gauge(c.d.active, float64(g.active))
 	for p, pc := range a.Plans {
 		counter(c.d.started, float64(pc.Started), p)
 		for i, r := range churnReasons {
 			counter(c.d.churned, float64(pc.Churned[i]), p, r)
 		}
+		counter(c.d.trialsStarted, float64(pc.TrialsStarted), p)
+		counter(c.d.trialsConverted, float64(pc.TrialsConverted), p)
+		counter(c.d.trialsCanceled, float64(pc.TrialsCanceled), p)
 	}
 	counter(c.d.customersChurned, float64(a.CustomersChurned))
-	customers, mrr := a.ratios(today)
-	gauge(c.d.customerChurnRatio, customers, windowLabel)
+	r := a.ratios(today)
+	gauge(c.d.customerChurnRatio, r.Customers, windowLabel)
 	for cur := range currencies {
+		gauge(c.d.active, float64(g.activeIn[cur]), cur)
+		if v, ok := r.NetRetention[cur]; ok {
+			gauge(c.d.revenueRetention, v, windowLabel, cur, "net")
+			gauge(c.d.revenueRetention, r.GrossRetention[cur], windowLabel, cur, "gross")
+		}
 		gauge(c.d.scheduled, Major(cur, g.scheduled[cur]), cur)
 		m := a.Movements[cur]
 		for i, k := range MovementKinds {
@@ -110,6 +123,6 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			}
 			counter(c.d.movements, Major(cur, v), cur, string(k))
 		}
-		gauge(c.d.mrrChurnRatio, mrr[cur], windowLabel, cur)
+		gauge(c.d.mrrChurnRatio, r.MRR[cur], windowLabel, cur)
 	}
 }

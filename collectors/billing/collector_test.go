@@ -101,12 +101,13 @@ func TestCollectorExposition(t *testing.T) {
 		t.Fatalf("lint: %v %v", err, problems)
 	}
 	want := `
-# HELP billing_active_customers Customers with a paying (active or past_due, MRR above zero) subscription.
+# HELP billing_active_customers Customers with a paying (active or past_due, MRR above zero) subscription in the currency; a customer paying in two currencies counts in each.
 # TYPE billing_active_customers gauge
-billing_active_customers{source="stripe"} 2
-# HELP billing_customer_churn_ratio Customers churned in the window / customers active at its start.
+billing_active_customers{currency="jpy",source="stripe"} 0
+billing_active_customers{currency="usd",source="stripe"} 2
+# HELP billing_customer_churn_ratio Customers churned in the window / (customers active at its start + customers paying for the first time in it).
 # TYPE billing_customer_churn_ratio gauge
-billing_customer_churn_ratio{source="stripe",window="30d"} 1
+billing_customer_churn_ratio{source="stripe",window="30d"} 0.3333333333333333
 # HELP billing_customers_churned_total Active customers that lost their last paying subscription.
 # TYPE billing_customers_churned_total counter
 billing_customers_churned_total{source="stripe"} 1
@@ -131,6 +132,10 @@ billing_mrr_movements_total{currency="usd",kind="contraction",source="stripe"} 0
 billing_mrr_movements_total{currency="usd",kind="expansion",source="stripe"} 0
 billing_mrr_movements_total{currency="usd",kind="new",source="stripe"} 250
 billing_mrr_movements_total{currency="usd",kind="reactivation",source="stripe"} 0
+# HELP billing_revenue_retention_ratio (MRR at the window's start of the customers active then + their expansion (net only) - contraction - churn in it) / that MRR.
+# TYPE billing_revenue_retention_ratio gauge
+billing_revenue_retention_ratio{currency="usd",kind="gross",source="stripe",window="30d"} 1
+billing_revenue_retention_ratio{currency="usd",kind="net",source="stripe",window="30d"} 1
 # HELP billing_scheduled_churn_mrr MRR of paying subscriptions set to cancel at period end, major units.
 # TYPE billing_scheduled_churn_mrr gauge
 billing_scheduled_churn_mrr{currency="jpy",source="stripe"} 0
@@ -165,6 +170,18 @@ billing_subscriptions_churned_total{plan="pro",reason="voluntary",source="stripe
 # TYPE billing_subscriptions_started_total counter
 billing_subscriptions_started_total{plan="max",source="stripe"} 2
 billing_subscriptions_started_total{plan="pro",source="stripe"} 0
+# HELP billing_trials_canceled_total Trials that ended without paying.
+# TYPE billing_trials_canceled_total counter
+billing_trials_canceled_total{plan="max",source="stripe"} 0
+billing_trials_canceled_total{plan="pro",source="stripe"} 0
+# HELP billing_trials_converted_total Trials whose first paid period began.
+# TYPE billing_trials_converted_total counter
+billing_trials_converted_total{plan="max",source="stripe"} 0
+billing_trials_converted_total{plan="pro",source="stripe"} 0
+# HELP billing_trials_started_total Trials begun by subscriptions that never paid.
+# TYPE billing_trials_started_total counter
+billing_trials_started_total{plan="max",source="stripe"} 0
+billing_trials_started_total{plan="pro",source="stripe"} 1
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 		t.Fatal(err)
@@ -193,7 +210,7 @@ func TestStripeGlossaryExample(t *testing.T) {
 	expect(t, got, map[string]float64{
 		`billing_mrr{currency="usd",plan="Plan A"}`:                           10000,
 		`billing_mrr{currency="usd",plan="Plan B"}`:                           2500,
-		`billing_active_customers{}`:                                          150,
+		`billing_active_customers{currency="usd"}`:                            150,
 		`billing_mrr_movements_total{currency="usd",kind="new"}`:              12500,
 		`billing_subscriptions_started_total{plan="Plan A"}`:                  100,
 		`billing_subscriptions_started_total{plan="Plan B"}`:                  50,
@@ -250,7 +267,9 @@ func TestSeveralCurrenciesNeverSummed(t *testing.T) {
 		// c1 was already active when its eur subscription came
 		`billing_mrr_movements_total{currency="eur",kind="expansion"}`: 90,
 		`billing_mrr_movements_total{currency="jpy",kind="new"}`:       1500,
-		`billing_active_customers{}`:                                   2,
+		`billing_active_customers{currency="usd"}`:                     1,
+		`billing_active_customers{currency="eur"}`:                     1, // c1 counts in both
+		`billing_active_customers{currency="jpy"}`:                     1,
 	})
 	for k := range got {
 		if strings.Contains(k, "billing_mrr{") && !strings.Contains(k, "currency=") {
@@ -273,7 +292,7 @@ func TestWatermarkBackfill(t *testing.T) {
 	c := tr.Collector("stripe", func() time.Time { return wm.Add(time.Hour) })
 	got := scrape(t, c)
 	expect(t, got, map[string]float64{
-		`billing_active_customers{}`:                                         2,
+		`billing_active_customers{currency="usd"}`:                           2,
 		`billing_mrr{currency="usd",plan="pro"}`:                             150,
 		`billing_subscriptions{currency="usd",plan="pro",status="active"}`:   1,
 		`billing_subscriptions{currency="usd",plan="pro",status="past_due"}`: 1,
@@ -296,7 +315,7 @@ func TestWatermarkBackfill(t *testing.T) {
 	)
 	got = scrape(t, tr.Collector("stripe", func() time.Time { return wm.Add(25 * time.Hour) }))
 	expect(t, got, map[string]float64{
-		`billing_active_customers{}`:                                         5,
+		`billing_active_customers{currency="usd"}`:                           5,
 		`billing_subscriptions_started_total{plan="pro"}`:                    1, // d, the trial
 		`billing_subscriptions_started_total{plan="max"}`:                    1, // f
 		`billing_subscriptions_churned_total{plan="pro",reason="voluntary"}`: 1, // a
@@ -306,8 +325,11 @@ func TestWatermarkBackfill(t *testing.T) {
 		`billing_mrr_movements_total{currency="usd",kind="churn"}`:           100, // a
 		`billing_mrr{currency="usd",plan="max"}`:                             200, // f and g
 		// 1 churned of the 2 active at the window's start, the first
-		// sync's day (the oldest available): c1 and c2
-		`billing_customer_churn_ratio{window="30d"}`: 1.0 / 2,
+		// sync's day (the oldest available): c1 and c2, plus the 2 new
+		// since (c4's converted trial, c6; c5 came back, c7 is backfill)
+		`billing_customer_churn_ratio{window="30d"}`: 1.0 / 4,
+		`billing_trials_converted_total{plan="pro"}`: 1, // d
+		`billing_trials_started_total{plan="pro"}`:   0, // d began before the watermark
 	})
 }
 

@@ -28,7 +28,8 @@ type SubState struct {
 }
 
 // CustomerState is the per-customer memory: what its paying
-// subscriptions add up to, per currency, and whether it ever paid.
+// subscriptions add up to, per currency, whether it ever paid, and when
+// its current paying spell began.
 type CustomerState struct {
 	// MRRMinor is the MRR of the customer's paying subscriptions per
 	// currency, minor units; currencies at zero are absent.
@@ -36,6 +37,26 @@ type CustomerState struct {
 	// EverPaid: the customer has been active, so coming back after
 	// churning is a reactivation, not new business.
 	EverPaid bool
+	// Spell is the customer's current paying spell (zero while inactive).
+	Spell Spell
+}
+
+// Spell is a stretch of time during which a customer stays active. The
+// 30-day ratios use it to tell whether a customer was already active when
+// a window began (the spell began on an earlier day): only then do its
+// movements count towards the window's revenue retention, and its churn
+// towards the window's customer churn ratio unless the spell is the one
+// of a customer new in the window (who is in that ratio's denominator
+// too).
+type Spell struct {
+	// StartDay is the UTC day (see Rules.Day) the spell began. A
+	// backfilled customer's spell began before the day of the sync that
+	// found it (it is in that day's start values); 0 means before any
+	// window that can still hold its events.
+	StartDay int64
+	// New: the spell is the customer's first ever, begun after the
+	// watermark (a new customer, not a reactivation or a backfill).
+	New bool
 }
 
 // Active reports whether the customer has at least one paying subscription.
@@ -45,7 +66,7 @@ func (c *CustomerState) clone() CustomerState {
 	if c == nil {
 		return CustomerState{}
 	}
-	return CustomerState{MRRMinor: maps.Clone(c.MRRMinor), EverPaid: c.EverPaid}
+	return CustomerState{MRRMinor: maps.Clone(c.MRRMinor), EverPaid: c.EverPaid, Spell: c.Spell}
 }
 
 func (c *CustomerState) add(currency string, minor int64) {
@@ -96,8 +117,24 @@ type Events struct {
 	Churned     bool   // a paying subscription was canceled, ended or became unpaid
 	ChurnReason string // ReasonVoluntary or ReasonInvoluntary when Churned
 
+	// TrialStarted: a subscription that never paid entered trialing.
+	TrialStarted bool
+	// TrialConverted: a trial (of a subscription that never paid) ended
+	// with the subscription paying: its first paid period began.
+	TrialConverted bool
+	// TrialCanceled: such a trial ended without the subscription paying
+	// (canceled, ended, paused, unpaid, or on a free price).
+	TrialCanceled bool
+
+	// CustomerNew: the customer became active for the first time ever
+	// (a reactivation is not new).
+	CustomerNew bool
 	// CustomerChurned: the customer lost its last paying subscription.
 	CustomerChurned bool
+	// Spell is the customer's paying spell that the expansion,
+	// contraction and churn movements (and CustomerChurned) belong to:
+	// the one it was in before this version. Zero when it was inactive.
+	Spell Spell
 	// Movements of the customer's MRR, at most one per currency, sorted by
 	// currency.
 	Movements []Movement
@@ -108,6 +145,9 @@ type Rules struct {
 	// Watermark is when the exporter first synced this source: a
 	// subscription first seen that was created before it is backfill.
 	Watermark time.Time
+	// Day is the UTC day number (days since 1970-01-01) the version is
+	// counted on; it dates the start of a customer's paying spell.
+	Day int64
 }
 
 // Apply is the engine's pure core: given the stored state of a
@@ -126,9 +166,16 @@ type Rules struct {
 //     voluntary otherwise. past_due stays paying. A paying subscription
 //     that stops paying otherwise (paused, a free plan) is no subscription
 //     churn, but its MRR does move;
+//   - a trial starts when a subscription that never paid enters trialing,
+//     and ends at the first version that is not trialing: converted when
+//     that version is paying, canceled otherwise. A subscription that has
+//     paid and goes back to trialing (a trial granted to a paying
+//     customer) starts no trial;
 //   - a customer is active while it has a paying subscription and churns
 //     when it stops being active (its MRR goes from non-zero to zero, as
-//     Stripe counts subscriber churn);
+//     Stripe counts subscriber churn); it is new when it becomes active
+//     for the first time, and starts a new paying spell (see Spell) each
+//     time it becomes active;
 //   - MRR movements are classified per customer from its MRR before and
 //     after the change, and measured per currency: a currency whose MRR
 //     rises is new (the customer was not active and never paid),
@@ -192,11 +239,20 @@ func Apply(prevSub *SubState, prevCus *CustomerState, s *Subscription, r Rules) 
 		ev.Backfill = true
 		next.EverPaid = next.Paying || next.Status == StatusUnpaid
 		cus.EverPaid = cus.EverPaid || next.EverPaid || isActive
+		if !wasActive && isActive {
+			cus.Spell = Spell{StartDay: r.Day - 1} // active before the day began
+		}
 		return next, cus, ev, nil
 	}
 
 	next.EverPaid = base.EverPaid || next.Paying
 	ev.Started = !base.EverPaid && next.Paying
+	if !base.EverPaid {
+		wasTrial, isTrial := base.Status == StatusTrialing, next.Status == StatusTrialing
+		ev.TrialStarted = isTrial && !wasTrial
+		ev.TrialConverted = wasTrial && !isTrial && next.Paying
+		ev.TrialCanceled = wasTrial && !isTrial && !next.Paying
+	}
 	if base.Paying && !next.Paying && next.Status.churns() {
 		ev.Churned = true
 		ev.ChurnReason = ReasonVoluntary
@@ -205,7 +261,17 @@ func Apply(prevSub *SubState, prevCus *CustomerState, s *Subscription, r Rules) 
 		}
 	}
 	ev.CustomerChurned = wasActive && !isActive
+	ev.CustomerNew = !wasActive && isActive && !cus.EverPaid
 	ev.Movements = movements(before, cus.MRRMinor, wasActive, isActive, cus.EverPaid)
+	if wasActive {
+		ev.Spell = cus.Spell
+	}
+	switch {
+	case !wasActive && isActive:
+		cus.Spell = Spell{StartDay: r.Day, New: !cus.EverPaid}
+	case !isActive:
+		cus.Spell = Spell{}
+	}
 	cus.EverPaid = cus.EverPaid || isActive
 	return next, cus, ev, nil
 }
@@ -269,14 +335,17 @@ func unixNano(t time.Time) int64 {
 
 // stateVersion is the first byte of an encoded SubState or CustomerState.
 const (
-	subStateVersion      = 1
-	customerStateVersion = 1
+	subStateVersion = 1
+	// customerStateVersion 2 added the spell; version 1 (no spell) still
+	// decodes, as a spell that began before the history.
+	customerStateVersion = 2
 )
 
 const (
 	flagPaying = 1 << iota
 	flagEverPaid
 	flagCancelAtPeriodEnd
+	flagNewSpell // customer state: the spell is a new customer's
 )
 
 // MarshalBinary encodes s compactly (varints and length-prefixed strings).
@@ -320,12 +389,16 @@ func (s *SubState) UnmarshalBinary(b []byte) error {
 
 // MarshalBinary encodes c compactly, currencies sorted.
 func (c *CustomerState) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 0, 4+len(c.MRRMinor)*12)
+	b := make([]byte, 0, 8+len(c.MRRMinor)*12)
 	var flags byte
 	if c.EverPaid {
 		flags |= flagEverPaid
 	}
+	if c.Spell.New {
+		flags |= flagNewSpell
+	}
 	b = append(b, customerStateVersion, flags)
+	b = binary.AppendVarint(b, c.Spell.StartDay)
 	b = binary.AppendUvarint(b, uint64(len(c.MRRMinor)))
 	for _, cur := range slices.Sorted(maps.Keys(c.MRRMinor)) {
 		b = appendString(b, cur)
@@ -334,13 +407,16 @@ func (c *CustomerState) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
-// UnmarshalBinary decodes what MarshalBinary wrote.
+// UnmarshalBinary decodes what MarshalBinary wrote, and version 1.
 func (c *CustomerState) UnmarshalBinary(b []byte) error {
-	if len(b) < 2 || b[0] != customerStateVersion {
+	if len(b) < 2 || (b[0] != customerStateVersion && b[0] != 1) {
 		return fmt.Errorf("customer state: unknown encoding")
 	}
 	*c = CustomerState{EverPaid: b[1]&flagEverPaid != 0}
 	d := decoder{b: b[2:], what: "customer state"}
+	if b[0] == customerStateVersion {
+		c.Spell = Spell{StartDay: d.varint(), New: b[1]&flagNewSpell != 0}
+	}
 	n := d.uvarint()
 	if n > uint64(len(d.b)) { // every entry takes at least one byte
 		return fmt.Errorf("customer state: truncated")

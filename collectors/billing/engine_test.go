@@ -78,7 +78,16 @@ func TestApplyTransitions(t *testing.T) {
 	churn := func(reason, cur string, minor int64) Events {
 		return Events{Churned: true, ChurnReason: reason, CustomerChurned: true, Movements: []Movement{mv(cur, MovementChurn, minor)}}
 	}
-	started := func(mvs ...Movement) Events { return Events{Started: true, Movements: mvs} }
+	// started: a subscription began paying; its customer is new when the
+	// movement is.
+	started := func(mvs ...Movement) Events {
+		ev := Events{Started: true, Movements: mvs}
+		for _, m := range mvs {
+			ev.CustomerNew = ev.CustomerNew || m.Kind == MovementNew
+		}
+		return ev
+	}
+	converted := func(ev Events) Events { ev.TrialConverted = true; return ev }
 	cases := []struct {
 		name  string
 		steps []step
@@ -87,13 +96,35 @@ func TestApplyTransitions(t *testing.T) {
 			{sb("s1", "c1", time.Minute), started(mv("usd", MovementNew, 10000))},
 		}},
 		{"trial converting", []step{
-			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{}},
-			{sb("s1", "c1", time.Minute, status(StatusActive), at(14*day)), started(mv("usd", MovementNew, 10000))},
+			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{TrialStarted: true}},
+			{sb("s1", "c1", time.Minute, status(StatusActive), at(14*day)), converted(started(mv("usd", MovementNew, 10000)))},
+		}},
+		{"trial converting into past_due converts", []step{
+			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{TrialStarted: true}},
+			{sb("s1", "c1", time.Minute, status(StatusPastDue), at(14*day)), converted(started(mv("usd", MovementNew, 10000)))},
 		}},
 		{"trial ending unpaid never starts nor churns", []step{
-			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{}},
-			{sb("s1", "c1", time.Minute, status(StatusPaused), at(14*day)), Events{}},
+			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{TrialStarted: true}},
+			{sb("s1", "c1", time.Minute, status(StatusPaused), at(14*day)), Events{TrialCanceled: true}},
 			{sb("s1", "c1", time.Minute, status(StatusCanceled), at(20*day)), Events{}},
+		}},
+		{"trial canceled before paying", []step{
+			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{TrialStarted: true}},
+			{sb("s1", "c1", time.Minute, status(StatusTrialing), at(day)), Events{}},
+			{sb("s1", "c1", time.Minute, status(StatusCanceled), at(3*day)), Events{TrialCanceled: true}},
+		}},
+		{"trial ending on a free price is canceled", []step{
+			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{TrialStarted: true}},
+			{sb("s1", "c1", time.Minute, unit(0), at(14*day)), Events{TrialCanceled: true}},
+		}},
+		{"a paying subscription granted a trial starts none", []step{
+			{sb("s1", "c1", time.Minute), started(mv("usd", MovementNew, 10000))},
+			{sb("s1", "c1", time.Minute, status(StatusTrialing), at(day)), Events{CustomerChurned: true, Movements: []Movement{mv("usd", MovementChurn, 10000)}}},
+			{sb("s1", "c1", time.Minute, at(2*day)), Events{Movements: []Movement{mv("usd", MovementReactivation, 10000)}}},
+		}},
+		{"backfilled trial canceled after the watermark", []step{
+			{sb("s1", "c1", -day, status(StatusTrialing)), Events{Backfill: true}},
+			{sb("s1", "c1", -day, status(StatusCanceled), at(2*day)), Events{TrialCanceled: true}},
 		}},
 		{"incomplete subscription expiring never starts", []step{
 			{sb("s1", "c1", time.Minute, status(StatusIncomplete)), Events{}},
@@ -181,8 +212,8 @@ func TestApplyTransitions(t *testing.T) {
 			{sb("s1", "c1", time.Minute, at(2*time.Hour)), Events{}},
 		}},
 		{"repeated identical versions count nothing", []step{
-			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{}},
-			{sb("s1", "c1", time.Minute, at(time.Hour)), started(mv("usd", MovementNew, 10000))},
+			{sb("s1", "c1", time.Minute, status(StatusTrialing)), Events{TrialStarted: true}},
+			{sb("s1", "c1", time.Minute, at(time.Hour)), converted(started(mv("usd", MovementNew, 10000)))},
 			{sb("s1", "c1", time.Minute, at(time.Hour)), Events{}},
 			{sb("s1", "c1", time.Minute, at(time.Hour)), Events{}},
 		}},
@@ -193,7 +224,7 @@ func TestApplyTransitions(t *testing.T) {
 		}},
 		{"backfilled trial converting after the watermark starts", []step{
 			{sb("s1", "c1", -day, status(StatusTrialing)), Events{Backfill: true}},
-			{sb("s1", "c1", -day, at(13*day)), started(mv("usd", MovementNew, 10000))},
+			{sb("s1", "c1", -day, at(13*day)), converted(started(mv("usd", MovementNew, 10000)))},
 		}},
 		{"backfilled customer adding a subscription expands", []step{
 			{sb("s1", "c1", -90*day), Events{Backfill: true}},
@@ -217,6 +248,7 @@ func TestApplyTransitions(t *testing.T) {
 				if err != nil {
 					t.Fatalf("step %d: %v", i, err)
 				}
+				got.Spell = Spell{} // TestApplySpells checks spells
 				if !reflect.DeepEqual(got, st.want) {
 					t.Errorf("step %d: events\n got %+v\nwant %+v", i, got, st.want)
 				}
@@ -240,7 +272,7 @@ func TestApplyCustomerState(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := CustomerState{MRRMinor: map[string]int64{"usd": 10000, "eur": 7500}, EverPaid: true}
+	want := CustomerState{MRRMinor: map[string]int64{"usd": 10000, "eur": 7500}, EverPaid: true, Spell: Spell{New: true}}
 	if got := *w.cus["c1"]; !reflect.DeepEqual(got, want) {
 		t.Fatalf("customer state %+v, want %+v", got, want)
 	}
@@ -250,6 +282,40 @@ func TestApplyCustomerState(t *testing.T) {
 	if s := w.subs["s4"]; !s.Paying || !s.CancelAtPeriodEnd || s.MRRMinor != 2500 || s.Plan != "pro" {
 		t.Errorf("state %+v", s)
 	}
+}
+
+// TestApplySpells checks the paying spells the 30-day ratios rely on:
+// when a customer's spell began, whether it is a new customer's, and that
+// events carry the spell they end or change.
+func TestApplySpells(t *testing.T) {
+	const d0 = 20000 // a UTC day number
+	w := newWorld()
+	step := func(day int64, s Subscription, want Spell, wantCus Spell) {
+		t.Helper()
+		ev, err := w.apply(&s, Rules{Watermark: wm, Day: day})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Spell != want {
+			t.Errorf("day %d %s: event spell %+v, want %+v", day-d0, s.ID, ev.Spell, want)
+		}
+		if got := w.cus[s.Customer].Spell; got != wantCus {
+			t.Errorf("day %d %s: customer spell %+v, want %+v", day-d0, s.ID, got, wantCus)
+		}
+	}
+	day := 24 * time.Hour
+	// Backfilled: active before the day of the sync that found it.
+	step(d0, sb("b1", "B", -90*day), Spell{}, Spell{StartDay: d0 - 1})
+	step(d0+2, sb("b1", "B", -90*day, unit(12000), at(2*day)), Spell{StartDay: d0 - 1}, Spell{StartDay: d0 - 1})
+	step(d0+3, sb("b1", "B", -90*day, status(StatusCanceled), at(3*day)), Spell{StartDay: d0 - 1}, Spell{})
+	// New on day 1; churns on day 4; back on day 6 (a reactivation).
+	step(d0+1, sb("n1", "N", day), Spell{}, Spell{StartDay: d0 + 1, New: true})
+	step(d0+4, sb("n1", "N", day, status(StatusCanceled), at(4*day)), Spell{StartDay: d0 + 1, New: true}, Spell{})
+	step(d0+6, sb("n2", "N", 6*day), Spell{}, Spell{StartDay: d0 + 6})
+	step(d0+7, sb("n2", "N", 6*day, qty(2), at(7*day)), Spell{StartDay: d0 + 6}, Spell{StartDay: d0 + 6})
+	// A trial does not begin a spell; its conversion does.
+	step(d0+1, sb("t1", "T", day, status(StatusTrialing)), Spell{}, Spell{})
+	step(d0+5, sb("t1", "T", day, at(5*day)), Spell{}, Spell{StartDay: d0 + 5, New: true})
 }
 
 func TestApplyInvalid(t *testing.T) {
@@ -287,7 +353,14 @@ func TestStateEncoding(t *testing.T) {
 	if _, err := (&SubState{Status: "bogus"}).MarshalBinary(); err == nil {
 		t.Error("unknown status encoded")
 	}
-	for _, c := range []CustomerState{{}, {EverPaid: true}, {MRRMinor: map[string]int64{"usd": 1, "eur": 1 << 40}, EverPaid: true}} {
+	// Version 1 (before spells) decodes as a spell begun before the history.
+	var v1 CustomerState
+	if err := v1.UnmarshalBinary([]byte{1, flagEverPaid, 1, 3, 'u', 's', 'd', 20}); err != nil ||
+		!reflect.DeepEqual(v1, CustomerState{MRRMinor: map[string]int64{"usd": 10}, EverPaid: true}) {
+		t.Errorf("version 1: %+v, %v", v1, err)
+	}
+	for _, c := range []CustomerState{{}, {EverPaid: true}, {MRRMinor: map[string]int64{"usd": 1, "eur": 1 << 40}, EverPaid: true},
+		{MRRMinor: map[string]int64{"usd": 5}, EverPaid: true, Spell: Spell{StartDay: 20500, New: true}}} {
 		b, _ := c.MarshalBinary()
 		var got CustomerState
 		if err := got.UnmarshalBinary(b); err != nil || !reflect.DeepEqual(got, c) {

@@ -59,9 +59,10 @@ func TestChurnRatios30d(t *testing.T) {
 	check(1, 1.0/12, 14000.0/100000, 0)
 	check(3, 1.0/12, 14000.0/100000, 0) // no batch on day 3: same window start
 
-	// Day 5: a new customer at 200; e0 cancels.
+	// Day 5: a new customer at 200 (the denominator grows by one); e0
+	// cancels.
 	batch(5, sb("n0", "n0", since(day(5, 8*time.Hour)), unit(20000)), eur(0, status(StatusCanceled), at(since(day(5, 9*time.Hour)))))
-	check(5, 2.0/12, 14000.0/100000, 0.5)
+	check(5, 2.0/13, 14000.0/100000, 0.5)
 
 	// Restart: a new tracker from the stored aggregates and states.
 	before := scrape(t, tr.Collector("stripe", func() time.Time { return day(5, 23*time.Hour) }))
@@ -69,19 +70,20 @@ func TestChurnRatios30d(t *testing.T) {
 	if err := tr.Load(lastAgg, rec.each); err != nil {
 		t.Fatal(err)
 	}
-	check(5, 2.0/12, 14000.0/100000, 0.5)
+	check(5, 2.0/13, 14000.0/100000, 0.5)
 	if after := scrape(t, tr.Collector("stripe", func() time.Time { return day(5, 23*time.Hour) })); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Fatalf("reload changed the exposition:\n%v\n%v", before, after)
 	}
 
 	// Day 10: c2 becomes unpaid.
 	batch(10, usd(2, status(StatusUnpaid), at(since(day(10, 9*time.Hour)))))
-	check(10, 3.0/12, 24000.0/100000, 0.5)
-	check(30, 3.0/12, 24000.0/100000, 0.5) // window starts on day 0
-	check(31, 3.0/12, 24000.0/100000, 0.5) // starts on day 1: its start values are day 0's end
+	check(10, 3.0/13, 24000.0/100000, 0.5)
+	check(30, 3.0/13, 24000.0/100000, 0.5) // window starts on day 0
+	check(31, 3.0/13, 24000.0/100000, 0.5) // starts on day 1: its start values are day 0's end
 	// Day 32: the window starts on day 2; the first recorded day in it is
-	// day 5: 11 active customers, 86000 usd and 10000 eur at its start.
-	check(32, 2.0/11, 10000.0/86000, 0.5)
+	// day 5: 11 active customers, 86000 usd and 10000 eur at its start,
+	// and n0 new in it.
+	check(32, 2.0/12, 10000.0/86000, 0.5)
 	// Day 36: the first recorded day in the window is day 10: 11 active
 	// (e0 gone, n0 came), 106000 usd, 5000 eur.
 	check(36, 1.0/11, 10000.0/106000, 0)

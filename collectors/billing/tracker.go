@@ -47,14 +47,29 @@ type gauges struct {
 	series    map[string]series // by plan and currency
 	scheduled map[string]int64  // per currency: paying and cancelling at period end
 	active    int64             // active customers
+	// activeIn are the active customers per currency they pay in: a
+	// customer paying in two currencies counts in each.
+	activeIn map[string]int64
 }
 
 func newGauges() *gauges {
-	return &gauges{series: map[string]series{}, scheduled: map[string]int64{}}
+	return &gauges{series: map[string]series{}, scheduled: map[string]int64{}, activeIn: map[string]int64{}}
 }
 
 func (g *gauges) clone() *gauges {
-	return &gauges{series: maps.Clone(g.series), scheduled: maps.Clone(g.scheduled), active: g.active}
+	return &gauges{series: maps.Clone(g.series), scheduled: maps.Clone(g.scheduled), active: g.active, activeIn: maps.Clone(g.activeIn)}
+}
+
+// addCustomer adds (sign 1) or removes (sign -1) a customer's
+// contribution to the active customers.
+func (g *gauges) addCustomer(c *CustomerState, sign int64) {
+	if c == nil || !c.Active() {
+		return
+	}
+	g.active += sign
+	for cur := range c.MRRMinor {
+		g.activeIn[cur] += sign
+	}
 }
 
 // addSub adds (sign 1) or removes (sign -1) a subscription's contribution.
@@ -137,9 +152,7 @@ func (tr *Tracker) Load(aggregates []byte, each func(fn func(id string, state []
 			if err := c.UnmarshalBinary(v); err != nil {
 				return fmt.Errorf("customer %s: %w", strings.TrimPrefix(id, cusPrefix), err)
 			}
-			if c.Active() {
-				g.active++
-			}
+			g.addCustomer(&c, 1)
 		}
 		return nil
 	})
@@ -199,7 +212,7 @@ func (b *Batch) Apply(rec Records, s *Subscription) (Events, error) {
 			return Events{}, fmt.Errorf("customer %s: %w", s.Customer, err)
 		}
 	}
-	next, cus, ev, err := Apply(prevSub, prevCus, s, Rules{Watermark: b.tr.cfg.Watermark})
+	next, cus, ev, err := Apply(prevSub, prevCus, s, Rules{Watermark: b.tr.cfg.Watermark, Day: b.agg.today().Day})
 	if err != nil || ev.Stale {
 		return ev, err
 	}
@@ -221,7 +234,8 @@ func (b *Batch) Apply(rec Records, s *Subscription) (Events, error) {
 	}
 	b.g.addSub(&next, 1)
 	activated := b2i(cus.Active()) - b2i(prevCus.Active())
-	b.g.active += activated
+	b.g.addCustomer(prevCus, -1)
+	b.g.addCustomer(&cus, 1)
 	if ev.Backfill {
 		b.agg.backfill(&next, activated > 0)
 	}

@@ -235,8 +235,10 @@ func TestSyncStatusesThroughEngine(t *testing.T) {
 		`billing_mrr{currency="usd",plan="pro-USD-Monthly"}`:                               50,
 		`billing_mrr{currency="eur",plan="team-EUR-Yearly"}`:                               10,
 		`billing_scheduled_churn_mrr{currency="usd"}`:                                      50,
-		`billing_active_customers{}`:                                                       5,
+		`billing_active_customers{currency="usd"}`:                                         4,
+		`billing_active_customers{currency="eur"}`:                                         1,
 		`billing_subscriptions_started_total{plan="basic-USD-Monthly"}`:                    2, // not the backfilled one
+		`billing_trials_started_total{plan="pro-USD-Monthly"}`:                             1,
 		`billing_mrr_movements_total{currency="usd",kind="new"}`:                           100,
 	})
 
@@ -255,7 +257,34 @@ func TestSyncStatusesThroughEngine(t *testing.T) {
 		`billing_subscriptions_churned_total{plan="basic-USD-Monthly",reason="involuntary"}`: 1,
 		`billing_customers_churned_total{}`:                                                  2,
 		`billing_mrr_movements_total{currency="usd",kind="churn"}`:                           50,
-		`billing_active_customers{}`:                                                         3,
+		`billing_active_customers{currency="usd"}`:                                           2,
+		`billing_active_customers{currency="eur"}`:                                           1,
+	})
+
+	// Trials: the trial converts; a new one begins, then is cancelled
+	// before paying.
+	e.cb.Advance(time.Minute)
+	e.cb.Put(fakechargebee.Subscription{ID: "trial", CustomerID: "c-trial", Status: "active", MRR: fakechargebee.Int64(5000), Items: item("pro-USD-Monthly", 5000)})
+	e.cb.Put(fakechargebee.Subscription{ID: "trial2", CustomerID: "c-trial2", Status: "in_trial", MRR: fakechargebee.Int64(0), Items: item("basic-USD-Monthly", 1000)})
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.cb.Advance(time.Minute)
+	e.cb.Put(fakechargebee.Subscription{ID: "trial2", CustomerID: "c-trial2", Status: "cancelled", MRR: fakechargebee.Int64(0), Items: item("basic-USD-Monthly", 1000),
+		CancelledAt: e.cb.Now(), CancelReason: "not_paid"})
+	if err := c.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, scrape(t, tr, e.cb.Now()), map[string]float64{
+		`billing_trials_started_total{plan="pro-USD-Monthly"}`:     1,
+		`billing_trials_converted_total{plan="pro-USD-Monthly"}`:   1,
+		`billing_trials_canceled_total{plan="pro-USD-Monthly"}`:    0,
+		`billing_trials_started_total{plan="basic-USD-Monthly"}`:   1,
+		`billing_trials_converted_total{plan="basic-USD-Monthly"}`: 0,
+		`billing_trials_canceled_total{plan="basic-USD-Monthly"}`:  1,
+		`billing_active_customers{currency="usd"}`:                 3,
+		// a cancelled trial never paid: no subscription churn
+		`billing_subscriptions_churned_total{plan="basic-USD-Monthly",reason="involuntary"}`: 1,
 	})
 }
 
@@ -315,8 +344,8 @@ func TestPagingKillAndResume(t *testing.T) {
 	live := n + 3 - 2
 	m := scrape(t, tr, e.cb.Now())
 	expect(t, m, map[string]float64{
-		`billing_subscriptions{currency="usd",plan="basic-USD-Monthly",status="active"}`: float64(live),
-		`billing_active_customers{}`:                                                       float64(live),
+		`billing_subscriptions{currency="usd",plan="basic-USD-Monthly",status="active"}`:   float64(live),
+		`billing_active_customers{currency="usd"}`:                                         float64(live),
 		`billing_mrr{currency="usd",plan="basic-USD-Monthly"}`:                             float64(live*10 + 5*10),
 		`billing_subscriptions_started_total{plan="basic-USD-Monthly"}`:                    float64(live),
 		`billing_mrr_movements_total{currency="usd",kind="new"}`:                           float64(live * 10),

@@ -284,18 +284,18 @@ func supportOperations() *dashboard.DashboardBuilder {
 }
 
 func subscriptionsChurn() *dashboard.DashboardBuilder {
-	return newDashboard("cx-subscriptions", "CX / Subscriptions and churn",
-		"Billing KPIs from cx-exporter: MRR, MRR movements, active customers, subscriptions and churn. Money is in major units of each currency and never summed across currencies.").
+	d := newDashboard("cx-subscriptions", "CX / Subscriptions and churn",
+		"Billing KPIs from cx-exporter: MRR, ARR, ARPA, LTV, quick ratio, revenue retention, trials, MRR movements, active customers, subscriptions and churn. Money is in major units of each currency and never summed across currencies.").
 		WithVariable(datasourceVariable()).
 		WithVariable(sourceVariable()).
 		WithRow(dashboard.NewRowBuilder("Overview")).
 		WithPanel(statPanel("Active customers",
-			"Customers with at least one paying subscription (active or past_due with MRR > 0).",
+			"Customers with at least one paying subscription (active or past_due with MRR > 0), per currency they pay in: a customer paying in two currencies counts in each.",
 			units.Short, true,
-			query("A", fmt.Sprintf(`sum(%s)`, sourceMetric("billing_active_customers")), "customers")).
+			query("A", fmt.Sprintf(`sum by (currency) (%s)`, sourceMetric("billing_active_customers")), "{{currency}}")).
 			Span(6).Thresholds(thresholds("green"))).
 		WithPanel(statPanel("Customer churn (30d)",
-			"Customers churned in the last 30 days / customers active 30 days ago, as computed by each source from its stored history.",
+			"Stripe's subscriber churn rate: customers churned in the last 30 days / (customers active 30 days ago + customers paying for the first time since). Reactivated customers are not new; a customer counts once however often it churns, so the ratio never exceeds 100%. Computed by each source from its stored history.",
 			units.PercentUnit, false,
 			instant("A", fmt.Sprintf(`max by (source) (%s)`, sourceMetric("billing_customer_churn_ratio", `window="30d"`)), "{{source}}")).
 			Min(0).Span(6).Thresholds(thresholds("green", 0.03, "orange", 0.05, "red"))).
@@ -308,7 +308,9 @@ func subscriptionsChurn() *dashboard.DashboardBuilder {
 			"MRR of paying subscriptions set to cancel at the end of their period, in major units of each currency (the series name shows the currency).",
 			units.Short, false,
 			instant("A", fmt.Sprintf(`sum by (currency) (%s)`, sourceMetric("billing_scheduled_churn_mrr")), "{{currency}}")).
-			Span(6).Thresholds(thresholds("blue"))).
+			Span(6).Thresholds(thresholds("blue")))
+	d = billingAnalytics(d)
+	return d.
 		WithRow(dashboard.NewRowBuilder("Revenue")).
 		WithPanel(timeseriesPanel("MRR by currency",
 			"Monthly recurring revenue in major units of each currency (Stripe's billing-analytics definition). One series per currency; currencies are never summed.",
@@ -336,16 +338,63 @@ func subscriptionsChurn() *dashboard.DashboardBuilder {
 			query("B", fmt.Sprintf(`sum by (reason) (%s)%s`, rate(sourceMetric("billing_subscriptions_churned_total")), perDay), "churned ({{reason}})")).
 			AxisLabel("subscriptions / day")).
 		WithPanel(timeseriesPanel("Active and churned customers",
-			"Customers with at least one paying subscription, and customers that lost their last paying subscription per day.",
+			"Customers with at least one paying subscription per currency they pay in (a customer paying in two currencies counts in each), and customers that lost their last paying subscription per day.",
 			units.Short,
-			query("A", fmt.Sprintf(`sum(%s)`, sourceMetric("billing_active_customers")), "active"),
+			query("A", fmt.Sprintf(`sum by (currency) (%s)`, sourceMetric("billing_active_customers")), "active ({{currency}})"),
 			query("B", fmt.Sprintf(`sum(%s)%s`, rate(sourceMetric("billing_customers_churned_total")), perDay), "churned / day"))).
 		WithPanel(timeseriesPanel("Churn ratios (30d)",
-			"Customer churn and MRR churn over the trailing 30 days, as computed by each source from its stored history.",
+			"Customer churn (customers churned / (customers active 30 days ago + customers new since), Stripe's subscriber churn rate) and MRR churn over the trailing 30 days, as computed by each source from its stored history.",
 			units.PercentUnit,
 			query("A", fmt.Sprintf(`max by (source) (%s)`, sourceMetric("billing_customer_churn_ratio", `window="30d"`)), "customers {{source}}"),
 			query("B", fmt.Sprintf(`max by (source, currency) (%s)`, sourceMetric("billing_mrr_churn_ratio", `window="30d"`)), "MRR {{source}} {{currency}}")).
 			Min(0))
+}
+
+// billingAnalytics is the row of figures subscription-analytics tools
+// (Stripe's billing analytics, ChartMogul) open with: ARR, ARPA, LTV,
+// quick ratio, revenue retention and trials. The per-source figures come
+// from the recording rules in alerts/, each per source and currency.
+func billingAnalytics(d *dashboard.DashboardBuilder) *dashboard.DashboardBuilder {
+	rule := func(name string) string { return name + "{" + sourceSel + "}" }
+	return d.
+		WithRow(dashboard.NewRowBuilder("Analytics")).
+		WithPanel(statPanel("ARR",
+			"Annual run rate: 12 × MRR, in major units of each currency (recording rule source_currency:billing_arr:sum).",
+			units.Short, true,
+			query("A", fmt.Sprintf(`sum by (currency) (%s)`, rule("source_currency:billing_arr:sum")), "{{currency}}")).
+			Span(6).Thresholds(thresholds("blue"))).
+		WithPanel(statPanel("ARPA",
+			"Average revenue per account: MRR / active customers of the currency, in major units, per source and currency (recording rule source_currency:billing_arpa:ratio).",
+			units.Short, true,
+			query("A", rule("source_currency:billing_arpa:ratio"), "{{source}} {{currency}}")).
+			Span(6).Thresholds(thresholds("blue"))).
+		WithPanel(statPanel("LTV",
+			"Customer lifetime value: ARPA / the 30-day customer churn ratio, in major units, per source and currency (recording rule source_currency:billing_ltv:ratio). No value while no customer churned in the last 30 days.",
+			units.Short, false,
+			instant("A", rule("source_currency:billing_ltv:ratio"), "{{source}} {{currency}}")).
+			Span(6).Thresholds(thresholds("blue"))).
+		WithPanel(statPanel("Quick ratio (30d)",
+			"MRR gained (new + expansion + reactivation) / MRR lost (contraction + churn) over the last 30 days, per source and currency (recording rule source_currency:billing_mrr_quick:ratio_increase30d). Above 1 the MRR grows; 4 is the usual mark of efficient growth. No value while nothing was lost.",
+			units.Short, false,
+			instant("A", rule("source_currency:billing_mrr_quick:ratio_increase30d"), "{{source}} {{currency}}")).
+			Span(6).Thresholds(thresholds("red", 1, "orange", 4, "green"))).
+		WithPanel(timeseriesPanel("Revenue retention (30d)",
+			"Net revenue retention: (MRR 30 days ago of the customers active then + their expansion − contraction − churn since) / that MRR. Gross leaves out expansion (at most 100%). New and reactivated customers are left out. Per source and currency, computed by each source from its stored history.",
+			units.PercentUnit,
+			query("A", fmt.Sprintf(`max by (source, currency, kind) (%s)`, sourceMetric("billing_revenue_retention_ratio", `window="30d"`)), "{{kind}} {{source}} {{currency}}")).
+			Min(0)).
+		WithPanel(timeseriesPanel("Trials",
+			"Trials begun, converted (their first paid period began) and canceled (ended without paying) per day, and the share of the trials ended in the last 30 days that converted (recording rule source:billing_trial_conversion:ratio_increase30d, right axis).",
+			units.Short,
+			query("A", fmt.Sprintf(`sum(%s)%s`, rate(sourceMetric("billing_trials_started_total")), perDay), "started / day"),
+			query("B", fmt.Sprintf(`sum(%s)%s`, rate(sourceMetric("billing_trials_converted_total")), perDay), "converted / day"),
+			query("C", fmt.Sprintf(`sum(%s)%s`, rate(sourceMetric("billing_trials_canceled_total")), perDay), "canceled / day"),
+			query("D", rule("source:billing_trial_conversion:ratio_increase30d"), "conversion (30d) {{source}}")).
+			AxisLabel("trials / day").
+			OverrideByQuery("D", []dashboard.DynamicConfigValue{
+				{Id: "unit", Value: units.PercentUnit},
+				{Id: "custom.axisPlacement", Value: "right"},
+			}))
 }
 
 func exporterHealth() *dashboard.DashboardBuilder {

@@ -219,7 +219,7 @@ func (m *sim) cancel(id, reason string) {
 // script goes through every kind of change once, in both currencies.
 func (m *sim) script() []func() {
 	c := &m.cat
-	var usdNew, eurNew, trial string
+	var usdNew, eurNew, trial, lapsed string
 	var churned string
 	return []func(){
 		func() { usdNew = m.signUp("usd", false) },                                              // new
@@ -228,6 +228,8 @@ func (m *sim) script() []func() {
 		func() { m.setPrice(eurNew, c.starter) },                                                // contraction
 		func() { trial = m.signUp("usd", true) },                                                // a trial
 		func() { m.s.UpdateSubscription(trial, func(p *Subscription) { p.Status = "active" }) }, // converting
+		func() { lapsed = m.signUp("eur", true) },                                               // another trial
+		func() { m.cancel(lapsed, "cancellation_requested") },                                   // canceled before paying
 		func() { churned = m.pick(m.live("active")); m.cancel(churned, "cancellation_requested") },
 		func() {
 			if id := m.pick(m.liveIn("eur", "active")); id != "" {
