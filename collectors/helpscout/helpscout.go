@@ -115,6 +115,8 @@ func New(o Options) (*Syncer, error) {
 	tc.RetryMax = 2
 	tc.RetryWaitMin, tc.RetryWaitMax = cmpDur(o.Client.RetryWaitMin, 500*time.Millisecond), cmpDur(o.Client.RetryWaitMax, 5*time.Second)
 	tc.HTTPClient.Timeout = cmpDur(o.Client.Timeout, 30*time.Second)
+	// The token request carries the app secret: never to another origin.
+	tc.HTTPClient.CheckRedirect = upstream.SameOriginRedirects(o.Name)
 	tc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	c.tokens = tc
 	return c, nil
@@ -166,8 +168,8 @@ func (c *Syncer) ensureToken(ctx context.Context) error {
 		}
 		_ = json.Unmarshal(b, &e)
 		msg := fmt.Sprintf("%s: POST %s: %d %s", c.o.Name, TokenPath, resp.StatusCode, http.StatusText(resp.StatusCode))
-		if e.Error != "" && len(e.Error) < 100 {
-			msg += ": " + e.Error
+		if e.Error != "" {
+			msg += ": " + upstream.Sanitize(e.Error, 100, c.o.AppSecret, c.o.AppID)
 		}
 		return errors.New(msg)
 	}
