@@ -120,11 +120,15 @@ func (d Deps) RejectAll(rs []Rejection) {
 	}
 }
 
-// FetchFailed reports err as a malformed_page when the page could not be
-// read or decoded (an upstream.BodyError), and returns err.
+// FetchFailed reports err as a malformed_page when the page arrived whole
+// as JSON of the wrong shape (a Malformed upstream.BodyError), and returns
+// err. A page that was cut, timed out or is not JSON at all is a transport
+// fault: no record was dropped, the client counted the attempt as
+// cx_exporter_api_requests_total{code="error"}, and the next sync fetches
+// the page again.
 func (d Deps) FetchFailed(err error) error {
 	var be *upstream.BodyError
-	if errors.As(err, &be) {
+	if errors.As(err, &be) && be.Malformed {
 		d.Reject("", "malformed_page", err)
 	}
 	return err
