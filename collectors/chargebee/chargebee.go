@@ -98,7 +98,7 @@ func New(o Options) (*Syncer, error) {
 		o.BaseURL = u
 	}
 	if u, err := url.Parse(o.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("chargebee base URL %q is not an http(s) URL", o.BaseURL)
+		return nil, fmt.Errorf("chargebee base URL %q is not an http(s) URL", source.RedactURL(o.BaseURL))
 	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	if o.APIKey == "" {

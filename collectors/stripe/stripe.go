@@ -73,7 +73,7 @@ func New(o Options) (*Syncer, error) {
 	}
 	o.Deps = o.WithDefaults()
 	if u, err := url.Parse(o.BaseURL); err != nil || o.BaseURL == "" || u.Host == "" {
-		return nil, fmt.Errorf("stripe base URL %q is not a URL", o.BaseURL)
+		return nil, fmt.Errorf("stripe base URL %q is not a URL", source.RedactURL(o.BaseURL))
 	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	if !validKey(o.APIKey) {

@@ -63,7 +63,7 @@ func New(o Options) (*Syncer, error) {
 	}
 	o.Deps = o.WithDefaults()
 	if _, err := url.Parse(o.BaseURL); err != nil || o.BaseURL == "" {
-		return nil, fmt.Errorf("zendesk base URL %q is not a URL", o.BaseURL)
+		return nil, fmt.Errorf("zendesk base URL %q is not a URL", source.RedactURL(o.BaseURL))
 	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	var authorize func(*http.Request)
