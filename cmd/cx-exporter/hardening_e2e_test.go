@@ -66,3 +66,65 @@ func TestE2EEchoedCredentialsNeverShown(t *testing.T) {
 		t.Errorf("the landing page renders the vendor's markup:\n%s", page)
 	}
 }
+
+// shutdownBound is how soon after SIGTERM the process must have exited,
+// whatever the upstream does: the kit's 5 s fetch grace plus the HTTP
+// server's shutdown, a third of the chart's terminationGracePeriodSeconds.
+const shutdownBound = 10 * time.Second
+
+// TestE2ESigtermBounded: SIGTERM while a fetch hangs (an upstream that
+// never answers, with the default 30 s request timeout and 4 retries) or
+// waits out a 429 with Retry-After: 120 exits cleanly within
+// shutdownBound. It used to take 159 s and over 240 s.
+func TestE2ESigtermBounded(t *testing.T) {
+	t.Parallel()
+	cases := map[string]func(w http.ResponseWriter, r *http.Request, release <-chan struct{}){
+		"hung upstream": func(w http.ResponseWriter, r *http.Request, release <-chan struct{}) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		},
+		"429 Retry-After 120": func(w http.ResponseWriter, r *http.Request, _ <-chan struct{}) {
+			w.Header().Set("Retry-After", "120")
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprintln(w, "Number of allowed incremental export API requests per minute exceeded")
+		},
+	}
+	for name, handle := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			release := make(chan struct{})
+			served := make(chan struct{}, 100)
+			up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				served <- struct{}{}
+				handle(w, r, release)
+			}))
+			t.Cleanup(up.Close)
+			t.Cleanup(func() { close(release) })
+			exp := e2e.Start(t, []string{
+				"CX_ZENDESK_URL=" + up.URL,
+				"CX_ZENDESK_EMAIL=" + e2eEmail,
+				"CX_ZENDESK_API_TOKEN=" + e2eToken,
+				"CX_STATE_DIR=" + t.TempDir(),
+			})
+			select {
+			case <-served:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("no request reached the upstream:\n%s", exp.Logs())
+			}
+			time.Sleep(500 * time.Millisecond) // inside the request, or the retry wait
+			start := time.Now()
+			err := exp.Stop()
+			took := time.Since(start)
+			t.Logf("exited %s after SIGTERM", took.Round(10*time.Millisecond))
+			if err != nil {
+				t.Fatalf("SIGTERM: %v\n%s", err, e2e.Tail(exp.Logs(), 2000))
+			}
+			if took > shutdownBound {
+				t.Errorf("exited %s after SIGTERM, want within %s", took, shutdownBound)
+			}
+		})
+	}
+}

@@ -228,12 +228,13 @@ func (c *Syncer) get(ctx context.Context, u string, v any) error {
 // Cancelling ctx stops it between pages; the page in flight is fetched and
 // committed first.
 func (c *Syncer) Sync(ctx context.Context) error {
+	wctx, stop := c.o.FetchContext(ctx)
+	defer stop()
 	for {
 		cur, err := c.cursor()
 		if err != nil {
 			return err
 		}
-		wctx := context.WithoutCancel(ctx)
 		page, err := c.fetchPage(wctx, cur)
 		if err != nil {
 			return err
@@ -402,6 +403,8 @@ func (c *Syncer) commit(tickets []helpdesk.Ticket, rejected []source.Rejection, 
 // The report is plan-gated (Plus and Pro): a 403 disables ratings for the
 // life of the process with one warning, and the source stays up.
 func (c *Syncer) syncRatings(ctx context.Context) error {
+	fctx, stop := c.o.FetchContext(ctx)
+	defer stop()
 	c.mu.Lock()
 	off := c.ratingsOff
 	c.mu.Unlock()
@@ -472,7 +475,7 @@ func (c *Syncer) syncRatings(ctx context.Context) error {
 			continue
 		}
 		var ac apiConversation
-		err := c.get(context.WithoutCancel(ctx), c.o.BaseURL+ConversationsPath+"/"+url.PathEscape(id), &ac)
+		err := c.get(fctx, c.o.BaseURL+ConversationsPath+"/"+url.PathEscape(id), &ac)
 		var se *upstream.StatusError
 		if errors.As(err, &se) && se.Status == http.StatusNotFound {
 			continue // deleted since

@@ -126,12 +126,14 @@ func New(o Options) (*Syncer, error) {
 // committing each page with its cursor. Cancelling ctx stops it between
 // pages; the page in flight is fetched and committed first.
 func (c *Syncer) Sync(ctx context.Context) error {
+	fctx, stop := c.o.FetchContext(ctx)
+	defer stop()
 	for {
 		cur, err := c.cursor()
 		if err != nil {
 			return err
 		}
-		page, err := c.fetch(context.WithoutCancel(ctx), cur)
+		page, err := c.fetch(fctx, cur)
 		if err != nil {
 			return err
 		}

@@ -75,6 +75,31 @@ type Deps struct {
 	Reject RejectFunc
 	Logger *slog.Logger
 	Now    func() time.Time
+	// FetchGrace overrides DefaultFetchGrace (tests).
+	FetchGrace time.Duration
+}
+
+// DefaultFetchGrace is how long the fetch in flight (the request, its
+// body, its retries and their waits) may go on once a sync's context is
+// done, for a page that is arriving to arrive and commit. It bounds
+// shutdown: SIGTERM ends the process within this plus the HTTP server's
+// 5 s shutdown, well inside Kubernetes' default 30 s grace period, even
+// with a hung upstream or a 429 with Retry-After: 120.
+const DefaultFetchGrace = 5 * time.Second
+
+// FetchContext returns the context every vendor fetches pages with during
+// one Sync: unlike ctx, it is not done as soon as ctx is (a page being
+// received is received, then committed whole), but it is cancelled
+// FetchGrace after ctx is done, which abandons the request and any retry
+// wait; nothing of that page is committed. Call stop when the sync ends.
+func (d Deps) FetchContext(ctx context.Context) (fetch context.Context, stop context.CancelFunc) {
+	grace := d.FetchGrace
+	if grace <= 0 {
+		grace = DefaultFetchGrace
+	}
+	fetch, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	unhook := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	return fetch, func() { unhook(); cancel() }
 }
 
 // WithDefaults returns d with every unset hook filled in, so that a
