@@ -428,3 +428,25 @@ func TestBodyReadTimeoutIsTransportFault(t *testing.T) {
 		t.Errorf("retries{transport} = %v, want 1", got)
 	}
 }
+
+func TestCredentialsOfARequest(t *testing.T) {
+	r, _ := http.NewRequest(http.MethodGet, "https://apiuser:apipass@example.invalid/x", nil)
+	r.Header.Set("User-Agent", userAgent)
+	before := r.Header.Clone()
+	r.SetBasicAuth("key-0123", "X")
+	r.Header.Set("Stripe-Version", "2024-06-20")
+	r.Header.Set("X-Api-Key", "k-abcdef")
+	got := credentials(before, r)
+	want := map[string]bool{"Basic " + base64.StdEncoding.EncodeToString([]byte("key-0123:X")): true,
+		base64.StdEncoding.EncodeToString([]byte("key-0123:X")): true, "key-0123:X": true, "key-0123": true,
+		"k-abcdef": true, "apiuser": true, "apipass": true}
+	for _, c := range got {
+		if !want[c] {
+			t.Errorf("credentials include %q", c)
+		}
+		delete(want, c)
+	}
+	for c := range want {
+		t.Errorf("credentials miss %q", c)
+	}
+}

@@ -405,8 +405,10 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// credentials lists what authorize put on a request: every header value
-// it added or changed, the token of an Authorization scheme, a basic-auth
+// credentials lists what authorize put on a request: the value of every
+// credential-like header it set (Authorization, Cookie, any name with
+// auth, key, token, secret or session in it; not a version header such
+// as Stripe-Version), the token of an Authorization scheme, a basic-auth
 // user and password, and the URL's userinfo. Values shorter than 4 bytes
 // (Freshdesk's "X" password) are no secret and are left out.
 func credentials(before http.Header, r *http.Request) []string {
@@ -417,7 +419,7 @@ func credentials(before http.Header, r *http.Request) []string {
 		}
 	}
 	for name, vals := range r.Header {
-		if slices.Equal(before[name], vals) && name != "Authorization" && name != "Cookie" {
+		if slices.Equal(before[name], vals) || !credentialHeader(name) {
 			continue
 		}
 		for _, v := range vals {
@@ -444,6 +446,18 @@ func credentials(before http.Header, r *http.Request) []string {
 	// Longest first, so that a value is redacted before its parts.
 	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
 	return out
+}
+
+// credentialHeader reports whether a header's name says it carries a
+// credential.
+func credentialHeader(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range []string{"auth", "key", "token", "secret", "session", "cookie"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // Sanitize makes text that came from outside (a vendor's error body, a
