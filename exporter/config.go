@@ -133,6 +133,25 @@ func readSecretFiles(spec any) error {
 	return nil
 }
 
+// secrets lists every configured secret (the fields tagged secret:"true"
+// of the vendors' configurations) of at least 4 bytes, longest first. The
+// exporter redacts them from any error text it logs or shows, whatever
+// produced that text.
+func (c *Config) secrets() []string {
+	var out []string
+	for _, vc := range c.Vendors {
+		v := reflect.ValueOf(vc).Elem()
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if f.Tag.Get("secret") == "true" && f.Type.Kind() == reflect.String && len(v.Field(i).String()) >= 4 {
+				out = append(out, v.Field(i).String())
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
+	return out
+}
+
 // enabled returns the vendors that the configuration turns on.
 func (c *Config) enabled() []source.Registered {
 	var out []source.Registered

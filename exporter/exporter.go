@@ -70,6 +70,7 @@ type Exporter struct {
 	gather  prometheus.Gatherers
 	sources []*runningSource
 	now     func() time.Time
+	secrets []string // configured secrets, redacted from shown errors
 
 	mu     sync.Mutex
 	status map[string]*sourceStatus
@@ -100,6 +101,7 @@ func New(cfg *Config, logger *slog.Logger, b Build) (*Exporter, error) {
 		status: map[string]*sourceStatus{},
 		logged: map[string]bool{},
 	}
+	e.secrets = cfg.secrets()
 	client := upstream.Options{
 		UserAgent: "cx-exporter/" + b.Version,
 		Timeout:   cfg.HTTPTimeout,
@@ -144,8 +146,28 @@ func (e *Exporter) reject(source, id, reason string, err error) {
 	}
 	e.mu.Unlock()
 	if !seen {
-		e.logger.Warn("record rejected", "src", source, "id", id, "reason", reason, "err", err)
+		e.logger.Warn("record rejected", "src", source, "id", e.clean(id), "reason", reason, "err", e.errText(err))
 	}
+}
+
+// maxShownError bounds an error as the log and the landing page show it.
+const maxShownError = 1024
+
+// errText is err as the log and the landing page show it: see clean.
+func (e *Exporter) errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return e.clean(err.Error())
+}
+
+// clean makes text that may hold what an upstream sent safe to log and to
+// show on the (unauthenticated) landing page: control characters removed,
+// length-limited, and every configured secret redacted. The upstream
+// client already redacts the credentials of each request; this also
+// covers any other path an echo could take.
+func (e *Exporter) clean(s string) string {
+	return upstream.Sanitize(s, maxShownError, e.secrets...)
 }
 
 // Run serves HTTP on l and syncs every source until ctx ends, then lets
@@ -211,14 +233,14 @@ func (e *Exporter) syncOnce(ctx context.Context, s *runningSource) {
 	e.mu.Lock()
 	st := e.status[s.name]
 	if err != nil {
-		st.lastErr = err.Error()
+		st.lastErr = e.errText(err)
 	} else {
 		st.synced, st.lastErr, st.lastSuccess = true, "", e.now()
 	}
 	e.mu.Unlock()
 	if err != nil {
 		e.self.up.WithLabelValues(s.name, s.kind).Set(0)
-		e.logger.Error("sync failed", "src", s.name, "err", err)
+		e.logger.Error("sync failed", "src", s.name, "err", e.errText(err))
 		return
 	}
 	e.self.up.WithLabelValues(s.name, s.kind).Set(1)

@@ -31,8 +31,10 @@ type landingSource struct {
 	Up                                      bool
 }
 
-// landing lists the sources and their state. Errors shown here come from
-// upstream.StatusError and friends, which never hold credentials.
+// landing lists the sources and their state. The page needs no
+// authentication unless CX_WEB_CONFIG_FILE sets some, so the errors shown
+// here went through Exporter.clean: no credential, no control character,
+// bounded length.
 func (e *Exporter) landing(w http.ResponseWriter, _ *http.Request) {
 	var rows []landingSource
 	e.mu.Lock()

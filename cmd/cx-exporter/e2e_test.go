@@ -22,6 +22,8 @@ type scenario struct {
 }
 
 func newScenario(t *testing.T) *scenario {
+	// Build first: the build must not eat into the ages the test expects.
+	e2e.Binary(t)
 	zd := fakezendesk.NewServer(fakezendesk.Options{Email: e2eEmail, APIToken: e2eToken, NoRateLimit: true})
 	t.Cleanup(zd.Close)
 	s := &scenario{zd: zd, state: t.TempDir()}

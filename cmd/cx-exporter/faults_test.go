@@ -129,6 +129,9 @@ func TestConfigErrors(t *testing.T) {
 		{append(zd, "CX_WEB_CONFIG_FILE=/nonexistent/web.yml"), "CX_WEB_CONFIG_FILE"},
 		{[]string{"CX_ZENDESK_SUBDOMAIN=acme", "CX_ZENDESK_EMAIL=a@example.invalid"}, "CX_ZENDESK_API_TOKEN"},
 		{append(zd, "CX_ZENDESK_API_TOKEN_FILE="+secret), "CX_ZENDESK_API_TOKEN_FILE"}, // both set
+		// A URL's userinfo is never printed, user included.
+		{append(zd, "CX_ZENDESK_URL=ftp://cfg-fixture-user:cfg-fixture-token@example.invalid/"), "CX_ZENDESK_URL"},
+		{append(zd, "CX_ZENDESK_URL=cfg-fixture-user:cfg-fixture-token@example.invalid"), "CX_ZENDESK_URL"},
 	}
 	for _, c := range cases {
 		cmd := exec.Command(bin)
@@ -141,7 +144,7 @@ func TestConfigErrors(t *testing.T) {
 		if !strings.Contains(string(out), c.want) {
 			t.Errorf("%v: error does not name %s:\n%s", c.env, c.want, out)
 		}
-		for _, secret := range []string{"cfg-fixture-token", "file-fixture-token-z9"} {
+		for _, secret := range []string{"cfg-fixture-token", "file-fixture-token-z9", "cfg-fixture-user"} {
 			if strings.Contains(string(out), secret) {
 				t.Errorf("%v: the error quotes a secret:\n%s", c.env, out)
 			}

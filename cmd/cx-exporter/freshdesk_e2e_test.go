@@ -18,6 +18,8 @@ type fdScenario struct {
 }
 
 func newFreshdeskScenario(t *testing.T) *fdScenario {
+	// Build first: the build must not eat into the ages the test expects.
+	e2e.Binary(t)
 	fd := fakefreshdesk.NewServer(fakefreshdesk.Options{APIKey: fdE2EKey, PageSize: 5, NoRateLimit: true})
 	t.Cleanup(fd.Close)
 	s := &fdScenario{fd: fd}

@@ -22,6 +22,8 @@ type hsScenario struct {
 }
 
 func newHSScenario(t *testing.T) *hsScenario {
+	// Build first: the build must not eat into the ages the test expects.
+	e2e.Binary(t)
 	// Short-lived tokens: the exporter refreshes them during the test.
 	hs := fakehelpscout.NewServer(fakehelpscout.Options{AppID: hsE2EAppID, AppSecret: hsE2ESecret, NoRateLimit: true,
 		PageSize: 5, TokenTTL: 5 * time.Second})

@@ -20,6 +20,8 @@ type intercomScenario struct {
 }
 
 func newIntercomScenario(t *testing.T) *intercomScenario {
+	// Build first: the build must not eat into the ages the test expects.
+	e2e.Binary(t)
 	// Pages of 5 (the fake caps per_page) make the kill land mid-sync.
 	ic := fakeintercom.NewServer(fakeintercom.Options{Token: icE2EToken, MaxPageSize: 5, NoRateLimit: true})
 	t.Cleanup(ic.Close)

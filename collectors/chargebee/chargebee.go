@@ -98,7 +98,7 @@ func New(o Options) (*Syncer, error) {
 		o.BaseURL = u
 	}
 	if u, err := url.Parse(o.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("chargebee base URL %q is not an http(s) URL", o.BaseURL)
+		return nil, fmt.Errorf("chargebee base URL %q is not an http(s) URL", source.RedactURL(o.BaseURL))
 	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	if o.APIKey == "" {
@@ -124,6 +124,8 @@ type Cursor struct {
 // committing each page with the cursor. Cancelling ctx stops it between
 // pages; the page in flight is fetched and committed first.
 func (c *Syncer) Sync(ctx context.Context) error {
+	fctx, stop := c.o.FetchContext(ctx)
+	defer stop()
 	for pages := 0; c.o.MaxPagesPerSync <= 0 || pages < c.o.MaxPagesPerSync; pages++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -132,7 +134,7 @@ func (c *Syncer) Sync(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		page, err := c.fetch(context.WithoutCancel(ctx), cur)
+		page, err := c.fetch(fctx, cur)
 		var se *upstream.StatusError
 		if err != nil && cur.NextOffset != "" && errors.As(err, &se) && se.Status == http.StatusBadRequest {
 			// An offset Chargebee no longer accepts: list again from

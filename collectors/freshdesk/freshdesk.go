@@ -114,7 +114,7 @@ func New(o Options) (*Syncer, error) {
 	}
 	o.Deps = o.WithDefaults()
 	if u, err := url.Parse(o.BaseURL); err != nil || o.BaseURL == "" || u.Host == "" {
-		return nil, fmt.Errorf("freshdesk base URL %q is not a URL", o.BaseURL)
+		return nil, fmt.Errorf("freshdesk base URL %q is not a URL", source.RedactURL(o.BaseURL))
 	}
 	o.BaseURL = strings.TrimSuffix(strings.TrimRight(o.BaseURL, "/"), "/api/v2")
 	if o.APIKey == "" {
@@ -169,6 +169,8 @@ func (k phaseKind) path() string {
 }
 
 func (c *Syncer) syncPhase(ctx context.Context, kind phaseKind) error {
+	fctx, stop := c.o.FetchContext(ctx)
+	defer stop()
 	for {
 		cur, err := c.Cursor()
 		if err != nil {
@@ -181,7 +183,7 @@ func (c *Syncer) syncPhase(ctx context.Context, kind phaseKind) error {
 			}
 			continue
 		}
-		body, next, err := c.fetch(context.WithoutCancel(ctx), kind, ph)
+		body, next, err := c.fetch(fctx, kind, ph)
 		var se *upstream.StatusError
 		if errors.As(err, &se) && se.Status == http.StatusBadRequest && ph.Page > 1 {
 			// Past the account's page cap (400, errors[0].field "page").

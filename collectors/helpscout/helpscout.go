@@ -115,6 +115,8 @@ func New(o Options) (*Syncer, error) {
 	tc.RetryMax = 2
 	tc.RetryWaitMin, tc.RetryWaitMax = cmpDur(o.Client.RetryWaitMin, 500*time.Millisecond), cmpDur(o.Client.RetryWaitMax, 5*time.Second)
 	tc.HTTPClient.Timeout = cmpDur(o.Client.Timeout, 30*time.Second)
+	// The token request carries the app secret: never to another origin.
+	tc.HTTPClient.CheckRedirect = upstream.SameOriginRedirects(o.Name)
 	tc.ErrorHandler = retryablehttp.PassthroughErrorHandler
 	c.tokens = tc
 	return c, nil
@@ -166,8 +168,8 @@ func (c *Syncer) ensureToken(ctx context.Context) error {
 		}
 		_ = json.Unmarshal(b, &e)
 		msg := fmt.Sprintf("%s: POST %s: %d %s", c.o.Name, TokenPath, resp.StatusCode, http.StatusText(resp.StatusCode))
-		if e.Error != "" && len(e.Error) < 100 {
-			msg += ": " + e.Error
+		if e.Error != "" {
+			msg += ": " + upstream.Sanitize(e.Error, 100, c.o.AppSecret, c.o.AppID)
 		}
 		return errors.New(msg)
 	}
@@ -226,12 +228,13 @@ func (c *Syncer) get(ctx context.Context, u string, v any) error {
 // Cancelling ctx stops it between pages; the page in flight is fetched and
 // committed first.
 func (c *Syncer) Sync(ctx context.Context) error {
+	wctx, stop := c.o.FetchContext(ctx)
+	defer stop()
 	for {
 		cur, err := c.cursor()
 		if err != nil {
 			return err
 		}
-		wctx := context.WithoutCancel(ctx)
 		page, err := c.fetchPage(wctx, cur)
 		if err != nil {
 			return err
@@ -400,6 +403,8 @@ func (c *Syncer) commit(tickets []helpdesk.Ticket, rejected []source.Rejection, 
 // The report is plan-gated (Plus and Pro): a 403 disables ratings for the
 // life of the process with one warning, and the source stays up.
 func (c *Syncer) syncRatings(ctx context.Context) error {
+	fctx, stop := c.o.FetchContext(ctx)
+	defer stop()
 	c.mu.Lock()
 	off := c.ratingsOff
 	c.mu.Unlock()
@@ -470,7 +475,7 @@ func (c *Syncer) syncRatings(ctx context.Context) error {
 			continue
 		}
 		var ac apiConversation
-		err := c.get(context.WithoutCancel(ctx), c.o.BaseURL+ConversationsPath+"/"+url.PathEscape(id), &ac)
+		err := c.get(fctx, c.o.BaseURL+ConversationsPath+"/"+url.PathEscape(id), &ac)
 		var se *upstream.StatusError
 		if errors.As(err, &se) && se.Status == http.StatusNotFound {
 			continue // deleted since

@@ -108,7 +108,7 @@ func New(o Options) (*Syncer, error) {
 	}
 	o.Deps = o.WithDefaults()
 	if u, err := url.Parse(o.BaseURL); err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("intercom base URL %q is not a URL", o.BaseURL)
+		return nil, fmt.Errorf("intercom base URL %q is not a URL", source.RedactURL(o.BaseURL))
 	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	if o.Token == "" {
@@ -126,12 +126,14 @@ func New(o Options) (*Syncer, error) {
 // committing each page with its cursor. Cancelling ctx stops it between
 // pages; the page in flight is fetched and committed first.
 func (c *Syncer) Sync(ctx context.Context) error {
+	fctx, stop := c.o.FetchContext(ctx)
+	defer stop()
 	for {
 		cur, err := c.cursor()
 		if err != nil {
 			return err
 		}
-		page, err := c.fetch(context.WithoutCancel(ctx), cur)
+		page, err := c.fetch(fctx, cur)
 		if err != nil {
 			return err
 		}

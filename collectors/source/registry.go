@@ -140,8 +140,25 @@ func (p *Problems) URL(name, value string) {
 		return
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		p.Bad(name, "%q is not an http(s) URL", u.Redacted())
+		p.Bad(name, "%q is not an http(s) URL", RedactURL(value))
 	}
+}
+
+// RedactURL is a URL as an error message may show it: without its
+// userinfo (user and password both: an API key is often the user), query
+// and fragment, which can hold credentials. A value that does not parse,
+// or parses as an opaque URL ("user:password@host" reads as the scheme
+// "user"), is not shown at all.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if u.Opaque != "" {
+		return "(URL without //host)"
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
 }
 
 // Require records a problem when an enabled vendor lacks a variable.

@@ -75,6 +75,31 @@ type Deps struct {
 	Reject RejectFunc
 	Logger *slog.Logger
 	Now    func() time.Time
+	// FetchGrace overrides DefaultFetchGrace (tests).
+	FetchGrace time.Duration
+}
+
+// DefaultFetchGrace is how long the fetch in flight (the request, its
+// body, its retries and their waits) may go on once a sync's context is
+// done, for a page that is arriving to arrive and commit. It bounds
+// shutdown: SIGTERM ends the process within this plus the HTTP server's
+// 5 s shutdown, well inside Kubernetes' default 30 s grace period, even
+// with a hung upstream or a 429 with Retry-After: 120.
+const DefaultFetchGrace = 5 * time.Second
+
+// FetchContext returns the context every vendor fetches pages with during
+// one Sync: unlike ctx, it is not done as soon as ctx is (a page being
+// received is received, then committed whole), but it is cancelled
+// FetchGrace after ctx is done, which abandons the request and any retry
+// wait; nothing of that page is committed. Call stop when the sync ends.
+func (d Deps) FetchContext(ctx context.Context) (fetch context.Context, stop context.CancelFunc) {
+	grace := d.FetchGrace
+	if grace <= 0 {
+		grace = DefaultFetchGrace
+	}
+	fetch, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	unhook := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	return fetch, func() { unhook(); cancel() }
 }
 
 // WithDefaults returns d with every unset hook filled in, so that a
@@ -120,11 +145,15 @@ func (d Deps) RejectAll(rs []Rejection) {
 	}
 }
 
-// FetchFailed reports err as a malformed_page when the page could not be
-// read or decoded (an upstream.BodyError), and returns err.
+// FetchFailed reports err as a malformed_page when the page arrived whole
+// as JSON of the wrong shape (a Malformed upstream.BodyError), and returns
+// err. A page that was cut, timed out or is not JSON at all is a transport
+// fault: no record was dropped, the client counted the attempt as
+// cx_exporter_api_requests_total{code="error"}, and the next sync fetches
+// the page again.
 func (d Deps) FetchFailed(err error) error {
 	var be *upstream.BodyError
-	if errors.As(err, &be) {
+	if errors.As(err, &be) && be.Malformed {
 		d.Reject("", "malformed_page", err)
 	}
 	return err

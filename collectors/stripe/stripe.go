@@ -73,7 +73,7 @@ func New(o Options) (*Syncer, error) {
 	}
 	o.Deps = o.WithDefaults()
 	if u, err := url.Parse(o.BaseURL); err != nil || o.BaseURL == "" || u.Host == "" {
-		return nil, fmt.Errorf("stripe base URL %q is not a URL", o.BaseURL)
+		return nil, fmt.Errorf("stripe base URL %q is not a URL", source.RedactURL(o.BaseURL))
 	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	if !validKey(o.APIKey) {
@@ -174,7 +174,8 @@ func (c *Syncer) getList(ctx context.Context, u string) (*list, error) {
 
 // relist takes (or resumes) a status=all snapshot, committing page by page.
 func (c *Syncer) relist(ctx context.Context, cur cursor) (cursor, error) {
-	wctx := context.WithoutCancel(ctx)
+	wctx, stop := c.o.FetchContext(ctx)
+	defer stop()
 	if cur.Mode != "relist" {
 		now := c.o.Now().Unix()
 		cur = cursor{Mode: "relist", RelistStart: now, EventCreated: now}
@@ -261,7 +262,8 @@ func isMissing(err error) bool {
 // events applies the events newer than the cursor, oldest first, a page
 // per transaction. expired says the cursor fell out of the retention.
 func (c *Syncer) events(ctx context.Context, cur cursor, checkAge bool) (cursor, bool, error) {
-	wctx := context.WithoutCancel(ctx)
+	wctx, stop := c.o.FetchContext(ctx)
+	defer stop()
 	if cur.Event == "" {
 		return c.firstEvents(ctx, cur)
 	}
@@ -296,7 +298,8 @@ func (c *Syncer) events(ctx context.Context, cur cursor, checkAge bool) (cursor,
 // began: the events created since then are listed whole (newest first,
 // walking back with starting_after) and applied oldest first.
 func (c *Syncer) firstEvents(ctx context.Context, cur cursor) (cursor, bool, error) {
-	wctx := context.WithoutCancel(ctx)
+	wctx, stop := c.o.FetchContext(ctx)
+	defer stop()
 	var all []json.RawMessage
 	after := ""
 	for {

@@ -63,7 +63,7 @@ func New(o Options) (*Syncer, error) {
 	}
 	o.Deps = o.WithDefaults()
 	if _, err := url.Parse(o.BaseURL); err != nil || o.BaseURL == "" {
-		return nil, fmt.Errorf("zendesk base URL %q is not a URL", o.BaseURL)
+		return nil, fmt.Errorf("zendesk base URL %q is not a URL", source.RedactURL(o.BaseURL))
 	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	var authorize func(*http.Request)
@@ -82,8 +82,11 @@ func New(o Options) (*Syncer, error) {
 
 // Sync follows the export from the persisted cursor to the end of the
 // stream, committing each page with its cursor. Cancelling ctx stops it
-// between pages; the page in flight is fetched and committed first.
+// between pages; the page in flight is fetched (within the kit's fetch
+// grace) and committed first.
 func (c *Syncer) Sync(ctx context.Context) error {
+	fctx, stop := c.o.FetchContext(ctx)
+	defer stop()
 	for {
 		cursor, err := c.cursor()
 		if err != nil {
@@ -92,7 +95,7 @@ func (c *Syncer) Sync(ctx context.Context) error {
 		if err := c.wait(ctx); err != nil {
 			return err
 		}
-		page, err := c.fetch(context.WithoutCancel(ctx), cursor)
+		page, err := c.fetch(fctx, cursor)
 		if err != nil {
 			return err
 		}
