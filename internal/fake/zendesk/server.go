@@ -28,7 +28,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -39,6 +38,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cx-exporter/cx-exporter/internal/fake"
 )
 
 // ExportPath is the path of the cursor-based incremental ticket export. The
@@ -171,15 +172,12 @@ type Server struct {
 	lastID  int64
 	inst    uint32 // tags this server's cursors
 
-	fault      Fault
-	faultLeft  int
-	retryAfter int
-	slowDelay  time.Duration
+	slowDelay time.Duration
 
-	requests []*Request
-
-	windowStart time.Time
-	windowUsed  int
+	faults  fake.Faults[Fault]
+	log     fake.RequestLog[Request]
+	limiter *fake.RateLimiter
+	auth    fake.Auth
 }
 
 // NewServer starts a fake Zendesk account. It panics if Options.Addr cannot
@@ -196,13 +194,18 @@ func NewServer(o Options) *Server {
 		o.RateLimit = defaultRateLimit
 	}
 	s := &Server{
-		opts:       o,
-		closing:    make(chan struct{}),
-		tickets:    make(map[int64]*record),
-		retryAfter: defaultRetryAfter,
-		slowDelay:  5 * time.Second,
-		inst:       uint32(time.Now().UnixNano()>>10) ^ instances.Add(0x9e3779b9),
+		opts:      o,
+		closing:   make(chan struct{}),
+		tickets:   make(map[int64]*record),
+		slowDelay: 5 * time.Second,
+		inst:      uint32(time.Now().UnixNano()>>10) ^ instances.Add(0x9e3779b9),
+		limiter:   &fake.RateLimiter{Limit: o.RateLimit, Window: rateLimitWindow, Off: o.NoRateLimit},
+		auth:      fake.Auth{Token: o.OAuthToken},
 	}
+	if o.Email != "" && o.APIToken != "" {
+		s.auth.User, s.auth.Password = o.Email+"/token", o.APIToken
+	}
+	s.faults.SetRetryAfter(defaultRetryAfter)
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
 	if o.Addr != "" {
 		ln, err := net.Listen("tcp", o.Addr)
@@ -342,25 +345,13 @@ func (s *Server) NextID() int64 {
 // request until ClearFaults; n == 0 or FaultNone clears). It replaces any
 // fault already injected. Faults apply after authentication and rate
 // limiting, to requests on the export path.
-func (s *Server) InjectFault(f Fault, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if f == FaultNone || n == 0 {
-		s.fault, s.faultLeft = FaultNone, 0
-		return
-	}
-	s.fault, s.faultLeft = f, n
-}
+func (s *Server) InjectFault(f Fault, n int) { s.faults.Inject(f, n) }
 
 // ClearFaults stops injecting faults.
-func (s *Server) ClearFaults() { s.InjectFault(FaultNone, 0) }
+func (s *Server) ClearFaults() { s.faults.Clear() }
 
 // SetRetryAfter sets the Retry-After seconds sent with Fault429 (default 2).
-func (s *Server) SetRetryAfter(sec int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.retryAfter = sec
-}
+func (s *Server) SetRetryAfter(sec int) { s.faults.SetRetryAfter(sec) }
 
 // SetSlowDelay sets how long FaultSlow holds a request (default 5s, measured
 // on the real clock, not Options.Now).
@@ -371,39 +362,10 @@ func (s *Server) SetSlowDelay(d time.Duration) {
 }
 
 // Requests returns the requests received so far, in arrival order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		out[i] = *r
-	}
-	return out
-}
+func (s *Server) Requests() []Request { return s.log.All() }
 
 // ResetRequests forgets the requests received so far.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
-}
-
-// takeFault consumes one occurrence of the injected fault.
-func (s *Server) takeFault() (Fault, int, time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := s.fault
-	if f == FaultNone || s.faultLeft == 0 {
-		return FaultNone, 0, 0
-	}
-	if s.faultLeft > 0 {
-		s.faultLeft--
-		if s.faultLeft == 0 {
-			s.fault = FaultNone
-		}
-	}
-	return f, s.retryAfter, s.slowDelay
-}
+func (s *Server) ResetRequests() { s.log.Reset() }
 
 // ---------------------------------------------------------------------------
 // HTTP
@@ -417,16 +379,9 @@ type response struct {
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
-	rec := &Request{At: now, Path: r.URL.Path, Query: r.URL.RawQuery}
-	s.mu.Lock()
-	s.requests = append(s.requests, rec)
-	s.mu.Unlock()
-
+	e := s.log.Add(Request{At: now, Path: r.URL.Path, Query: r.URL.RawQuery})
 	status := s.handle(w, r, now)
-
-	s.mu.Lock()
-	rec.Status = status
-	s.mu.Unlock()
+	s.log.Update(e, func(rec *Request) { rec.Status = status })
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) int {
@@ -438,7 +393,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) i
 		resp.header.Set("Allow", "GET, HEAD")
 		return write(w, resp)
 	}
-	if !s.authorized(r) {
+	if !s.auth.Allows(r) {
 		resp := response{
 			status: http.StatusUnauthorized,
 			header: jsonHeader(),
@@ -458,7 +413,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) i
 		return write(w, resp)
 	}
 
-	fault, retryAfter, slow := s.takeFault()
+	fault := s.faults.Take()
+	s.mu.Lock()
+	slow := s.slowDelay
+	s.mu.Unlock()
 	switch fault {
 	case Fault429:
 		resp := response{
@@ -466,7 +424,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) i
 			header: textHeader(),
 			body:   []byte("Number of allowed incremental export API requests per minute exceeded\n"),
 		}
-		resp.header.Set("Retry-After", strconv.Itoa(retryAfter))
+		resp.header.Set("Retry-After", strconv.Itoa(s.faults.RetryAfter()))
 		return write(w, resp)
 	case Fault500:
 		return write(w, jsonError(http.StatusInternalServerError, "InternalError", "Something went wrong, please try again"))
@@ -535,58 +493,21 @@ func jsonError(status int, code, description string) response {
 	return response{status: status, header: jsonHeader(), body: body}
 }
 
-// authorized checks the Authorization header against the configured
-// credentials. A server configured with no credentials accepts anything.
-func (s *Server) authorized(r *http.Request) bool {
-	o := s.opts
-	tokenMode := o.Email != "" && o.APIToken != ""
-	oauthMode := o.OAuthToken != ""
-	if !tokenMode && !oauthMode {
-		return true
-	}
-	auth := r.Header.Get("Authorization")
-	if oauthMode {
-		if scheme, tok, ok := strings.Cut(auth, " "); ok && strings.EqualFold(scheme, "Bearer") && tok == o.OAuthToken {
-			return true
-		}
-	}
-	if tokenMode {
-		if user, pass, ok := r.BasicAuth(); ok && user == o.Email+"/token" && pass == o.APIToken {
-			return true
-		}
-	}
-	return false
-}
-
 // rateHeaders sets X-Rate-Limit and X-Rate-Limit-Remaining. With consume it
 // counts the request against the current one-minute window and reports
 // whether the request must be refused, with the seconds until the window
 // resets.
 func (s *Server) rateHeaders(h http.Header, now time.Time, consume bool) (limited bool, retryAfter int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	limit := s.opts.RateLimit
-	if s.windowStart.IsZero() || !now.Before(s.windowStart.Add(rateLimitWindow)) || now.Before(s.windowStart) {
-		s.windowStart, s.windowUsed = now, 0
-	}
+	b := s.limiter.Peek(now)
 	if consume {
-		if s.windowUsed >= limit && !s.opts.NoRateLimit {
-			limited = true
-			retryAfter = int(math.Ceil(s.windowStart.Add(rateLimitWindow).Sub(now).Seconds()))
-			if retryAfter < 1 {
-				retryAfter = 1
-			}
-		} else {
-			s.windowUsed++
-		}
+		b = s.limiter.Take(now)
 	}
-	remaining := limit - s.windowUsed
-	if remaining < 0 {
-		remaining = 0
+	h.Set("X-Rate-Limit", strconv.Itoa(b.Limit))
+	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(b.Remaining))
+	if b.Limited {
+		return true, b.RetryAfter(now)
 	}
-	h.Set("X-Rate-Limit", strconv.Itoa(limit))
-	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
-	return limited, retryAfter
+	return false, 0
 }
 
 // ---------------------------------------------------------------------------
