@@ -10,85 +10,116 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
-// Faults is a fault switch: the next n requests fail with one fault F (a
-// vendor's own Fault type, whose zero value means none), with the
-// Retry-After an injected 429 carries and a latency added to answers. The
-// zero value serves normally. It is safe for concurrent use.
-type Faults[F comparable] struct {
+// Fault is a failure a fake can be told to produce. Each fake serves the
+// ones its vendor can show, in that vendor's wire format, and says which.
+type Fault int
+
+// The faults.
+const (
+	// FaultNone serves requests normally.
+	FaultNone Fault = iota
+	// Fault429 refuses the request as rate limited, with Retry-After.
+	Fault429
+	// Fault500 answers a server error.
+	Fault500
+	// FaultSlow holds the answer, then serves it normally.
+	FaultSlow
+	// FaultTruncated answers 200 with the body cut in half.
+	FaultTruncated
+	// FaultUnknownStatus serves a record with a status the vendor never
+	// sends.
+	FaultUnknownStatus
+	// FaultDown closes the connection without answering.
+	FaultDown
+	// FaultExpireTokens expires every access token issued so far.
+	FaultExpireTokens
+)
+
+var faultNames = map[Fault]string{FaultNone: "none", Fault429: "429", Fault500: "500", FaultSlow: "slow",
+	FaultTruncated: "truncated", FaultUnknownStatus: "unknown-status", FaultDown: "down", FaultExpireTokens: "expire-tokens"}
+
+// String returns the fault's name.
+func (f Fault) String() string {
+	if n, ok := faultNames[f]; ok {
+		return n
+	}
+	return "fault(" + strconv.Itoa(int(f)) + ")"
+}
+
+// Faults is a fault switch: the next n requests fail with one Fault, with
+// the Retry-After an injected 429 carries and a latency added to answers.
+// The zero value serves normally. It is safe for concurrent use.
+type Faults struct {
 	mu         sync.Mutex
-	fault      F
+	fault      Fault
 	left       int
 	retryAfter int
 	latency    time.Duration
 }
 
 // Inject makes the next n requests fail with f (n < 0: every request until
-// Clear; n == 0 or the zero fault clears). It replaces any fault already
+// Clear; n == 0 or FaultNone clears). It replaces any fault already
 // injected.
-func (s *Faults[F]) Inject(f F, n int) {
+func (s *Faults) Inject(f Fault, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var none F
-	if f == none || n == 0 {
-		s.fault, s.left = none, 0
+	if f == FaultNone || n == 0 {
+		s.fault, s.left = FaultNone, 0
 		return
 	}
 	s.fault, s.left = f, n
 }
 
 // Clear stops injecting faults.
-func (s *Faults[F]) Clear() {
-	var none F
-	s.Inject(none, 0)
-}
+func (s *Faults) Clear() { s.Inject(FaultNone, 0) }
 
-// Take consumes one occurrence of the injected fault and returns it; the
-// zero fault when none is injected.
-func (s *Faults[F]) Take() F {
+// Take consumes one occurrence of the injected fault and returns it;
+// FaultNone when none is injected.
+func (s *Faults) Take() Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var none F
 	if s.left == 0 {
-		return none
+		return FaultNone
 	}
 	f := s.fault
 	if s.left > 0 {
 		s.left--
 		if s.left == 0 {
-			s.fault = none
+			s.fault = FaultNone
 		}
 	}
 	return f
 }
 
 // SetRetryAfter sets the Retry-After seconds of injected 429 answers.
-func (s *Faults[F]) SetRetryAfter(sec int) {
+func (s *Faults) SetRetryAfter(sec int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.retryAfter = sec
 }
 
 // RetryAfter returns the Retry-After seconds of injected 429 answers.
-func (s *Faults[F]) RetryAfter() int {
+func (s *Faults) RetryAfter() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.retryAfter
 }
 
 // SetLatency sets how long Delay holds an answer.
-func (s *Faults[F]) SetLatency(d time.Duration) {
+func (s *Faults) SetLatency(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.latency = d
 }
 
 // Latency returns how long Delay holds an answer.
-func (s *Faults[F]) Latency() time.Duration {
+func (s *Faults) Latency() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.latency
@@ -96,7 +127,7 @@ func (s *Faults[F]) Latency() time.Duration {
 
 // Delay waits out the latency (on the real clock). It reports false when
 // ctx ended first.
-func (s *Faults[F]) Delay(ctx context.Context) bool {
+func (s *Faults) Delay(ctx context.Context) bool {
 	d := s.Latency()
 	if d <= 0 {
 		return true

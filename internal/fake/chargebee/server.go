@@ -98,35 +98,15 @@ type Subscription struct {
 // Int64 returns a pointer to v, for the optional amounts.
 func Int64(v int64) *int64 { return &v }
 
-// Fault is a failure the server can be told to produce on list requests.
-type Fault int
+// Fault is a failure the server can be told to produce on list requests:
+// Fault429 answers 429 with Retry-After (see SetRetryAfter) and
+// api_error_code api_request_limit_exceeded, Fault500 answers 500 with
+// api_error_code internal_error, FaultTruncated answers 200 with the normal
+// body cut in half.
+type Fault = fake.Fault
 
 // The injectable faults.
-const (
-	FaultNone Fault = iota
-	// Fault429 answers 429 with Retry-After (see SetRetryAfter) and
-	// api_error_code api_request_limit_exceeded.
-	Fault429
-	// Fault500 answers 500 with api_error_code internal_error.
-	Fault500
-	// FaultTruncated answers 200 with the normal body cut in half.
-	FaultTruncated
-)
-
-// String returns the fault's name.
-func (f Fault) String() string {
-	switch f {
-	case FaultNone:
-		return "none"
-	case Fault429:
-		return "429"
-	case Fault500:
-		return "500"
-	case FaultTruncated:
-		return "truncated"
-	}
-	return "fault(" + strconv.Itoa(int(f)) + ")"
-}
+const FaultNone, Fault429, Fault500, FaultTruncated = fake.FaultNone, fake.Fault429, fake.Fault500, fake.FaultTruncated
 
 // Request is one request the server received. Headers, and so
 // credentials, are never recorded.
@@ -156,7 +136,7 @@ type Server struct {
 	subs map[string]*record
 	seq  uint64
 
-	faults fake.Faults[Fault]
+	faults fake.Faults
 	log    fake.RequestLog[Request]
 }
 

@@ -84,21 +84,17 @@ type SatisfactionRating struct {
 	CreatedAt time.Time
 }
 
-// Fault is a failure the server can be told to produce on list requests.
-type Fault int
+// Fault is a failure the server can be told to produce on list requests:
+// Fault429 answers 429 with Retry-After (see SetRetryAfter), Fault500 500
+// with a JSON error body, FaultTruncated 200 with the body cut in half, and
+// FaultUnknownStatus serves the page with the first ticket's status
+// replaced by the string "escalated".
+type Fault = fake.Fault
 
 // The injectable faults.
 const (
-	FaultNone Fault = iota
-	// Fault429 answers 429 with Retry-After (see SetRetryAfter).
-	Fault429
-	// Fault500 answers 500 with a JSON error body.
-	Fault500
-	// FaultTruncated answers 200 with the body cut in half.
-	FaultTruncated
-	// FaultUnknownStatus serves the page with the first ticket's status
-	// replaced by the string "escalated".
-	FaultUnknownStatus
+	FaultNone, Fault429, Fault500      = fake.FaultNone, fake.Fault429, fake.Fault500
+	FaultTruncated, FaultUnknownStatus = fake.FaultTruncated, fake.FaultUnknownStatus
 )
 
 // Request is one request the server received (never its headers).
@@ -120,7 +116,7 @@ type Server struct {
 	ratings    []SatisfactionRating
 	nextRating int64
 
-	faults  fake.Faults[Fault]
+	faults  fake.Faults
 	log     fake.RequestLog[Request]
 	limiter *fake.RateLimiter
 }

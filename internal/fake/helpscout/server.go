@@ -31,20 +31,19 @@ type Options struct {
 	Now         func() time.Time
 }
 
-// Fault is an injectable failure of API (not token) requests.
-type Fault int
+// Fault is an injectable failure of API (not token) requests:
+// FaultRateLimit answers 429 with Retry-After and X-RateLimit-Retry-After,
+// FaultServerError 500, FaultTruncated 200 with a cut body;
+// FaultUnknownStatus makes the next n listing pages whose last conversation
+// was changed after the fault was injected report that one with status
+// "bogus" (other requests do not consume it); FaultExpireTokens expires
+// every issued token now (the next API call gets 401).
+type Fault = fake.Fault
 
 // The faults.
 const (
-	FaultNone        Fault = iota
-	FaultRateLimit         // 429 with Retry-After and X-RateLimit-Retry-After
-	FaultServerError       // 500
-	FaultTruncated         // 200 with a cut body
-	// FaultUnknownStatus: the next n listing pages whose last conversation
-	// was changed after the fault was injected report that one with
-	// status "bogus" (other requests do not consume it).
-	FaultUnknownStatus
-	FaultExpireTokens // every issued token expires now (the next API call gets 401)
+	FaultNone, FaultRateLimit, FaultServerError           = fake.FaultNone, fake.Fault429, fake.Fault500
+	FaultTruncated, FaultUnknownStatus, FaultExpireTokens = fake.FaultTruncated, fake.FaultUnknownStatus, fake.FaultExpireTokens
 )
 
 // Conversation is a conversation as the fake stores it.
@@ -103,7 +102,7 @@ type Server struct {
 	bogusN    int
 	bogusSeq  int64 // only conversations changed after this are made bogus
 
-	faults  fake.Faults[Fault] // its latency delays listings
+	faults  fake.Faults // its latency delays listings
 	log     fake.RequestLog[Request]
 	limiter *fake.RateLimiter
 }

@@ -69,21 +69,17 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Fault is a failure the server can produce on search requests.
-type Fault int
+// Fault is a failure the server can produce on search requests: Fault429
+// answers 429 with X-RateLimit-Reset and Retry-After: 1, Fault500 500 with
+// an error.list body, FaultTruncated 200 with half of the body, and
+// FaultUnknownState serves the page with the first conversation's state
+// set to "escalated".
+type Fault = fake.Fault
 
 // The injectable faults.
 const (
-	FaultNone Fault = iota
-	// Fault429 answers 429 with X-RateLimit-Reset and Retry-After: 1.
-	Fault429
-	// Fault500 answers 500 with an error.list body.
-	Fault500
-	// FaultTruncated answers 200 with half of the body.
-	FaultTruncated
-	// FaultUnknownState serves the page with the first conversation's
-	// state set to "escalated".
-	FaultUnknownState
+	FaultNone, Fault429, Fault500     = fake.FaultNone, fake.Fault429, fake.Fault500
+	FaultTruncated, FaultUnknownState = fake.FaultTruncated, fake.FaultUnknownStatus
 )
 
 // Conversation is a scripted conversation. Zero times are null in JSON.
@@ -138,7 +134,7 @@ type Server struct {
 	seq    uint64
 	lastID int64
 
-	faults  fake.Faults[Fault]
+	faults  fake.Faults
 	log     fake.RequestLog[Request]
 	limiter *fake.RateLimiter
 }

@@ -48,15 +48,12 @@ type Options struct {
 	Addr    string // listen address (default a free 127.0.0.1 port)
 }
 
-// Fault is an injected failure.
-type Fault int
+// Fault is an injected failure: Fault429 answers 429 with Stripe's
+// rate-limit error, Fault500 500 api_error.
+type Fault = fake.Fault
 
 // Faults.
-const (
-	FaultNone Fault = iota
-	Fault429        // 429 with Stripe's rate-limit error
-	Fault500        // 500 api_error
-)
+const FaultNone, Fault429, Fault500 = fake.FaultNone, fake.Fault429, fake.Fault500
 
 // Customer is a Stripe customer.
 type Customer struct {
@@ -139,7 +136,7 @@ type Server struct {
 	subs      []*Subscription // creation order
 	events    []*event        // creation order
 
-	faults fake.Faults[Fault]
+	faults fake.Faults
 	log    fake.RequestLog[Request]
 }
 

@@ -86,54 +86,28 @@ type Options struct {
 	NoRateLimit bool
 }
 
-// Fault is a failure the server can be told to produce on export requests.
-type Fault int
+// Fault is a failure the server can be told to produce on export requests
+// (see InjectFault):
+//   - Fault429 answers 429 Too Many Requests with Retry-After (see
+//     SetRetryAfter) and a plain-text body, as Zendesk does;
+//   - Fault500 answers 500 with a JSON error body;
+//   - FaultSlow waits SlowDelay (see SetSlowDelay) and then answers normally;
+//   - FaultTruncated answers 200 with the normal body cut in half (invalid
+//     JSON; Content-Length matches what is sent);
+//   - FaultUnknownStatus serves the page normally except that the first
+//     ticket's status is "escalated", a value Zendesk never sends;
+//   - FaultDown closes the connection without answering. Note that Go's
+//     http.Transport transparently retries an idempotent request once when
+//     a reused keep-alive connection is closed without a response, so a
+//     single FaultDown may be invisible to a client with keep-alives; use
+//     n < 0 or a client without keep-alives to observe it.
+type Fault = fake.Fault
 
-// The injectable faults.
+// The injectable faults; FaultNone serves requests normally.
 const (
-	// FaultNone serves requests normally.
-	FaultNone Fault = iota
-	// Fault429 answers 429 Too Many Requests with Retry-After (see
-	// SetRetryAfter) and a plain-text body, as Zendesk does.
-	Fault429
-	// Fault500 answers 500 with a JSON error body.
-	Fault500
-	// FaultSlow waits SlowDelay (see SetSlowDelay) and then answers normally.
-	FaultSlow
-	// FaultTruncated answers 200 with the normal body cut in half (invalid
-	// JSON; Content-Length matches what is sent).
-	FaultTruncated
-	// FaultUnknownStatus serves the page normally except that the first
-	// ticket's status is "escalated", a value Zendesk never sends.
-	FaultUnknownStatus
-	// FaultDown closes the connection without answering. Note that Go's
-	// http.Transport transparently retries an idempotent request once when a
-	// reused keep-alive connection is closed without a response, so a single
-	// FaultDown may be invisible to a client with keep-alives; use n < 0 or
-	// a client without keep-alives to observe it.
-	FaultDown
+	FaultNone, Fault429, Fault500, FaultSlow      = fake.FaultNone, fake.Fault429, fake.Fault500, fake.FaultSlow
+	FaultTruncated, FaultUnknownStatus, FaultDown = fake.FaultTruncated, fake.FaultUnknownStatus, fake.FaultDown
 )
-
-// String returns the fault's name.
-func (f Fault) String() string {
-	switch f {
-	case FaultNone:
-		return "none"
-	case Fault429:
-		return "429"
-	case Fault500:
-		return "500"
-	case FaultSlow:
-		return "slow"
-	case FaultTruncated:
-		return "truncated"
-	case FaultUnknownStatus:
-		return "unknown-status"
-	case FaultDown:
-		return "down"
-	}
-	return "fault(" + strconv.Itoa(int(f)) + ")"
-}
 
 // Request is one request the server received.
 type Request struct {
@@ -174,7 +148,7 @@ type Server struct {
 
 	slowDelay time.Duration
 
-	faults  fake.Faults[Fault]
+	faults  fake.Faults
 	log     fake.RequestLog[Request]
 	limiter *fake.RateLimiter
 	auth    fake.Auth
