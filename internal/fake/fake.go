@@ -324,3 +324,24 @@ func (l *RateLimiter) budget(now time.Time, consume bool) Budget {
 func (b Budget) RetryAfter(now time.Time) int {
 	return max(int(math.Ceil(b.Reset.Sub(now).Seconds())), 1)
 }
+
+// Response is an answer before it is written, so that a fault can still
+// alter it.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Write sends the response, with a Content-Length that matches the body as
+// sent, and returns its status.
+func (resp Response) Write(w http.ResponseWriter) int {
+	h := w.Header()
+	for k, v := range resp.Header {
+		h[k] = v
+	}
+	h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
+	w.WriteHeader(resp.Status)
+	_, _ = w.Write(resp.Body)
+	return resp.Status
+}

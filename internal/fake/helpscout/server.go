@@ -299,15 +299,11 @@ func (s *Server) Requests() []Request { return s.log.All() }
 // ResetRequests forgets the requests answered so far.
 func (s *Server) ResetRequests() { s.log.Reset() }
 
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
+type response = fake.Response
 
 func jsonResp(status int, v any) response {
 	b, _ := json.Marshal(v)
-	return response{status: status, header: http.Header{"Content-Type": {"application/hal+json"}}, body: b}
+	return response{Status: status, Header: http.Header{"Content-Type": {"application/hal+json"}}, Body: b}
 }
 
 func jsonError(status int, code string) response {
@@ -322,12 +318,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	resp := s.handle(r, at)
 	s.mu.Unlock()
-	s.log.Add(Request{At: s.now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: resp.status})
-	for k, v := range resp.header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.status)
-	_, _ = w.Write(resp.body)
+	s.log.Add(Request{At: s.now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: resp.Status})
+	resp.Write(w)
 }
 
 // handle answers a request; the caller holds s.mu.
@@ -388,18 +380,18 @@ func (s *Server) handle(r *http.Request, now time.Time) response {
 	default:
 		resp = jsonError(http.StatusNotFound, "not_found")
 	}
-	if fault == FaultTruncated && resp.status == http.StatusOK && len(resp.body) > 2 {
-		resp.body = resp.body[:len(resp.body)/2]
+	if fault == FaultTruncated && resp.Status == http.StatusOK && len(resp.Body) > 2 {
+		resp.Body = resp.Body[:len(resp.Body)/2]
 	}
 	return withHeader(resp, h)
 }
 
 func withHeader(resp response, h http.Header) response {
-	if resp.header == nil {
-		resp.header = http.Header{}
+	if resp.Header == nil {
+		resp.Header = http.Header{}
 	}
 	for k, v := range h {
-		resp.header[k] = v
+		resp.Header[k] = v
 	}
 	return resp
 }

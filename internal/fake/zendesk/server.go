@@ -256,29 +256,17 @@ func (s *Server) Delete(id int64) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.tickets[id]
-	if !ok {
-		return
+	if r, ok := s.tickets[id]; ok {
+		t := r.t
+		t.Status, t.UpdatedAt = "deleted", now
+		s.storeLocked(t, now.Unix())
 	}
-	t := r.t
-	t.Status = "deleted"
-	t.UpdatedAt = now
-	s.storeLocked(t, now.Unix())
 }
 
 // Touch bumps a ticket's generated_timestamp without changing it, like a
 // Zendesk system update: the same ticket comes back in the export with an
 // unchanged updated_at. Unknown ids are ignored.
-func (s *Server) Touch(id int64) {
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.tickets[id]
-	if !ok {
-		return
-	}
-	s.storeLocked(r.t, now.Unix())
-}
+func (s *Server) Touch(id int64) { s.modify(id, func(*Ticket) bool { return true }) }
 
 // modify applies fn to a copy of the stored ticket and stores the result as a
 // new change, atomically. It reports whether the ticket exists and fn returned
@@ -345,11 +333,7 @@ func (s *Server) ResetRequests() { s.log.Reset() }
 // HTTP
 
 // response is an answer before it is written (so faults can alter it).
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
+type response = fake.Response
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
@@ -364,26 +348,26 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) i
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		resp := jsonError(http.StatusMethodNotAllowed, "InvalidEndpoint", "Only GET is allowed on this endpoint")
-		resp.header.Set("Allow", "GET, HEAD")
+		resp.Header.Set("Allow", "GET, HEAD")
 		return write(w, resp)
 	}
 	if !s.auth.Allows(r) {
 		resp := response{
-			status: http.StatusUnauthorized,
-			header: jsonHeader(),
-			body:   []byte(`{"error":"Couldn't authenticate you"}`),
+			Status: http.StatusUnauthorized,
+			Header: jsonHeader(),
+			Body:   []byte(`{"error":"Couldn't authenticate you"}`),
 		}
-		resp.header.Set("WWW-Authenticate", `Basic realm="Web Password"`)
-		s.rateHeaders(resp.header, now, false)
+		resp.Header.Set("WWW-Authenticate", `Basic realm="Web Password"`)
+		s.rateHeaders(resp.Header, now, false)
 		return write(w, resp)
 	}
 	if limited, retry := s.rateHeaders(w.Header(), now, true); limited {
 		resp := response{
-			status: http.StatusTooManyRequests,
-			header: textHeader(),
-			body:   []byte("Number of allowed incremental export API requests per minute exceeded\n"),
+			Status: http.StatusTooManyRequests,
+			Header: textHeader(),
+			Body:   []byte("Number of allowed incremental export API requests per minute exceeded\n"),
 		}
-		resp.header.Set("Retry-After", strconv.Itoa(retry))
+		resp.Header.Set("Retry-After", strconv.Itoa(retry))
 		return write(w, resp)
 	}
 
@@ -394,11 +378,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) i
 	switch fault {
 	case Fault429:
 		resp := response{
-			status: http.StatusTooManyRequests,
-			header: textHeader(),
-			body:   []byte("Number of allowed incremental export API requests per minute exceeded\n"),
+			Status: http.StatusTooManyRequests,
+			Header: textHeader(),
+			Body:   []byte("Number of allowed incremental export API requests per minute exceeded\n"),
 		}
-		resp.header.Set("Retry-After", strconv.Itoa(s.faults.RetryAfter()))
+		resp.Header.Set("Retry-After", strconv.Itoa(s.faults.RetryAfter()))
 		return write(w, resp)
 	case Fault500:
 		return write(w, jsonError(http.StatusInternalServerError, "InternalError", "Something went wrong, please try again"))
@@ -427,22 +411,13 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) i
 
 	resp := s.export(r, now, fault == FaultUnknownStatus)
 	if fault == FaultTruncated {
-		resp.body = resp.body[:len(resp.body)/2]
+		resp.Body = resp.Body[:len(resp.Body)/2]
 	}
 	return write(w, resp)
 }
 
 // write sends resp and returns its status.
-func write(w http.ResponseWriter, resp response) int {
-	h := w.Header()
-	for k, v := range resp.header {
-		h[k] = v
-	}
-	h.Set("Content-Length", strconv.Itoa(len(resp.body)))
-	w.WriteHeader(resp.status)
-	w.Write(resp.body)
-	return resp.status
-}
+func write(w http.ResponseWriter, resp response) int { return resp.Write(w) }
 
 func jsonHeader() http.Header {
 	h := make(http.Header)
@@ -464,7 +439,7 @@ func jsonError(status int, code, description string) response {
 		Error       string `json:"error"`
 		Description string `json:"description"`
 	}{code, description})
-	return response{status: status, header: jsonHeader(), body: body}
+	return response{Status: status, Header: jsonHeader(), Body: body}
 }
 
 // rateHeaders sets X-Rate-Limit and X-Rate-Limit-Remaining. With consume it
@@ -666,5 +641,5 @@ func (s *Server) export(r *http.Request, now time.Time, unknownStatus bool) resp
 	if err := enc.Encode(page); err != nil {
 		return jsonError(http.StatusInternalServerError, "InternalError", err.Error())
 	}
-	return response{status: http.StatusOK, header: jsonHeader(), body: buf.Bytes()}
+	return response{Status: http.StatusOK, Header: jsonHeader(), Body: buf.Bytes()}
 }
