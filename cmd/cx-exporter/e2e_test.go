@@ -1,226 +1,380 @@
 package main_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/internal/e2e"
-	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
 )
+
+// One storyline, every helpdesk: TestE2EHelpdesk runs the same scenario
+// through the real binary against each helpdesk vendor's fake, as
+// kube-state-metrics runs one generateMetricsTestCase shape over every
+// store. The script and its expected series are written once, here, in
+// the vendor-neutral terms of groups of tickets; a driver per vendor
+// (<vendor>_e2e_test.go) says how each step is done on its fake, which
+// labels each group gets, and where the vendor really differs.
+
+// helpdeskVendors is the table: one row per helpdesk vendor.
+var helpdeskVendors = []helpdeskVendor{zendeskE2E, freshdeskE2E, helpScoutE2E, intercomE2E}
+
+// group is a set of tickets of the storyline that share their labels
+// (priority and channel) in every vendor.
+type group int
 
 const (
-	e2eEmail = "agent@example.invalid"
-	e2eToken = "e2e-fixture-token-q7w3" // a fixture, shaped like no real key
+	gFresh    group = iota // ticket 2: open for 3 h, normal priority; deleted, then 201 joins it
+	gUrgent                // ticket 3: open for 7 h, urgent; ticket 100 lives its life here
+	gNew                   // ticket 4: new for 3.5 h, high
+	gWaiting               // ticket 5: on hold for 7 h, answered 6 h ago, normal
+	gRejected              // ticket 200: an unknown status, low
+	gBatch                 // the 50 tickets of the sync that is killed, low
 )
 
-type scenario struct {
-	e2e.Waiter
-	zd    *fakezendesk.Server
-	env   []string
-	state string
+// helpdeskVendor is a row of the table: a vendor's driver and the ways in
+// which its expected series differ from the storyline's.
+type helpdeskVendor struct {
+	source string
+	// labels are each group's priority and channel labels.
+	labels map[group][2]string
+	// status renames the storyline's backlog statuses ("new", "pending")
+	// the vendor exports under another name.
+	status map[string]string
+	// sla overrides a group's first-reply SLA state where the vendor's
+	// priority gives another target.
+	sla map[group]string
+	// ownBusinessHours: the vendor reports business-hours durations
+	// itself (Zendesk's metric sets); otherwise the exporter computes
+	// them with CX_BUSINESS_HOURS=24/7, equal to calendar time.
+	ownBusinessHours bool
+	// noReplyCounts: the vendor gives no reply count; a replied ticket
+	// counts one reply.
+	noReplyCounts bool
+	// noDeletes: the vendor's API never shows a deletion, so ticket 2
+	// stays in the backlog.
+	noDeletes bool
+	// rejectionPersists: ticket 200's unknown status is in the record
+	// itself, so every read rejects it again (at least once, and it never
+	// counts); otherwise it was a one-off fault of one page, rejected
+	// exactly once, and the ticket counts when it comes back.
+	rejectionPersists bool
+	driver            func(t *testing.T) helpdeskDriver
 }
 
-func newScenario(t *testing.T) *scenario {
+// helpdeskDriver does the storyline's steps on one vendor's fake. Times
+// are relative to the life ticket's creation: first reply after 30 min
+// (20 business minutes where the vendor reports them), solved after
+// 90 min (60), reopened, answered again and solved after 120 min (80).
+type helpdeskDriver interface {
+	// env points the binary at the fake.
+	env() []string
+	// waiter names the requests a sync is waited on and when the fake
+	// served them successfully.
+	waiter() (request string, served func() []time.Time)
+	// backfill writes the history before the exporter's first start:
+	// ticket 1 (solved a day ago after one reply, rated good) and the
+	// open tickets 2 to 5 of the groups gFresh, gUrgent, gNew, gWaiting.
+	backfill(now time.Time)
+	// The life of ticket 100 (gUrgent).
+	create(at time.Time)
+	reply()
+	solve()
+	reopen()
+	resolve()
+	rate(good bool)
+	// remove deletes ticket 2 (not called when the vendor has noDeletes).
+	remove()
+	// touch makes ticket 1 come back unchanged, as a system update does.
+	touch()
+	// reject writes ticket 200 with a status the vendor never sends and,
+	// on the same page, ticket 201 (gFresh), open and fine.
+	reject()
+	// retry makes ticket 200 come back.
+	retry()
+	// batch slows the fake down, forgets its request log and writes n
+	// tickets (gBatch) created now, answered 10 min and solved 60 min later.
+	batch(n int)
+	// requests counts the requests of the kind waiter names since batch.
+	requests() int
+	// fast undoes batch's slowing down; it returns environment to add at
+	// the restart.
+	fast() []string
+	// secrets must never appear in the exporter's logs.
+	secrets() []string
+	// after makes the vendor's own last checks.
+	after(t *testing.T)
+}
+
+// noAfter is a driver with no checks of its own at the end.
+type noAfter struct{}
+
+func (noAfter) after(*testing.T) {}
+
+// hdScenario is a running exporter pointed at one fake helpdesk.
+type hdScenario struct {
+	e2e.Waiter
+	env []string
+}
+
+func newHelpdeskScenario(t *testing.T, v helpdeskVendor, d helpdeskDriver) *hdScenario {
 	// Build first: the build must not eat into the ages the test expects.
 	e2e.Binary(t)
-	zd := fakezendesk.NewServer(fakezendesk.Options{Email: e2eEmail, APIToken: e2eToken, NoRateLimit: true})
-	t.Cleanup(zd.Close)
-	s := &scenario{zd: zd, state: t.TempDir()}
-	s.Waiter = e2e.Waiter{T: t, Source: "zendesk", Request: "export request", Served: e2e.ServedBy(zd.Requests,
-		func(r fakezendesk.Request) (time.Time, bool) { return r.At, r.Status == 200 })}
-	s.env = []string{
-		"CX_ZENDESK_URL=" + zd.URL,
-		"CX_ZENDESK_EMAIL=" + e2eEmail,
-		"CX_ZENDESK_API_TOKEN=" + e2eToken,
-		"CX_ZENDESK_PAGE_SIZE=5",
-		"CX_ZENDESK_EXPORT_RATE=120", // 0.5 s a page: the kill lands mid-sync
-		"CX_STATE_DIR=" + s.state,
+	request, served := d.waiter()
+	s := &hdScenario{Waiter: e2e.Waiter{T: t, Source: v.source, Request: request, Served: served}}
+	s.env = append(d.env(),
+		"CX_STATE_DIR="+t.TempDir(),
 		"CX_POLL_INTERVAL=1s",
 		"CX_HTTP_RETRIES=2",
 		"CX_HTTP_TIMEOUT=2s",
 		"CX_SLA_HOURS=calendar",
 		"CX_LOG_LEVEL=debug",
+	)
+	if !v.ownBusinessHours {
+		s.env = append(s.env, "CX_BUSINESS_HOURS=24/7")
 	}
 	return s
 }
 
-func (s *scenario) start() { s.Exp = e2e.Start(s.T, s.env) }
+func (s *hdScenario) start() { s.Exp = e2e.Start(s.T, s.env) }
 
-// hd builds a zendesk helpdesk series key with the default labels.
-func hd(name, priority, channel string, kv ...string) string {
-	return e2e.HelpdeskKey("zendesk", name, priority, channel, kv...)
+// key builds the series key of a group's helpdesk metric.
+func (v helpdeskVendor) key(g group, name string, kv ...string) string {
+	l := v.labels[g]
+	return e2e.HelpdeskKey(v.source, name, l[0], l[1], kv...)
 }
 
-func TestE2EZendesk(t *testing.T) {
-	s := newScenario(t)
+func (v helpdeskVendor) statusLabel(status string) string {
+	if s, ok := v.status[status]; ok {
+		return s
+	}
+	return status
+}
+
+func (v helpdeskVendor) slaState(g group, state string) string {
+	if s, ok := v.sla[g]; ok {
+		return s
+	}
+	return state
+}
+
+func TestE2EHelpdesk(t *testing.T) {
+	t.Parallel()
+	for _, v := range helpdeskVendors {
+		t.Run(v.source, func(t *testing.T) {
+			t.Parallel()
+			runStoryline(t, v)
+		})
+	}
+}
+
+func runStoryline(t *testing.T, v helpdeskVendor) {
+	d := v.driver(t)
+	s := newHelpdeskScenario(t, v, d)
+	k := v.key
 	now := time.Now().UTC().Truncate(time.Second)
+
 	// History before the exporter's first start: backfill, nothing counted.
-	s.zd.Put(fakezendesk.Ticket{ID: 1, Status: "closed", Priority: "low", Channel: "email",
-		CreatedAt: now.Add(-48 * time.Hour), Satisfaction: "good",
-		Metrics: fakezendesk.Metrics{Replies: 1, SolvedAt: now.Add(-24 * time.Hour),
-			ReplyTime: &fakezendesk.MinutePair{Calendar: 30, Business: 30}, FullResolutionTime: &fakezendesk.MinutePair{Calendar: 1440, Business: 480}}})
-	s.zd.Put(fakezendesk.Ticket{ID: 2, Status: "open", Priority: "normal", Channel: "web", CreatedAt: now.Add(-3 * time.Hour)})
-	s.zd.Put(fakezendesk.Ticket{ID: 3, Status: "open", Priority: "urgent", Channel: "email", CreatedAt: now.Add(-7 * time.Hour)})
-	s.zd.Put(fakezendesk.Ticket{ID: 4, Status: "new", Priority: "high", Channel: "chat", CreatedAt: now.Add(-210 * time.Minute)})
+	d.backfill(now)
 	s.start()
 	s.Synced()
 	if code, _, _ := s.Exp.Get("/-/ready"); code != 200 {
 		t.Fatalf("/-/ready = %d after the first sync", code)
 	}
-	backlog := map[string]float64{
-		hd("helpdesk_open_tickets", "normal", "web", "status", "open"):                 1,
-		hd("helpdesk_open_tickets", "urgent", "email", "status", "open"):               1,
-		hd("helpdesk_open_tickets", "high", "chat", "status", "new"):                   1,
-		hd("helpdesk_open_ticket_oldest_age_seconds", "normal", "web"):                 3 * 3600,
-		hd("helpdesk_open_ticket_oldest_age_seconds", "urgent", "email"):               7 * 3600,
-		hd("helpdesk_open_ticket_oldest_age_seconds", "high", "chat"):                  210 * 60,
-		hd("helpdesk_open_tickets_older_than", "normal", "web", "age", "1h"):           1,
-		hd("helpdesk_open_tickets_older_than", "urgent", "email", "age", "1h"):         1,
-		hd("helpdesk_open_tickets_older_than", "urgent", "email", "age", "4h"):         1,
-		hd("helpdesk_open_tickets_older_than", "high", "chat", "age", "1h"):            1,
-		hd("helpdesk_awaiting_first_reply_tickets", "normal", "web"):                   1,
-		hd("helpdesk_awaiting_first_reply_tickets", "urgent", "email"):                 1,
-		hd("helpdesk_awaiting_first_reply_tickets", "high", "chat"):                    1,
-		hd("helpdesk_awaiting_first_reply_oldest_age_seconds", "normal", "web"):        3 * 3600,
-		hd("helpdesk_awaiting_first_reply_oldest_age_seconds", "urgent", "email"):      7 * 3600,
-		hd("helpdesk_awaiting_first_reply_oldest_age_seconds", "high", "chat"):         210 * 60,
-		hd("helpdesk_first_reply_sla_tickets", "normal", "web", "state", "within"):     1, // 3h of 8h
-		hd("helpdesk_first_reply_sla_tickets", "urgent", "email", "state", "breached"): 1, // 7h of 1h
-		hd("helpdesk_first_reply_sla_tickets", "high", "chat", "state", "at_risk"):     1, // 3.5h of 4h
+	backlog := map[group]map[string]float64{
+		gFresh: {
+			k(gFresh, "helpdesk_open_tickets", "status", "open"):                                 1,
+			k(gFresh, "helpdesk_open_ticket_oldest_age_seconds"):                                 3 * 3600,
+			k(gFresh, "helpdesk_open_tickets_older_than", "age", "1h"):                           1,
+			k(gFresh, "helpdesk_awaiting_first_reply_tickets"):                                   1,
+			k(gFresh, "helpdesk_awaiting_first_reply_oldest_age_seconds"):                        3 * 3600,
+			k(gFresh, "helpdesk_first_reply_sla_tickets", "state", v.slaState(gFresh, "within")): 1, // 3h of 8h
+		},
+		gUrgent: {
+			k(gUrgent, "helpdesk_open_tickets", "status", "open"):                                    1,
+			k(gUrgent, "helpdesk_open_ticket_oldest_age_seconds"):                                    7 * 3600,
+			k(gUrgent, "helpdesk_open_tickets_older_than", "age", "1h"):                              1,
+			k(gUrgent, "helpdesk_open_tickets_older_than", "age", "4h"):                              1,
+			k(gUrgent, "helpdesk_awaiting_first_reply_tickets"):                                      1,
+			k(gUrgent, "helpdesk_awaiting_first_reply_oldest_age_seconds"):                           7 * 3600,
+			k(gUrgent, "helpdesk_first_reply_sla_tickets", "state", v.slaState(gUrgent, "breached")): 1, // 7h of 1h
+		},
+		gNew: {
+			k(gNew, "helpdesk_open_tickets", "status", v.statusLabel("new")):                  1,
+			k(gNew, "helpdesk_open_ticket_oldest_age_seconds"):                                210 * 60,
+			k(gNew, "helpdesk_open_tickets_older_than", "age", "1h"):                          1,
+			k(gNew, "helpdesk_awaiting_first_reply_tickets"):                                  1,
+			k(gNew, "helpdesk_awaiting_first_reply_oldest_age_seconds"):                       210 * 60,
+			k(gNew, "helpdesk_first_reply_sla_tickets", "state", v.slaState(gNew, "at_risk")): 1, // 3.5h of 4h
+		},
+		gWaiting: { // answered: not awaiting a first reply, no SLA state
+			k(gWaiting, "helpdesk_open_tickets", "status", v.statusLabel("pending")): 1,
+			k(gWaiting, "helpdesk_open_ticket_oldest_age_seconds"):                   7 * 3600,
+			k(gWaiting, "helpdesk_open_tickets_older_than", "age", "1h"):             1,
+			k(gWaiting, "helpdesk_open_tickets_older_than", "age", "4h"):             1,
+		},
 	}
-	e2e.ExpectHelpdesk(t, s.Samples(), backlog, "")
+	want := map[string]float64{}
+	for _, series := range backlog {
+		for key, val := range series {
+			want[key] = val
+		}
+	}
+	e2e.ExpectHelpdesk(t, s.Samples(), want, v.source)
+	if t.Failed() {
+		t.FailNow()
+	}
 
-	// A new ticket's life: created, replied, solved, reopened, re-solved, rated good then bad.
-	created := time.Now().UTC()
-	n := fakezendesk.Ticket{ID: 100, Status: "new", Priority: "urgent", Channel: "email", CreatedAt: created}
-	step := func(mut func(*fakezendesk.Ticket)) {
-		mut(&n)
-		n.UpdatedAt = time.Time{}
-		s.zd.Put(n)
+	// A new ticket's life: created, replied, solved, reopened, re-solved
+	// after a second reply, rated good then bad.
+	created := time.Now().UTC().Truncate(time.Second)
+	for _, step := range []func(){func() { d.create(created) }, d.reply, d.solve, d.reopen, d.resolve,
+		func() { d.rate(true) }, func() { d.rate(false) }} {
+		step()
 		s.Synced()
 	}
-	step(func(*fakezendesk.Ticket) {})
-	step(func(t *fakezendesk.Ticket) {
-		t.Status, t.Metrics.Replies = "open", 1
-		t.Metrics.ReplyTime = &fakezendesk.MinutePair{Calendar: 30, Business: 20}
-	})
-	step(func(t *fakezendesk.Ticket) {
-		t.Status, t.Metrics.SolvedAt = "solved", time.Now().UTC()
-		t.Metrics.FullResolutionTime = &fakezendesk.MinutePair{Calendar: 90, Business: 60}
-	})
-	step(func(t *fakezendesk.Ticket) { t.Status, t.Metrics.Reopens = "open", 1 })
-	step(func(t *fakezendesk.Ticket) {
-		t.Status, t.Metrics.Replies, t.Metrics.SolvedAt = "solved", 2, time.Now().UTC()
-		t.Metrics.FullResolutionTime = &fakezendesk.MinutePair{Calendar: 120, Business: 80}
-	})
-	step(func(t *fakezendesk.Ticket) { t.Satisfaction = "good" })
-	step(func(t *fakezendesk.Ticket) { t.Satisfaction = "bad" })
-	s.zd.Delete(2)
-	s.zd.Touch(1) // a system update: the old ticket comes back unchanged
+	if !v.noDeletes {
+		d.remove()
+		for key := range backlog[gFresh] {
+			delete(want, key)
+		}
+	}
+	d.touch()
 	s.Synced()
 
-	want := map[string]float64{}
-	for k, v := range backlog {
-		if !strings.Contains(k, `priority="normal"`) {
-			want[k] = v
+	business := func(calendar, vendor float64) float64 {
+		if v.ownBusinessHours {
+			return vendor
 		}
+		return calendar
 	}
-	for k, v := range map[string]float64{
-		hd("helpdesk_tickets_created_total", "urgent", "email"):                          1,
-		hd("helpdesk_tickets_solved_total", "urgent", "email"):                           2,
-		hd("helpdesk_tickets_reopened_total", "urgent", "email"):                         1,
-		hd("helpdesk_tickets_solved_first_contact_total", "urgent", "email"):             1,
-		hd("helpdesk_satisfaction_ratings_total", "urgent", "email", "rating", "good"):   1,
-		hd("helpdesk_satisfaction_ratings_total", "urgent", "email", "rating", "bad"):    1,
-		hd("helpdesk_first_reply_seconds_count", "urgent", "email", "hours", "calendar"): 1,
-		hd("helpdesk_first_reply_seconds_sum", "urgent", "email", "hours", "calendar"):   1800,
-		hd("helpdesk_first_reply_seconds_count", "urgent", "email", "hours", "business"): 1,
-		hd("helpdesk_first_reply_seconds_sum", "urgent", "email", "hours", "business"):   1200,
-		hd("helpdesk_resolution_seconds_count", "urgent", "email", "hours", "calendar"):  2,
-		hd("helpdesk_resolution_seconds_sum", "urgent", "email", "hours", "calendar"):    5400 + 7200,
-		hd("helpdesk_resolution_seconds_count", "urgent", "email", "hours", "business"):  2,
-		hd("helpdesk_resolution_seconds_sum", "urgent", "email", "hours", "business"):    3600 + 4800,
-		hd("helpdesk_replies_per_solved_ticket_count", "urgent", "email"):                2,
-		hd("helpdesk_replies_per_solved_ticket_sum", "urgent", "email"):                  3,
+	replies := []float64{1, 2}
+	if v.noReplyCounts {
+		replies = []float64{1, 1}
+	}
+	for key, val := range map[string]float64{
+		k(gUrgent, "helpdesk_tickets_created_total"):                          1,
+		k(gUrgent, "helpdesk_tickets_solved_total"):                           2,
+		k(gUrgent, "helpdesk_tickets_reopened_total"):                         1,
+		k(gUrgent, "helpdesk_tickets_solved_first_contact_total"):             1,
+		k(gUrgent, "helpdesk_satisfaction_ratings_total", "rating", "good"):   1,
+		k(gUrgent, "helpdesk_satisfaction_ratings_total", "rating", "bad"):    1,
+		k(gUrgent, "helpdesk_first_reply_seconds_count", "hours", "calendar"): 1,
+		k(gUrgent, "helpdesk_first_reply_seconds_sum", "hours", "calendar"):   1800,
+		k(gUrgent, "helpdesk_first_reply_seconds_count", "hours", "business"): 1,
+		k(gUrgent, "helpdesk_first_reply_seconds_sum", "hours", "business"):   business(1800, 1200),
+		k(gUrgent, "helpdesk_resolution_seconds_count", "hours", "calendar"):  2,
+		k(gUrgent, "helpdesk_resolution_seconds_sum", "hours", "calendar"):    5400 + 7200,
+		k(gUrgent, "helpdesk_resolution_seconds_count", "hours", "business"):  2,
+		k(gUrgent, "helpdesk_resolution_seconds_sum", "hours", "business"):    business(5400+7200, 3600+4800),
+		k(gUrgent, "helpdesk_replies_per_solved_ticket_count"):                2,
+		k(gUrgent, "helpdesk_replies_per_solved_ticket_sum"):                  replies[0] + replies[1],
 	} {
-		want[k] = v
+		want[key] = val
 	}
-	// Buckets: first reply 1800 s (cal) and 1200 s (bus); resolutions 5400, 7200 (cal) and 3600, 4800 (bus); replies 1, 2.
-	addBuckets(want, "helpdesk_first_reply_seconds_bucket", "calendar", []float64{1800})
-	addBuckets(want, "helpdesk_first_reply_seconds_bucket", "business", []float64{1200})
-	addBuckets(want, "helpdesk_resolution_seconds_bucket", "calendar", []float64{5400, 7200})
-	addBuckets(want, "helpdesk_resolution_seconds_bucket", "business", []float64{3600, 4800})
+	buckets := func(name, hours string, obs ...float64) {
+		e2e.AddBuckets(want, func(le string) string { return k(gUrgent, name, "hours", hours, "le", le) }, obs, 1)
+	}
+	buckets("helpdesk_first_reply_seconds_bucket", "calendar", 1800)
+	buckets("helpdesk_first_reply_seconds_bucket", "business", business(1800, 1200))
+	buckets("helpdesk_resolution_seconds_bucket", "calendar", 5400, 7200)
+	buckets("helpdesk_resolution_seconds_bucket", "business", business(5400, 3600), business(7200, 4800))
 	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
-		v := 2.0
-		if le == "1" {
-			v = 1
+		bound, _ := strconv.ParseFloat(strings.TrimPrefix(le, "+"), 64)
+		n := 0.0
+		for _, r := range replies {
+			if r <= bound {
+				n++
+			}
 		}
-		want[hd("helpdesk_replies_per_solved_ticket_bucket", "urgent", "email", "le", le)] = v
+		want[k(gUrgent, "helpdesk_replies_per_solved_ticket_bucket", "le", le)] = n
 	}
-	got := s.Samples()
-	e2e.ExpectHelpdesk(t, got, want, "")
+	e2e.ExpectHelpdesk(t, s.Samples(), want, v.source)
 	if t.Failed() {
 		t.FailNow()
 	}
 
 	// An unknown status is rejected; the other ticket of the page counts.
-	s.zd.InjectFault(fakezendesk.FaultUnknownStatus, 1)
-	s.zd.Put(fakezendesk.Ticket{ID: 200, Status: "open", Priority: "low", Channel: "email", CreatedAt: time.Now().UTC()})
-	s.zd.Put(fakezendesk.Ticket{ID: 201, Status: "open", Priority: "normal", Channel: "web", CreatedAt: time.Now().UTC()})
-	got = s.Synced()
-	rejected := e2e.Series("cx_exporter_records_rejected_total", "source", "zendesk", "reason", "unknown_value")
-	if got[rejected] != 1 {
-		t.Errorf("%s = %v, want 1", rejected, got[rejected])
+	d.reject()
+	got := s.Synced()
+	rejected := e2e.Series("cx_exporter_records_rejected_total", "source", v.source, "reason", "unknown_value")
+	expectRejected := func(when string) {
+		t.Helper()
+		if v.rejectionPersists && got[rejected] < 1 {
+			t.Errorf("%s: %s = %v, want at least 1", when, rejected, got[rejected])
+		}
+		if !v.rejectionPersists && got[rejected] != 1 {
+			t.Errorf("%s: %s = %v, want 1", when, rejected, got[rejected])
+		}
 	}
-	want[hd("helpdesk_tickets_created_total", "normal", "web")] = 1
-	want[hd("helpdesk_open_tickets", "normal", "web", "status", "open")] = 1
-	want[hd("helpdesk_awaiting_first_reply_tickets", "normal", "web")] = 1
-	want[hd("helpdesk_first_reply_sla_tickets", "normal", "web", "state", "within")] = 1
-	want[hd("helpdesk_open_ticket_oldest_age_seconds", "normal", "web")] = 0
-	want[hd("helpdesk_awaiting_first_reply_oldest_age_seconds", "normal", "web")] = 0
-	e2e.ExpectHelpdesk(t, got, want, "")
+	expectRejected("after the rejection")
 	if !strings.Contains(s.Exp.Logs(), `id=200`) {
 		t.Errorf("the rejected ticket's id is not in the log")
 	}
-
-	// SIGKILL in the middle of a 10-page sync, then restart on the same state.
-	s.zd.ResetRequests()
-	for i := range 50 {
-		s.zd.Put(fakezendesk.Ticket{ID: int64(1000 + i), Status: "solved", Priority: "low", Channel: "web", CreatedAt: time.Now().UTC(),
-			Metrics: fakezendesk.Metrics{Replies: 1, SolvedAt: time.Now().UTC(),
-				ReplyTime: &fakezendesk.MinutePair{Calendar: 10, Business: 10}, FullResolutionTime: &fakezendesk.MinutePair{Calendar: 60, Business: 60}}})
+	fresh := 1.0 // ticket 201; ticket 2 was deleted
+	if v.noDeletes {
+		fresh = 2
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for len(s.zd.Requests()) < 4 && time.Now().Before(deadline) {
+	want[k(gFresh, "helpdesk_tickets_created_total")] = 1
+	want[k(gFresh, "helpdesk_open_tickets", "status", "open")] = fresh
+	want[k(gFresh, "helpdesk_awaiting_first_reply_tickets")] = fresh
+	want[k(gFresh, "helpdesk_first_reply_sla_tickets", "state", "within")] = fresh
+	if !v.noDeletes {
+		want[k(gFresh, "helpdesk_open_ticket_oldest_age_seconds")] = 0
+		want[k(gFresh, "helpdesk_awaiting_first_reply_oldest_age_seconds")] = 0
+	}
+	e2e.ExpectHelpdesk(t, got, want, v.source)
+
+	// When it changes again (or is re-read) it counts, unless its status
+	// is still unknown.
+	d.retry()
+	got = s.Synced()
+	expectRejected("after the retry")
+	if !v.rejectionPersists {
+		want[k(gRejected, "helpdesk_tickets_created_total")] = 1
+		want[k(gRejected, "helpdesk_open_tickets", "status", "open")] = 1
+		want[k(gRejected, "helpdesk_open_ticket_oldest_age_seconds")] = 0
+		want[k(gRejected, "helpdesk_awaiting_first_reply_tickets")] = 1
+		want[k(gRejected, "helpdesk_awaiting_first_reply_oldest_age_seconds")] = 0
+		want[k(gRejected, "helpdesk_first_reply_sla_tickets", "state", "within")] = 1 // low=24h, none=8h
+	}
+	e2e.ExpectHelpdesk(t, got, want, v.source)
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// SIGKILL in the middle of a multi-page sync, then restart on the same
+	// state: nothing goes backwards, nothing is counted twice.
+	const n = 50
+	d.batch(n)
+	for deadline := time.Now().Add(20 * time.Second); d.requests() < 4 && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
 	before := s.Samples()
 	s.Exp.Kill()
-	committed := before[hd("helpdesk_tickets_created_total", "low", "web")]
-	if committed >= 50 {
-		t.Fatalf("the sync was not interrupted (%v of 50 counted before the kill); slow it down", committed)
+	batchCreated := k(gBatch, "helpdesk_tickets_created_total")
+	if committed := before[batchCreated]; committed >= n {
+		t.Fatalf("the sync was not interrupted (%v of %d counted before the kill); slow it down", committed, n)
+	} else {
+		t.Logf("killed with %v of %d tickets counted", committed, n)
 	}
-	t.Logf("killed with %v of 50 tickets counted", committed)
-	s.env = append(s.env, "CX_ZENDESK_EXPORT_RATE=600")
+	s.env = append(s.env, d.fast()...)
 	s.start()
-	got = s.WaitFor("the 50 tickets", func(m map[string]float64) bool {
-		return m[hd("helpdesk_tickets_created_total", "low", "web")] >= 50
-	})
+	s.WaitFor("the batch", func(m map[string]float64) bool { return m[batchCreated] >= n })
 	got = s.Synced()
 	e2e.ExpectCountersNotBackwards(t, before, got)
-	e2e.AddOneTouchSolves(want, func(name string, kv ...string) string { return hd(name, "low", "web", kv...) }, 50, 600, 3600)
-	e2e.ExpectHelpdesk(t, got, want, "")
+	e2e.AddOneTouchSolves(want, func(name string, kv ...string) string { return k(gBatch, name, kv...) }, n, 600, 3600)
+	e2e.ExpectHelpdesk(t, got, want, v.source)
 
-	if strings.Contains(s.Exp.Logs(), e2eToken) {
-		t.Error("the API token appears in the logs")
+	logs := s.Exp.Logs()
+	for _, secret := range d.secrets() {
+		if strings.Contains(logs, secret) {
+			t.Errorf("a secret (%.6s…) appears in the logs", secret)
+		}
 	}
+	d.after(t)
 	if err := s.Exp.Stop(); err != nil {
 		t.Errorf("SIGTERM: %v", err)
 	}
-}
-
-// addBuckets sets the cumulative buckets of an urgent/email duration histogram.
-func addBuckets(want map[string]float64, name, hours string, obs []float64) {
-	e2e.AddBuckets(want, func(le string) string { return hd(name, "urgent", "email", "hours", hours, "le", le) }, obs, 1)
 }

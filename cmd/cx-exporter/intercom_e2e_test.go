@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,211 +11,136 @@ import (
 
 const icE2EToken = "ic-e2e-fixture-token-k2p9" // a fixture, shaped like no real key
 
-type intercomScenario struct {
-	e2e.Waiter
-	ic    *fakeintercom.Server
-	env   []string
-	state string
+// intercomE2E: Intercom has two priorities (priority is high, else
+// normal), snoozes instead of new or pending (on_hold), never returns a
+// deleted conversation, and its state is a field of the conversation, so
+// an unknown one stays unknown.
+var intercomE2E = helpdeskVendor{
+	source: "intercom",
+	labels: map[group][2]string{gFresh: {"normal", "chat"}, gUrgent: {"high", "email"}, gNew: {"high", "chat"},
+		gWaiting: {"normal", "phone"}, gRejected: {"normal", "email"}, gBatch: {"normal", "social"}},
+	status:            map[string]string{"new": "on_hold", "pending": "on_hold"},
+	noDeletes:         true,
+	rejectionPersists: true,
+	driver:            func(t *testing.T) helpdeskDriver { return newIntercomDriver(t) },
 }
 
-func newIntercomScenario(t *testing.T) *intercomScenario {
-	// Build first: the build must not eat into the ages the test expects.
-	e2e.Binary(t)
+type intercomDriver struct {
+	noAfter
+	ic        *fakeintercom.Server
+	life      fakeintercom.Conversation
+	created   time.Time
+	closedOld fakeintercom.Conversation
+	rejected  fakeintercom.Conversation
+}
+
+func newIntercomDriver(t *testing.T) *intercomDriver {
 	// Pages of 5 (the fake caps per_page) make the kill land mid-sync.
 	ic := fakeintercom.NewServer(fakeintercom.Options{Token: icE2EToken, MaxPageSize: 5, NoRateLimit: true})
 	t.Cleanup(ic.Close)
-	s := &intercomScenario{ic: ic, state: t.TempDir()}
-	s.Waiter = e2e.Waiter{T: t, Source: "intercom", Request: "search request", Served: e2e.ServedBy(ic.Requests,
-		func(r fakeintercom.Request) (time.Time, bool) { return r.At, r.Status == 200 })}
-	s.env = []string{
-		"CX_INTERCOM_URL=" + ic.URL,
-		"CX_INTERCOM_TOKEN=" + icE2EToken,
-		"CX_STATE_DIR=" + s.state,
-		"CX_POLL_INTERVAL=1s",
-		"CX_HTTP_RETRIES=2",
-		"CX_HTTP_TIMEOUT=2s",
-		"CX_SLA_HOURS=calendar",
-		"CX_BUSINESS_HOURS=24/7",
-		"CX_LOG_LEVEL=debug",
-	}
-	return s
+	return &intercomDriver{ic: ic}
 }
 
-func (s *intercomScenario) start() { s.Exp = e2e.Start(s.T, s.env) }
-
-// ihd builds an intercom helpdesk series key with the default labels.
-func ihd(name, priority, channel string, kv ...string) string {
-	return e2e.HelpdeskKey("intercom", name, priority, channel, kv...)
+func (d *intercomDriver) env() []string {
+	return []string{"CX_INTERCOM_URL=" + d.ic.URL, "CX_INTERCOM_TOKEN=" + icE2EToken}
 }
 
-// icBuckets sets the cumulative buckets of a duration histogram.
-func icBuckets(want map[string]float64, name, priority, channel, hours string, obs ...float64) {
-	e2e.AddBuckets(want, func(le string) string { return ihd(name, priority, channel, "hours", hours, "le", le) }, obs, 1)
+func (d *intercomDriver) waiter() (string, func() []time.Time) {
+	return "search request", e2e.ServedBy(d.ic.Requests,
+		func(r fakeintercom.Request) (time.Time, bool) { return r.At, r.Status == 200 })
 }
 
-// TestE2EIntercom is TestE2EZendesk's scenario against the fake Intercom.
-// Intercom's search never returns deleted conversations, so there is no
-// deletion step; a system-style update (an unchanged conversation coming
-// back with a newer updated_at) stands in for Zendesk's Touch.
-func TestE2EIntercom(t *testing.T) {
-	s := newIntercomScenario(t)
-	now := time.Now().UTC().Truncate(time.Second)
-	// History before the exporter's first start: backfill, nothing counted.
-	closedOld := fakeintercom.Conversation{ID: "1", State: "closed", Priority: "not_priority", SourceType: "email",
+func (d *intercomDriver) backfill(now time.Time) {
+	d.closedOld = fakeintercom.Conversation{ID: "1", State: "closed", Priority: "not_priority", SourceType: "email",
 		CreatedAt: now.Add(-48 * time.Hour), FirstAdminReplyAt: now.Add(-47 * time.Hour), LastAdminReplyAt: now.Add(-47 * time.Hour),
 		FirstCloseAt: now.Add(-24 * time.Hour), LastCloseAt: now.Add(-24 * time.Hour), Rating: 5, RatingAt: now.Add(-23 * time.Hour),
 		UpdatedAt: now.Add(-23 * time.Hour)}
-	s.ic.Put(closedOld)
-	s.ic.Put(fakeintercom.Conversation{ID: "2", State: "open", Priority: "not_priority", SourceType: "conversation", CreatedAt: now.Add(-3 * time.Hour), UpdatedAt: now.Add(-3 * time.Hour)})
-	s.ic.Put(fakeintercom.Conversation{ID: "3", State: "open", Priority: "priority", SourceType: "email", CreatedAt: now.Add(-7 * time.Hour), UpdatedAt: now.Add(-7 * time.Hour)})
-	s.ic.Put(fakeintercom.Conversation{ID: "4", State: "snoozed", Priority: "not_priority", SourceType: "phone_call", CreatedAt: now.Add(-7 * time.Hour),
+	d.ic.Put(d.closedOld)
+	d.ic.Put(fakeintercom.Conversation{ID: "2", State: "open", Priority: "not_priority", SourceType: "conversation", CreatedAt: now.Add(-3 * time.Hour), UpdatedAt: now.Add(-3 * time.Hour)})
+	d.ic.Put(fakeintercom.Conversation{ID: "3", State: "open", Priority: "priority", SourceType: "email", CreatedAt: now.Add(-7 * time.Hour), UpdatedAt: now.Add(-7 * time.Hour)})
+	d.ic.Put(fakeintercom.Conversation{ID: "4", State: "snoozed", Priority: "priority", SourceType: "conversation", CreatedAt: now.Add(-210 * time.Minute), UpdatedAt: now.Add(-200 * time.Minute)})
+	d.ic.Put(fakeintercom.Conversation{ID: "5", State: "snoozed", Priority: "not_priority", SourceType: "phone_call", CreatedAt: now.Add(-7 * time.Hour),
 		FirstAdminReplyAt: now.Add(-6 * time.Hour), LastAdminReplyAt: now.Add(-6 * time.Hour), UpdatedAt: now.Add(-6 * time.Hour)})
-	s.start()
-	s.Synced()
-	if code, _, _ := s.Exp.Get("/-/ready"); code != 200 {
-		t.Fatalf("/-/ready = %d after the first sync", code)
-	}
-	want := map[string]float64{
-		ihd("helpdesk_open_tickets", "normal", "chat", "status", "open"):              1,
-		ihd("helpdesk_open_tickets", "high", "email", "status", "open"):               1,
-		ihd("helpdesk_open_tickets", "normal", "phone", "status", "on_hold"):          1,
-		ihd("helpdesk_open_ticket_oldest_age_seconds", "normal", "chat"):              3 * 3600,
-		ihd("helpdesk_open_ticket_oldest_age_seconds", "high", "email"):               7 * 3600,
-		ihd("helpdesk_open_ticket_oldest_age_seconds", "normal", "phone"):             7 * 3600,
-		ihd("helpdesk_open_tickets_older_than", "normal", "chat", "age", "1h"):        1,
-		ihd("helpdesk_open_tickets_older_than", "high", "email", "age", "1h"):         1,
-		ihd("helpdesk_open_tickets_older_than", "high", "email", "age", "4h"):         1,
-		ihd("helpdesk_open_tickets_older_than", "normal", "phone", "age", "1h"):       1,
-		ihd("helpdesk_open_tickets_older_than", "normal", "phone", "age", "4h"):       1,
-		ihd("helpdesk_awaiting_first_reply_tickets", "normal", "chat"):                1,
-		ihd("helpdesk_awaiting_first_reply_tickets", "high", "email"):                 1,
-		ihd("helpdesk_awaiting_first_reply_oldest_age_seconds", "normal", "chat"):     3 * 3600,
-		ihd("helpdesk_awaiting_first_reply_oldest_age_seconds", "high", "email"):      7 * 3600,
-		ihd("helpdesk_first_reply_sla_tickets", "normal", "chat", "state", "within"):  1, // 3h of 8h
-		ihd("helpdesk_first_reply_sla_tickets", "high", "email", "state", "breached"): 1, // 7h of 4h
-	}
-	e2e.ExpectHelpdesk(t, s.Samples(), want, "")
-	if t.Failed() {
-		t.FailNow()
-	}
+}
 
-	// A new conversation's life: created, replied, closed, reopened,
-	// re-closed after a second reply, rated 5 then 1.
-	created := time.Now().UTC().Truncate(time.Second)
-	n := fakeintercom.Conversation{ID: "100", State: "open", Priority: "priority", SourceType: "email", CreatedAt: created}
-	step := func(mut func(*fakeintercom.Conversation)) {
-		mut(&n)
-		n.UpdatedAt = time.Time{}
-		s.ic.Put(n)
-		s.Synced()
-	}
-	at := func(sec int) time.Time { return created.Add(time.Duration(sec) * time.Second) }
-	step(func(*fakeintercom.Conversation) {})
-	step(func(c *fakeintercom.Conversation) { c.FirstAdminReplyAt, c.LastAdminReplyAt = at(1800), at(1800) })
-	step(func(c *fakeintercom.Conversation) {
-		c.State, c.FirstCloseAt, c.LastCloseAt = "closed", at(5400), at(5400)
+func (d *intercomDriver) step(mut func(*fakeintercom.Conversation)) {
+	mut(&d.life)
+	d.life.UpdatedAt = time.Time{}
+	d.ic.Put(d.life)
+}
+
+func (d *intercomDriver) at(minutes int) time.Time {
+	return d.created.Add(time.Duration(minutes) * time.Minute)
+}
+
+func (d *intercomDriver) create(at time.Time) {
+	d.created = at
+	d.life = fakeintercom.Conversation{ID: "100", State: "open", Priority: "priority", SourceType: "email", CreatedAt: at}
+	d.step(func(*fakeintercom.Conversation) {})
+}
+
+func (d *intercomDriver) reply() {
+	d.step(func(c *fakeintercom.Conversation) { c.FirstAdminReplyAt, c.LastAdminReplyAt = d.at(30), d.at(30) })
+}
+
+func (d *intercomDriver) solve() {
+	d.step(func(c *fakeintercom.Conversation) {
+		c.State, c.FirstCloseAt, c.LastCloseAt = "closed", d.at(90), d.at(90)
 	})
-	step(func(c *fakeintercom.Conversation) { c.State, c.CountReopens = "open", 1 })
-	step(func(c *fakeintercom.Conversation) {
-		c.State, c.LastAdminReplyAt, c.LastCloseAt = "closed", at(6000), at(7200)
+}
+
+func (d *intercomDriver) reopen() {
+	d.step(func(c *fakeintercom.Conversation) { c.State, c.CountReopens = "open", 1 })
+}
+
+// resolve: Intercom counts no replies; a later last reply means two.
+func (d *intercomDriver) resolve() {
+	d.step(func(c *fakeintercom.Conversation) {
+		c.State, c.LastAdminReplyAt, c.LastCloseAt = "closed", d.at(100), d.at(120)
 	})
-	step(func(c *fakeintercom.Conversation) { c.Rating, c.RatingAt = 5, at(7300) })
-	step(func(c *fakeintercom.Conversation) { c.Rating, c.RatingAt = 1, at(7400) })
-	closedOld.UpdatedAt = time.Time{} // comes back unchanged: no event
-	s.ic.Put(closedOld)
-	s.Synced()
+}
 
-	for k, v := range map[string]float64{
-		ihd("helpdesk_tickets_created_total", "high", "email"):                          1,
-		ihd("helpdesk_tickets_solved_total", "high", "email"):                           2,
-		ihd("helpdesk_tickets_reopened_total", "high", "email"):                         1,
-		ihd("helpdesk_tickets_solved_first_contact_total", "high", "email"):             1,
-		ihd("helpdesk_satisfaction_ratings_total", "high", "email", "rating", "good"):   1,
-		ihd("helpdesk_satisfaction_ratings_total", "high", "email", "rating", "bad"):    1,
-		ihd("helpdesk_first_reply_seconds_count", "high", "email", "hours", "calendar"): 1,
-		ihd("helpdesk_first_reply_seconds_sum", "high", "email", "hours", "calendar"):   1800,
-		ihd("helpdesk_first_reply_seconds_count", "high", "email", "hours", "business"): 1,
-		ihd("helpdesk_first_reply_seconds_sum", "high", "email", "hours", "business"):   1800, // 24/7
-		ihd("helpdesk_resolution_seconds_count", "high", "email", "hours", "calendar"):  2,
-		ihd("helpdesk_resolution_seconds_sum", "high", "email", "hours", "calendar"):    5400 + 7200,
-		ihd("helpdesk_resolution_seconds_count", "high", "email", "hours", "business"):  2,
-		ihd("helpdesk_resolution_seconds_sum", "high", "email", "hours", "business"):    5400 + 7200,
-		ihd("helpdesk_replies_per_solved_ticket_count", "high", "email"):                2,
-		ihd("helpdesk_replies_per_solved_ticket_sum", "high", "email"):                  1 + 2,
-	} {
-		want[k] = v
+func (d *intercomDriver) rate(good bool) {
+	if good {
+		d.step(func(c *fakeintercom.Conversation) { c.Rating, c.RatingAt = 5, d.at(122) })
+	} else {
+		d.step(func(c *fakeintercom.Conversation) { c.Rating, c.RatingAt = 1, d.at(124) })
 	}
-	icBuckets(want, "helpdesk_first_reply_seconds_bucket", "high", "email", "calendar", 1800)
-	icBuckets(want, "helpdesk_first_reply_seconds_bucket", "high", "email", "business", 1800)
-	icBuckets(want, "helpdesk_resolution_seconds_bucket", "high", "email", "calendar", 5400, 7200)
-	icBuckets(want, "helpdesk_resolution_seconds_bucket", "high", "email", "business", 5400, 7200)
-	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
-		v := 2.0
-		if le == "1" {
-			v = 1
-		}
-		want[ihd("helpdesk_replies_per_solved_ticket_bucket", "high", "email", "le", le)] = v
-	}
-	e2e.ExpectHelpdesk(t, s.Samples(), want, "")
-	if t.Failed() {
-		t.FailNow()
-	}
+}
 
-	// An unknown state is rejected; the other conversation counts.
-	// (Conversations of the newest second are read again at the next
-	// sync, so the rejection may be counted more than once.)
-	s.ic.Put(fakeintercom.Conversation{ID: "200", State: "escalated", Priority: "priority", SourceType: "email"},
-		fakeintercom.Conversation{ID: "201", State: "open", Priority: "not_priority", SourceType: "conversation"})
-	got := s.Synced()
-	rejected := e2e.Series("cx_exporter_records_rejected_total", "source", "intercom", "reason", "unknown_value")
-	if got[rejected] < 1 {
-		t.Errorf("%s = %v, want at least 1", rejected, got[rejected])
-	}
-	want[ihd("helpdesk_tickets_created_total", "normal", "chat")] = 1
-	want[ihd("helpdesk_open_tickets", "normal", "chat", "status", "open")] = 2
-	want[ihd("helpdesk_awaiting_first_reply_tickets", "normal", "chat")] = 2
-	want[ihd("helpdesk_first_reply_sla_tickets", "normal", "chat", "state", "within")] = 2
-	e2e.ExpectHelpdesk(t, got, want, "")
-	if !strings.Contains(s.Exp.Logs(), `id=200`) {
-		t.Errorf("the rejected conversation's id is not in the log")
-	}
+func (d *intercomDriver) remove() { panic("intercom: deletions are not observable") }
 
-	// SIGKILL in the middle of a multi-page sync, then restart on the same state.
-	s.ic.SetLatency(400 * time.Millisecond)
+// touch: the old conversation comes back unchanged with a newer updated_at.
+func (d *intercomDriver) touch() {
+	d.closedOld.UpdatedAt = time.Time{}
+	d.ic.Put(d.closedOld)
+}
+
+func (d *intercomDriver) reject() {
+	d.rejected = fakeintercom.Conversation{ID: "200", State: "escalated", Priority: "not_priority", SourceType: "email"}
+	d.ic.Put(d.rejected, fakeintercom.Conversation{ID: "201", State: "open", Priority: "not_priority", SourceType: "conversation"})
+}
+
+func (d *intercomDriver) retry() { d.ic.Put(d.rejected) }
+
+func (d *intercomDriver) batch(n int) {
+	d.ic.SetLatency(400 * time.Millisecond)
 	time.Sleep(time.Second) // a new second: the rejected conversation leaves the re-read tail
-	s.ic.ResetRequests()
+	d.ic.ResetRequests()
 	var batch []fakeintercom.Conversation
-	for i := range 50 {
+	for i := range n {
 		c := time.Now().UTC().Truncate(time.Second)
 		batch = append(batch, fakeintercom.Conversation{ID: strconv.Itoa(1000 + i), State: "closed", Priority: "not_priority", SourceType: "twitter", CreatedAt: c,
 			FirstAdminReplyAt: c.Add(600 * time.Second), LastAdminReplyAt: c.Add(600 * time.Second), LastCloseAt: c.Add(3600 * time.Second)})
 	}
-	s.ic.Put(batch...)
-	deadline := time.Now().Add(20 * time.Second)
-	for len(s.ic.Requests()) < 4 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	before := s.Samples()
-	s.Exp.Kill()
-	committed := before[ihd("helpdesk_tickets_created_total", "normal", "social")]
-	if committed >= 50 {
-		t.Fatalf("the sync was not interrupted (%v of 50 counted before the kill); slow it down", committed)
-	}
-	t.Logf("killed with %v of 50 conversations counted", committed)
-	s.ic.SetLatency(0)
-	s.start()
-	s.WaitFor("the 50 conversations", func(m map[string]float64) bool {
-		return m[ihd("helpdesk_tickets_created_total", "normal", "social")] >= 50
-	})
-	got = s.Synced()
-	e2e.ExpectCountersNotBackwards(t, before, got)
-	e2e.AddOneTouchSolves(want, func(name string, kv ...string) string { return ihd(name, "normal", "social", kv...) }, 50, 600, 3600)
-	e2e.ExpectHelpdesk(t, got, want, "")
-
-	if strings.Contains(s.Exp.Logs(), icE2EToken) {
-		t.Error("the access token appears in the logs")
-	}
-	if err := s.Exp.Stop(); err != nil {
-		t.Errorf("SIGTERM: %v", err)
-	}
+	d.ic.Put(batch...)
 }
+
+func (d *intercomDriver) requests() int { return len(d.ic.Requests()) }
+
+func (d *intercomDriver) fast() []string {
+	d.ic.SetLatency(0)
+	return nil
+}
+
+func (d *intercomDriver) secrets() []string { return []string{icE2EToken} }

@@ -22,16 +22,16 @@
 package chargebee
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/cx-exporter/cx-exporter/internal/fake"
 )
 
 // ListPath is the subscription list endpoint.
@@ -98,35 +98,15 @@ type Subscription struct {
 // Int64 returns a pointer to v, for the optional amounts.
 func Int64(v int64) *int64 { return &v }
 
-// Fault is a failure the server can be told to produce on list requests.
-type Fault int
+// Fault is a failure the server can be told to produce on list requests:
+// Fault429 answers 429 with Retry-After (see SetRetryAfter) and
+// api_error_code api_request_limit_exceeded, Fault500 answers 500 with
+// api_error_code internal_error, FaultTruncated answers 200 with the normal
+// body cut in half.
+type Fault = fake.Fault
 
 // The injectable faults.
-const (
-	FaultNone Fault = iota
-	// Fault429 answers 429 with Retry-After (see SetRetryAfter) and
-	// api_error_code api_request_limit_exceeded.
-	Fault429
-	// Fault500 answers 500 with api_error_code internal_error.
-	Fault500
-	// FaultTruncated answers 200 with the normal body cut in half.
-	FaultTruncated
-)
-
-// String returns the fault's name.
-func (f Fault) String() string {
-	switch f {
-	case FaultNone:
-		return "none"
-	case Fault429:
-		return "429"
-	case Fault500:
-		return "500"
-	case FaultTruncated:
-		return "truncated"
-	}
-	return "fault(" + strconv.Itoa(int(f)) + ")"
-}
+const FaultNone, Fault429, Fault500, FaultTruncated = fake.FaultNone, fake.Fault429, fake.Fault500, fake.FaultTruncated
 
 // Request is one request the server received. Headers, and so
 // credentials, are never recorded.
@@ -151,14 +131,13 @@ type Server struct {
 	ts   *httptest.Server
 	opts Options
 
-	mu         sync.Mutex
-	now        time.Time
-	subs       map[string]*record
-	seq        uint64
-	fault      Fault
-	faultLeft  int
-	retryAfter int
-	requests   []Request
+	mu   sync.Mutex
+	now  time.Time
+	subs map[string]*record
+	seq  uint64
+
+	faults fake.Faults
+	log    fake.RequestLog[Request]
 }
 
 // NewServer starts a fake Chargebee site.
@@ -166,7 +145,8 @@ func NewServer(o Options) *Server {
 	if o.Start.IsZero() {
 		o.Start = time.Now().UTC().Truncate(time.Second)
 	}
-	s := &Server{opts: o, now: o.Start, subs: map[string]*record{}, retryAfter: defaultRetryAfter}
+	s := &Server{opts: o, now: o.Start, subs: map[string]*record{}}
+	s.faults.SetRetryAfter(defaultRetryAfter)
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.ts.URL
 	return s
@@ -262,53 +242,17 @@ func (s *Server) Len() int {
 // InjectFault makes the next n list requests fail with f (n < 0: every
 // request until cleared; n == 0 or FaultNone clears). Faults apply after
 // authentication.
-func (s *Server) InjectFault(f Fault, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if f == FaultNone || n == 0 {
-		s.fault, s.faultLeft = FaultNone, 0
-		return
-	}
-	s.fault, s.faultLeft = f, n
-}
+func (s *Server) InjectFault(f Fault, n int) { s.faults.Inject(f, n) }
 
 // SetRetryAfter sets the Retry-After seconds sent with Fault429 (default
 // 1; negative: no Retry-After header, as Chargebee sometimes does).
-func (s *Server) SetRetryAfter(sec int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.retryAfter = sec
-}
+func (s *Server) SetRetryAfter(sec int) { s.faults.SetRetryAfter(sec) }
 
 // Requests returns the requests received so far, in arrival order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.log.All() }
 
 // ResetRequests forgets the requests received so far.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
-}
-
-func (s *Server) takeFault() (Fault, int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := s.fault
-	if f == FaultNone || s.faultLeft == 0 {
-		return FaultNone, 0
-	}
-	if s.faultLeft > 0 {
-		s.faultLeft--
-		if s.faultLeft == 0 {
-			s.fault = FaultNone
-		}
-	}
-	return f, s.retryAfter
-}
+func (s *Server) ResetRequests() { s.log.Reset() }
 
 // ---------------------------------------------------------------------------
 // HTTP
@@ -318,9 +262,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	at := s.now
 	s.mu.Unlock()
 	status := s.handle(w, r)
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{At: at, Path: r.URL.Path, Query: r.URL.RawQuery, Status: status})
-	s.mu.Unlock()
+	s.log.Add(Request{At: at, Path: r.URL.Path, Query: r.URL.RawQuery, Status: status})
 }
 
 // APIError is the body of Chargebee's error answers.
@@ -349,23 +291,6 @@ func writeError(w http.ResponseWriter, status int, typ, code, param, msg string)
 	return writeJSON(w, status, APIError{Message: msg, Type: typ, APIErrorCode: code, Param: param, HTTPStatusCode: status})
 }
 
-func (s *Server) authorized(r *http.Request) bool {
-	if s.opts.APIKey == "" {
-		return true
-	}
-	h := r.Header.Get("Authorization")
-	raw, ok := strings.CutPrefix(h, "Basic ")
-	if !ok {
-		return false
-	}
-	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(raw))
-	if err != nil {
-		return false
-	}
-	user, _, _ := strings.Cut(string(b), ":")
-	return user == s.opts.APIKey
-}
-
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) int {
 	if r.URL.Path != ListPath {
 		return writeError(w, http.StatusNotFound, "invalid_request", "resource_not_found", "", "Sorry, we couldn't find that resource")
@@ -373,14 +298,14 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) int {
 	if r.Method != http.MethodGet {
 		return writeError(w, http.StatusMethodNotAllowed, "invalid_request", "http_method_not_supported", "", "Sorry, the http method is not supported for this resource")
 	}
-	if !s.authorized(r) {
+	if auth := (fake.Auth{User: s.opts.APIKey}); !auth.Allows(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="api"`)
 		return writeError(w, http.StatusUnauthorized, "", "api_authentication_failed", "", "Sorry, authentication failed. Invalid api key")
 	}
-	fault, retryAfter := s.takeFault()
+	fault := s.faults.Take()
 	switch fault {
 	case Fault429:
-		if retryAfter >= 0 {
+		if retryAfter := s.faults.RetryAfter(); retryAfter >= 0 {
 			w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 		}
 		return writeError(w, http.StatusTooManyRequests, "", "api_request_limit_exceeded", "",

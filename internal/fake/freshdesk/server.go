@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/cx-exporter/cx-exporter/internal/fake"
 )
 
 // Options configure a Server. The zero value is an open server with
@@ -82,21 +84,17 @@ type SatisfactionRating struct {
 	CreatedAt time.Time
 }
 
-// Fault is a failure the server can be told to produce on list requests.
-type Fault int
+// Fault is a failure the server can be told to produce on list requests:
+// Fault429 answers 429 with Retry-After (see SetRetryAfter), Fault500 500
+// with a JSON error body, FaultTruncated 200 with the body cut in half, and
+// FaultUnknownStatus serves the page with the first ticket's status
+// replaced by the string "escalated".
+type Fault = fake.Fault
 
 // The injectable faults.
 const (
-	FaultNone Fault = iota
-	// Fault429 answers 429 with Retry-After (see SetRetryAfter).
-	Fault429
-	// Fault500 answers 500 with a JSON error body.
-	Fault500
-	// FaultTruncated answers 200 with the body cut in half.
-	FaultTruncated
-	// FaultUnknownStatus serves the page with the first ticket's status
-	// replaced by the string "escalated".
-	FaultUnknownStatus
+	FaultNone, Fault429, Fault500      = fake.FaultNone, fake.Fault429, fake.Fault500
+	FaultTruncated, FaultUnknownStatus = fake.FaultTruncated, fake.FaultUnknownStatus
 )
 
 // Request is one request the server received (never its headers).
@@ -117,12 +115,10 @@ type Server struct {
 	tickets    map[int64]*Ticket
 	ratings    []SatisfactionRating
 	nextRating int64
-	fault      Fault
-	faultN     int
-	retryAfter int
-	requests   []Request
-	window     time.Time
-	used       int
+
+	faults  fake.Faults
+	log     fake.RequestLog[Request]
+	limiter *fake.RateLimiter
 }
 
 // NewServer starts a server on 127.0.0.1.
@@ -139,7 +135,10 @@ func NewServer(o Options) *Server {
 	if o.RateLimit <= 0 {
 		o.RateLimit = 400
 	}
-	s := &Server{opts: o, tickets: map[int64]*Ticket{}, retryAfter: 1, nextRating: 1}
+	s := &Server{opts: o, tickets: map[int64]*Ticket{}, nextRating: 1,
+		limiter: &fake.RateLimiter{Limit: o.RateLimit, Window: time.Minute, Off: o.NoRateLimit}}
+	s.faults.SetRetryAfter(1)
+	s.faults.SetLatency(o.Latency)
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.hs.URL
 	return s
@@ -220,73 +219,25 @@ func (s *Server) rateLocked(ticketID int64, value int, at time.Time) {
 }
 
 // InjectFault makes the next n list requests fail with f (n < 0: all).
-func (s *Server) InjectFault(f Fault, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fault, s.faultN = f, n
-}
+func (s *Server) InjectFault(f Fault, n int) { s.faults.Inject(f, n) }
 
 // SetRetryAfter sets the Retry-After seconds of 429 answers.
-func (s *Server) SetRetryAfter(sec int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.retryAfter = sec
-}
+func (s *Server) SetRetryAfter(sec int) { s.faults.SetRetryAfter(sec) }
 
 // SetLatency changes Options.Latency.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.opts.Latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
 
 // Requests returns the requests received so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
+func (s *Server) Requests() []Request { return s.log.All() }
 
 // ResetRequests forgets the recorded requests.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
-}
-
-func (s *Server) takeFault() Fault {
-	if s.fault == FaultNone || s.faultN == 0 {
-		return FaultNone
-	}
-	if s.faultN > 0 {
-		s.faultN--
-	}
-	return s.fault
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
+func (s *Server) ResetRequests() { s.log.Reset() }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	at := s.opts.Now()
-	s.mu.Lock()
-	i := len(s.requests)
-	s.requests = append(s.requests, Request{At: at, Path: r.URL.Path, Query: r.URL.RawQuery})
-	s.mu.Unlock()
-	sw := &statusWriter{ResponseWriter: w, status: 200}
+	e := s.log.Add(Request{At: s.opts.Now(), Path: r.URL.Path, Query: r.URL.RawQuery})
+	sw := &fake.StatusWriter{ResponseWriter: w}
 	s.handle(sw, r)
-	s.mu.Lock()
-	if i < len(s.requests) { // not reset meanwhile
-		s.requests[i].Status = sw.status
-	}
-	s.mu.Unlock()
+	s.log.Update(e, func(rec *Request) { rec.Status = sw.Status })
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -301,12 +252,9 @@ func validation(field, message string) map[string]any {
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
-	if s.opts.APIKey != "" {
-		user, _, ok := r.BasicAuth()
-		if !ok || user != s.opts.APIKey {
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "invalid_credentials", "message": "You have to be logged in to perform this action."})
-			return
-		}
+	if auth := (fake.Auth{User: s.opts.APIKey}); !auth.Allows(r) {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"code": "invalid_credentials", "message": "You have to be logged in to perform this action."})
+		return
 	}
 	if r.Method != http.MethodGet {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"code": "method_not_allowed", "message": "GET only"})
@@ -320,24 +268,17 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"code": "not_found", "message": "no such endpoint"})
 		return
 	}
-	s.mu.Lock()
-	latency := s.opts.Latency
-	s.mu.Unlock()
-	if list && latency > 0 {
-		time.Sleep(latency)
+	if list {
+		s.faults.Delay(r.Context())
 	}
-	s.mu.Lock()
 	limited, retryAfter := s.rateHeaders(w.Header())
 	fault := FaultNone
 	if !limited {
-		fault = s.takeFault()
+		fault = s.faults.Take()
 	}
-	s.mu.Unlock()
 	if limited || fault == Fault429 {
 		if fault == Fault429 {
-			s.mu.Lock()
-			retryAfter = s.retryAfter
-			s.mu.Unlock()
+			retryAfter = s.faults.RetryAfter()
 		}
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 		writeJSON(w, http.StatusTooManyRequests, map[string]string{"code": "too_many_requests", "message": "You have exceeded the limit of requests per minute"})
@@ -408,21 +349,16 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// rateHeaders counts the request against the minute's budget; the caller
-// holds s.mu.
+// rateHeaders counts the request against the minute's budget.
 func (s *Server) rateHeaders(h http.Header) (limited bool, retryAfter int) {
 	now := s.opts.Now()
-	if now.Sub(s.window) >= time.Minute {
-		s.window, s.used = now, 0
-	}
-	h.Set("X-RateLimit-Total", strconv.Itoa(s.opts.RateLimit))
+	b := s.limiter.Take(now)
+	h.Set("X-RateLimit-Total", strconv.Itoa(b.Limit))
 	h.Set("X-RateLimit-Used-CurrentRequest", "1")
-	if s.used >= s.opts.RateLimit && !s.opts.NoRateLimit {
-		h.Set("X-RateLimit-Remaining", "0")
-		return true, max(1, int(time.Minute-now.Sub(s.window)+time.Second-1)/int(time.Second))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(b.Remaining))
+	if b.Limited {
+		return true, b.RetryAfter(now)
 	}
-	s.used++
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(s.opts.RateLimit-s.used, 0)))
 	return false, 0
 }
 

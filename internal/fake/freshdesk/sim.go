@@ -5,17 +5,12 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/cx-exporter/cx-exporter/internal/fake"
 )
 
-// SimOptions configure the simulator.
-type SimOptions struct {
-	// Seed makes runs reproducible.
-	Seed int64
-	// Tick is the interval between simulation steps (default 1s).
-	Tick time.Duration
-	// Now is the simulator's clock (default the server's).
-	Now func() time.Time
-}
+// SimOptions configures SeedHistory and Simulate.
+type SimOptions = fake.SimOptions
 
 type weighted struct {
 	v int
@@ -154,16 +149,7 @@ func (m *sim) seed() {
 func (s *Server) Simulate(ctx context.Context, o SimOptions) {
 	m := newSim(s, o)
 	m.seed()
-	t := time.NewTicker(m.o.Tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			m.step()
-		}
-	}
+	fake.Run(ctx, m.o.Tick, nil, func(int) { m.step() })
 }
 
 func (m *sim) step() {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cx-exporter/cx-exporter/internal/fake"
 )
 
 // Options configure a Server.
@@ -29,20 +31,19 @@ type Options struct {
 	Now         func() time.Time
 }
 
-// Fault is an injectable failure of API (not token) requests.
-type Fault int
+// Fault is an injectable failure of API (not token) requests:
+// FaultRateLimit answers 429 with Retry-After and X-RateLimit-Retry-After,
+// FaultServerError 500, FaultTruncated 200 with a cut body;
+// FaultUnknownStatus makes the next n listing pages whose last conversation
+// was changed after the fault was injected report that one with status
+// "bogus" (other requests do not consume it); FaultExpireTokens expires
+// every issued token now (the next API call gets 401).
+type Fault = fake.Fault
 
 // The faults.
 const (
-	FaultNone        Fault = iota
-	FaultRateLimit         // 429 with Retry-After and X-RateLimit-Retry-After
-	FaultServerError       // 500
-	FaultTruncated         // 200 with a cut body
-	// FaultUnknownStatus: the next n listing pages whose last conversation
-	// was changed after the fault was injected report that one with
-	// status "bogus" (other requests do not consume it).
-	FaultUnknownStatus
-	FaultExpireTokens // every issued token expires now (the next API call gets 401)
+	FaultNone, FaultRateLimit, FaultServerError           = fake.FaultNone, fake.Fault429, fake.Fault500
+	FaultTruncated, FaultUnknownStatus, FaultExpireTokens = fake.FaultTruncated, fake.FaultUnknownStatus, fake.FaultExpireTokens
 )
 
 // Conversation is a conversation as the fake stores it.
@@ -97,14 +98,13 @@ type Server struct {
 	threadID  int64
 	tokens    map[string]time.Time
 	tokenN    int
-	faults    []Fault
-	requests  []Request
-	window    time.Time
-	used      int
 	forbidden bool
-	delay     time.Duration
 	bogusN    int
 	bogusSeq  int64 // only conversations changed after this are made bogus
+
+	faults  fake.Faults // its latency delays listings
+	log     fake.RequestLog[Request]
+	limiter *fake.RateLimiter
 }
 
 // NewServer starts a fake.
@@ -121,7 +121,8 @@ func NewServer(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{opts: o, convs: map[int64]*record{}, tokens: map[string]time.Time{}}
+	s := &Server{opts: o, convs: map[int64]*record{}, tokens: map[string]time.Time{},
+		limiter: &fake.RateLimiter{Limit: o.RateLimit, Window: time.Minute}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	return s
 }
@@ -262,26 +263,23 @@ func (s *Server) Len() int {
 	return len(s.convs)
 }
 
-// InjectFault makes the next n API requests fail with f (FaultNone clears).
+// InjectFault makes the next n API requests fail with f (n < 0: all;
+// FaultNone clears).
 func (s *Server) InjectFault(f Fault, n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = s.faults[:0]
-	if f == FaultUnknownStatus {
+	s.faults.Clear()
+	switch f {
+	case FaultUnknownStatus:
 		s.bogusN, s.bogusSeq = n, s.seq
-		return
-	}
-	if f == FaultNone {
-		s.bogusN = 0
-	}
-	if f == FaultExpireTokens {
+	case FaultExpireTokens:
 		for k := range s.tokens {
 			s.tokens[k] = time.Time{}
 		}
-		return
-	}
-	for range n {
-		s.faults = append(s.faults, f)
+	case FaultNone:
+		s.bogusN = 0
+	default:
+		s.faults.Inject(f, n)
 	}
 }
 
@@ -293,35 +291,19 @@ func (s *Server) SetRatingsForbidden(v bool) {
 }
 
 // SetListDelay slows every listing response down by d.
-func (s *Server) SetListDelay(d time.Duration) {
-	s.mu.Lock()
-	s.delay = d
-	s.mu.Unlock()
-}
+func (s *Server) SetListDelay(d time.Duration) { s.faults.SetLatency(d) }
 
 // Requests returns the requests answered so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.log.All() }
 
 // ResetRequests forgets the requests answered so far.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	s.requests = nil
-	s.mu.Unlock()
-}
+func (s *Server) ResetRequests() { s.log.Reset() }
 
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
+type response = fake.Response
 
 func jsonResp(status int, v any) response {
 	b, _ := json.Marshal(v)
-	return response{status: status, header: http.Header{"Content-Type": {"application/hal+json"}}, body: b}
+	return response{Status: status, Header: http.Header{"Content-Type": {"application/hal+json"}}, Body: b}
 }
 
 func jsonError(status int, code string) response {
@@ -330,21 +312,14 @@ func jsonError(status int, code string) response {
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	at := s.now()
-	s.mu.Lock()
-	delay := s.delay
-	s.mu.Unlock()
-	if delay > 0 && r.URL.Path == "/v2/conversations" {
-		time.Sleep(delay)
+	if r.URL.Path == "/v2/conversations" {
+		s.faults.Delay(r.Context())
 	}
 	s.mu.Lock()
 	resp := s.handle(r, at)
-	s.requests = append(s.requests, Request{At: s.now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: resp.status})
 	s.mu.Unlock()
-	for k, v := range resp.header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.status)
-	_, _ = w.Write(resp.body)
+	s.log.Add(Request{At: s.now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: resp.Status})
+	resp.Write(w)
 }
 
 // handle answers a request; the caller holds s.mu.
@@ -357,15 +332,11 @@ func (s *Server) handle(r *http.Request, now time.Time) response {
 	}
 	h := http.Header{}
 	if !s.opts.NoRateLimit {
-		if now.Sub(s.window) >= time.Minute {
-			s.window, s.used = now, 0
-		}
-		s.used++
-		rem := s.opts.RateLimit - s.used
-		h.Set("X-RateLimit-Limit-Minute", strconv.Itoa(s.opts.RateLimit))
-		h.Set("X-RateLimit-Remaining-Minute", strconv.Itoa(max(rem, 0)))
-		if rem < 0 {
-			retry := strconv.Itoa(int(max(time.Minute-now.Sub(s.window), time.Second).Seconds()))
+		b := s.limiter.Take(now)
+		h.Set("X-RateLimit-Limit-Minute", strconv.Itoa(b.Limit))
+		h.Set("X-RateLimit-Remaining-Minute", strconv.Itoa(b.Remaining))
+		if b.Limited {
+			retry := strconv.Itoa(int(max(b.Reset.Sub(now), time.Second).Seconds()))
 			h.Set("Retry-After", retry)
 			h.Set("X-RateLimit-Retry-After", retry)
 			return withHeader(jsonError(http.StatusTooManyRequests, "rate_limited"), h)
@@ -373,10 +344,7 @@ func (s *Server) handle(r *http.Request, now time.Time) response {
 	} else {
 		h.Set("X-RateLimit-Remaining-Minute", "400")
 	}
-	var fault Fault
-	if len(s.faults) > 0 {
-		fault, s.faults = s.faults[0], s.faults[1:]
-	}
+	fault := s.faults.Take()
 	switch fault {
 	case FaultRateLimit:
 		h.Set("Retry-After", "1")
@@ -412,18 +380,18 @@ func (s *Server) handle(r *http.Request, now time.Time) response {
 	default:
 		resp = jsonError(http.StatusNotFound, "not_found")
 	}
-	if fault == FaultTruncated && resp.status == http.StatusOK && len(resp.body) > 2 {
-		resp.body = resp.body[:len(resp.body)/2]
+	if fault == FaultTruncated && resp.Status == http.StatusOK && len(resp.Body) > 2 {
+		resp.Body = resp.Body[:len(resp.Body)/2]
 	}
 	return withHeader(resp, h)
 }
 
 func withHeader(resp response, h http.Header) response {
-	if resp.header == nil {
-		resp.header = http.Header{}
+	if resp.Header == nil {
+		resp.Header = http.Header{}
 	}
 	for k, v := range h {
-		resp.header[k] = v
+		resp.Header[k] = v
 	}
 	return resp
 }
@@ -445,7 +413,7 @@ func (s *Server) token(r *http.Request, now time.Time) response {
 }
 
 func (s *Server) authorized(r *http.Request, now time.Time) bool {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	tok, ok := fake.BearerToken(r)
 	if !ok {
 		return false
 	}

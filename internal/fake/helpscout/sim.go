@@ -4,16 +4,12 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
+
+	"github.com/cx-exporter/cx-exporter/internal/fake"
 )
 
 // SimOptions configures SeedHistory and Simulate.
-type SimOptions struct {
-	Seed int64
-	// Tick is the interval between simulation steps (default 1s).
-	Tick time.Duration
-	// Now is the simulator's clock (default the server's).
-	Now func() time.Time
-}
+type SimOptions = fake.SimOptions
 
 var (
 	simMailboxes = []int64{201001, 201002, 201003}
@@ -176,14 +172,5 @@ func (s *Server) Simulate(ctx context.Context, o SimOptions) {
 	if s.Len() == 0 {
 		m.seed()
 	}
-	t := time.NewTicker(o.Tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			m.step()
-		}
-	}
+	fake.Run(ctx, o.Tick, nil, func(int) { m.step() })
 }

@@ -32,6 +32,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cx-exporter/cx-exporter/internal/fake"
 )
 
 // SearchPath is the conversation search endpoint.
@@ -67,21 +69,17 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Fault is a failure the server can produce on search requests.
-type Fault int
+// Fault is a failure the server can produce on search requests: Fault429
+// answers 429 with X-RateLimit-Reset and Retry-After: 1, Fault500 500 with
+// an error.list body, FaultTruncated 200 with half of the body, and
+// FaultUnknownState serves the page with the first conversation's state
+// set to "escalated".
+type Fault = fake.Fault
 
 // The injectable faults.
 const (
-	FaultNone Fault = iota
-	// Fault429 answers 429 with X-RateLimit-Reset and Retry-After: 1.
-	Fault429
-	// Fault500 answers 500 with an error.list body.
-	Fault500
-	// FaultTruncated answers 200 with half of the body.
-	FaultTruncated
-	// FaultUnknownState serves the page with the first conversation's
-	// state set to "escalated".
-	FaultUnknownState
+	FaultNone, Fault429, Fault500     = fake.FaultNone, fake.Fault429, fake.Fault500
+	FaultTruncated, FaultUnknownState = fake.FaultTruncated, fake.FaultUnknownStatus
 )
 
 // Conversation is a scripted conversation. Zero times are null in JSON.
@@ -131,15 +129,14 @@ type Server struct {
 	ts   *httptest.Server
 	opts Options
 
-	mu       sync.Mutex
-	convs    map[string]*record
-	seq      uint64
-	lastID   int64
-	fault    Fault
-	left     int
-	requests []Request
-	winStart time.Time
-	winUsed  int
+	mu     sync.Mutex
+	convs  map[string]*record
+	seq    uint64
+	lastID int64
+
+	faults  fake.Faults
+	log     fake.RequestLog[Request]
+	limiter *fake.RateLimiter
 }
 
 // NewServer starts a fake on 127.0.0.1.
@@ -153,7 +150,9 @@ func NewServer(o Options) *Server {
 	if o.RateLimit <= 0 {
 		o.RateLimit = 166
 	}
-	s := &Server{opts: o, convs: map[string]*record{}}
+	s := &Server{opts: o, convs: map[string]*record{},
+		limiter: &fake.RateLimiter{Limit: o.RateLimit, Window: rateWindow, Aligned: true, Off: o.NoRateLimit}}
+	s.faults.SetLatency(o.Latency)
 	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.ts.URL
 	return s
@@ -214,32 +213,16 @@ func (s *Server) Len() int {
 }
 
 // InjectFault makes the next n search requests fail with f (n < 0: all).
-func (s *Server) InjectFault(f Fault, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fault, s.left = f, n
-}
+func (s *Server) InjectFault(f Fault, n int) { s.faults.Inject(f, n) }
 
 // Requests returns the requests received so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.log.All() }
 
 // ResetRequests forgets the recorded requests.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
-}
+func (s *Server) ResetRequests() { s.log.Reset() }
 
 // SetLatency changes Options.Latency.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.opts.Latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
 
 type apiError struct {
 	Code    string `json:"code"`
@@ -252,43 +235,15 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"type": "error.list", "request_id": "fake", "errors": []apiError{{code, msg}}})
 }
 
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.ResponseWriter.Write(b)
-}
-
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := readAll(r)
-	s.mu.Lock()
-	latency := s.opts.Latency
-	s.mu.Unlock()
-	if latency > 0 {
-		select {
-		case <-time.After(latency):
-		case <-r.Context().Done():
-			return
-		}
+	if !s.faults.Delay(r.Context()) {
+		return
 	}
-	rec := &statusRecorder{ResponseWriter: w}
+	rec := &fake.StatusWriter{ResponseWriter: w}
 	s.serve(rec, r, body)
-	s.mu.Lock()
-	s.requests = append(s.requests, Request{At: s.opts.Now(), Method: r.Method, Path: r.URL.Path, Body: string(body),
-		Version: r.Header.Get("Intercom-Version"), Status: rec.status})
-	s.mu.Unlock()
+	s.log.Add(Request{At: s.opts.Now(), Method: r.Method, Path: r.URL.Path, Body: string(body),
+		Version: r.Header.Get("Intercom-Version"), Status: rec.Status})
 }
 
 func readAll(r *http.Request) ([]byte, error) {
@@ -298,7 +253,7 @@ func readAll(r *http.Request) ([]byte, error) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte) {
-	if s.opts.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.opts.Token {
+	if auth := (fake.Auth{Token: s.opts.Token}); !auth.Allows(r) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "Access Token Invalid")
 		return
 	}
@@ -318,15 +273,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 		writeError(w, http.StatusTooManyRequests, "rate_limit_exceeded", "Exceeded rate limit")
 		return
 	}
-	s.mu.Lock()
-	fault := FaultNone
-	if s.left != 0 {
-		fault = s.fault
-		if s.left > 0 {
-			s.left--
-		}
-	}
-	s.mu.Unlock()
+	fault := s.faults.Take()
 	switch fault {
 	case Fault429:
 		w.Header().Set("Retry-After", "1")
@@ -360,20 +307,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 // rateLimit counts the request in the current window, sets the headers and
 // reports whether it may be served.
 func (s *Server) rateLimit(w http.ResponseWriter) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	now := s.opts.Now()
-	if now.Sub(s.winStart) >= rateWindow {
-		s.winStart, s.winUsed = now.Truncate(rateWindow), 0
-	}
-	s.winUsed++
-	reset := s.winStart.Add(rateWindow)
+	b := s.limiter.Take(now)
 	h := w.Header()
-	h.Set("X-RateLimit-Limit", strconv.Itoa(s.opts.RateLimit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(s.opts.RateLimit-s.winUsed, 0)))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(reset.Unix(), 10))
-	if s.winUsed > s.opts.RateLimit && !s.opts.NoRateLimit {
-		h.Set("Retry-After", strconv.Itoa(max(int(reset.Sub(now).Seconds()+0.999), 1)))
+	h.Set("X-RateLimit-Limit", strconv.Itoa(b.Limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(b.Remaining))
+	h.Set("X-RateLimit-Reset", strconv.FormatInt(b.Reset.Unix(), 10))
+	if b.Limited {
+		h.Set("Retry-After", strconv.Itoa(b.RetryAfter(now)))
 		return false
 	}
 	return true

@@ -6,17 +6,12 @@ import (
 	"math/rand/v2"
 	"sort"
 	"time"
+
+	"github.com/cx-exporter/cx-exporter/internal/fake"
 )
 
 // SimOptions configures SeedHistory and Simulate.
-type SimOptions struct {
-	// Seed makes runs reproducible.
-	Seed int64
-	// Tick is the interval between simulation steps (default 1s).
-	Tick time.Duration
-	// Now is the simulator's clock (default: the server's).
-	Now func() time.Time
-}
+type SimOptions = fake.SimOptions
 
 type weighted struct {
 	value  string
@@ -71,20 +66,7 @@ func (s *Server) Simulate(ctx context.Context, o SimOptions) {
 	} else {
 		m.adopt()
 	}
-	tick := o.Tick
-	if tick <= 0 {
-		tick = time.Second
-	}
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			m.step()
-		}
-	}
+	fake.Run(ctx, o.Tick, nil, func(int) { m.step() })
 }
 
 func (m *sim) pick(ws []weighted) string {

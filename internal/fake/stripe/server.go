@@ -23,6 +23,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cx-exporter/cx-exporter/internal/fake"
 )
 
 // DefaultAPIKey is the key the fake accepts when Options.APIKey is empty:
@@ -46,15 +48,12 @@ type Options struct {
 	Addr    string // listen address (default a free 127.0.0.1 port)
 }
 
-// Fault is an injected failure.
-type Fault int
+// Fault is an injected failure: Fault429 answers 429 with Stripe's
+// rate-limit error, Fault500 500 api_error.
+type Fault = fake.Fault
 
 // Faults.
-const (
-	FaultNone Fault = iota
-	Fault429        // 429 with Stripe's rate-limit error
-	Fault500        // 500 api_error
-)
+const FaultNone, Fault429, Fault500 = fake.FaultNone, fake.Fault429, fake.Fault500
 
 // Customer is a Stripe customer.
 type Customer struct {
@@ -136,8 +135,9 @@ type Server struct {
 	coupons   map[string]*Coupon
 	subs      []*Subscription // creation order
 	events    []*event        // creation order
-	faults    []Fault
-	reqs      []Request
+
+	faults fake.Faults
+	log    fake.RequestLog[Request]
 }
 
 // NewServer starts a fake.
@@ -149,6 +149,7 @@ func NewServer(o Options) *Server {
 		o.ItemsEmbedded = 10
 	}
 	s := &Server{o: o, base: time.Now(), prices: map[string]*Price{}, coupons: map[string]*Coupon{}}
+	s.faults.SetLatency(o.Latency)
 	s.start = o.Start
 	if s.start.IsZero() {
 		s.start = s.base
@@ -187,28 +188,13 @@ func (s *Server) Advance(d time.Duration) {
 }
 
 // SetLatency delays every later answer by d.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.o.Latency = d
-}
+func (s *Server) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
 
-// InjectFault makes the next n requests fail with f.
-func (s *Server) InjectFault(f Fault, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = s.faults[:0]
-	for range n {
-		s.faults = append(s.faults, f)
-	}
-}
+// InjectFault makes the next n requests fail with f (n < 0: all).
+func (s *Server) InjectFault(f Fault, n int) { s.faults.Inject(f, n) }
 
 // Requests returns every request answered so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.reqs)
-}
+func (s *Server) Requests() []Request { return s.log.All() }
 
 func (s *Server) id(prefix string) string {
 	s.seq++
@@ -512,48 +498,28 @@ func stripeError(w http.ResponseWriter, status int, typ, code, param, msg string
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	lat := s.o.Latency
-	s.mu.Unlock()
-	if lat > 0 {
-		time.Sleep(lat)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.faults.Delay(r.Context())
 	req := Request{At: time.Now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Authorization: r.Header.Get("Authorization") != ""}
+	s.mu.Lock()
 	req.Status = s.handle(w, r)
-	s.reqs = append(s.reqs, req)
-}
-
-func (s *Server) authorized(r *http.Request) bool {
-	h := r.Header.Get("Authorization")
-	if k, ok := strings.CutPrefix(h, "Bearer "); ok {
-		return k == s.o.APIKey
-	}
-	if u, _, ok := r.BasicAuth(); ok {
-		return u == s.o.APIKey
-	}
-	return false
+	s.mu.Unlock()
+	s.log.Add(req)
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) int {
-	if !s.authorized(r) {
+	if auth := (fake.Auth{User: s.o.APIKey, Token: s.o.APIKey}); !auth.Allows(r) {
 		if r.Header.Get("Authorization") == "" {
 			return stripeError(w, 401, "invalid_request_error", "", "", "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth.")
 		}
 		return stripeError(w, 401, "invalid_request_error", "", "", "Invalid API Key provided.")
 	}
-	if len(s.faults) > 0 {
-		f := s.faults[0]
-		s.faults = s.faults[1:]
-		switch f {
-		case Fault429:
-			w.Header().Set("Stripe-Should-Retry", "true")
-			return stripeError(w, 429, "invalid_request_error", "rate_limit", "", "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.")
-		case Fault500:
-			w.Header().Set("Stripe-Should-Retry", "true")
-			return stripeError(w, 500, "api_error", "", "", "An unknown error occurred.")
-		}
+	switch s.faults.Take() {
+	case Fault429:
+		w.Header().Set("Stripe-Should-Retry", "true")
+		return stripeError(w, 429, "invalid_request_error", "rate_limit", "", "Request rate limit exceeded. Learn more about rate limits here https://stripe.com/docs/rate-limits.")
+	case Fault500:
+		w.Header().Set("Stripe-Should-Retry", "true")
+		return stripeError(w, 500, "api_error", "", "", "An unknown error occurred.")
 	}
 	if r.Method != http.MethodGet {
 		return stripeError(w, 405, "invalid_request_error", "", "", "Only GET is implemented by this fake.")

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/cx-exporter/cx-exporter/internal/fake"
 )
 
 // SimOptions configure Simulate.
@@ -131,21 +133,14 @@ func (s *Server) Simulate(ctx context.Context, o SimOptions) {
 	if empty {
 		m.seed()
 	}
-	t := time.NewTicker(o.Tick)
-	defer t.Stop()
 	script := m.script()
-	for i := 0; ; i++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	fake.Run(ctx, o.Tick, nil, func(i int) {
 		if i < len(script) {
 			script[i]()
-			continue
+			return
 		}
 		m.random()
-	}
+	})
 }
 
 // live returns the ids of subscriptions in one of statuses.

@@ -28,7 +28,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -39,6 +38,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cx-exporter/cx-exporter/internal/fake"
 )
 
 // ExportPath is the path of the cursor-based incremental ticket export. The
@@ -85,54 +86,28 @@ type Options struct {
 	NoRateLimit bool
 }
 
-// Fault is a failure the server can be told to produce on export requests.
-type Fault int
+// Fault is a failure the server can be told to produce on export requests
+// (see InjectFault):
+//   - Fault429 answers 429 Too Many Requests with Retry-After (see
+//     SetRetryAfter) and a plain-text body, as Zendesk does;
+//   - Fault500 answers 500 with a JSON error body;
+//   - FaultSlow waits SlowDelay (see SetSlowDelay) and then answers normally;
+//   - FaultTruncated answers 200 with the normal body cut in half (invalid
+//     JSON; Content-Length matches what is sent);
+//   - FaultUnknownStatus serves the page normally except that the first
+//     ticket's status is "escalated", a value Zendesk never sends;
+//   - FaultDown closes the connection without answering. Note that Go's
+//     http.Transport transparently retries an idempotent request once when
+//     a reused keep-alive connection is closed without a response, so a
+//     single FaultDown may be invisible to a client with keep-alives; use
+//     n < 0 or a client without keep-alives to observe it.
+type Fault = fake.Fault
 
-// The injectable faults.
+// The injectable faults; FaultNone serves requests normally.
 const (
-	// FaultNone serves requests normally.
-	FaultNone Fault = iota
-	// Fault429 answers 429 Too Many Requests with Retry-After (see
-	// SetRetryAfter) and a plain-text body, as Zendesk does.
-	Fault429
-	// Fault500 answers 500 with a JSON error body.
-	Fault500
-	// FaultSlow waits SlowDelay (see SetSlowDelay) and then answers normally.
-	FaultSlow
-	// FaultTruncated answers 200 with the normal body cut in half (invalid
-	// JSON; Content-Length matches what is sent).
-	FaultTruncated
-	// FaultUnknownStatus serves the page normally except that the first
-	// ticket's status is "escalated", a value Zendesk never sends.
-	FaultUnknownStatus
-	// FaultDown closes the connection without answering. Note that Go's
-	// http.Transport transparently retries an idempotent request once when a
-	// reused keep-alive connection is closed without a response, so a single
-	// FaultDown may be invisible to a client with keep-alives; use n < 0 or
-	// a client without keep-alives to observe it.
-	FaultDown
+	FaultNone, Fault429, Fault500, FaultSlow      = fake.FaultNone, fake.Fault429, fake.Fault500, fake.FaultSlow
+	FaultTruncated, FaultUnknownStatus, FaultDown = fake.FaultTruncated, fake.FaultUnknownStatus, fake.FaultDown
 )
-
-// String returns the fault's name.
-func (f Fault) String() string {
-	switch f {
-	case FaultNone:
-		return "none"
-	case Fault429:
-		return "429"
-	case Fault500:
-		return "500"
-	case FaultSlow:
-		return "slow"
-	case FaultTruncated:
-		return "truncated"
-	case FaultUnknownStatus:
-		return "unknown-status"
-	case FaultDown:
-		return "down"
-	}
-	return "fault(" + strconv.Itoa(int(f)) + ")"
-}
 
 // Request is one request the server received.
 type Request struct {
@@ -171,15 +146,12 @@ type Server struct {
 	lastID  int64
 	inst    uint32 // tags this server's cursors
 
-	fault      Fault
-	faultLeft  int
-	retryAfter int
-	slowDelay  time.Duration
+	slowDelay time.Duration
 
-	requests []*Request
-
-	windowStart time.Time
-	windowUsed  int
+	faults  fake.Faults
+	log     fake.RequestLog[Request]
+	limiter *fake.RateLimiter
+	auth    fake.Auth
 }
 
 // NewServer starts a fake Zendesk account. It panics if Options.Addr cannot
@@ -196,13 +168,18 @@ func NewServer(o Options) *Server {
 		o.RateLimit = defaultRateLimit
 	}
 	s := &Server{
-		opts:       o,
-		closing:    make(chan struct{}),
-		tickets:    make(map[int64]*record),
-		retryAfter: defaultRetryAfter,
-		slowDelay:  5 * time.Second,
-		inst:       uint32(time.Now().UnixNano()>>10) ^ instances.Add(0x9e3779b9),
+		opts:      o,
+		closing:   make(chan struct{}),
+		tickets:   make(map[int64]*record),
+		slowDelay: 5 * time.Second,
+		inst:      uint32(time.Now().UnixNano()>>10) ^ instances.Add(0x9e3779b9),
+		limiter:   &fake.RateLimiter{Limit: o.RateLimit, Window: rateLimitWindow, Off: o.NoRateLimit},
+		auth:      fake.Auth{Token: o.OAuthToken},
 	}
+	if o.Email != "" && o.APIToken != "" {
+		s.auth.User, s.auth.Password = o.Email+"/token", o.APIToken
+	}
+	s.faults.SetRetryAfter(defaultRetryAfter)
 	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
 	if o.Addr != "" {
 		ln, err := net.Listen("tcp", o.Addr)
@@ -279,29 +256,17 @@ func (s *Server) Delete(id int64) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.tickets[id]
-	if !ok {
-		return
+	if r, ok := s.tickets[id]; ok {
+		t := r.t
+		t.Status, t.UpdatedAt = "deleted", now
+		s.storeLocked(t, now.Unix())
 	}
-	t := r.t
-	t.Status = "deleted"
-	t.UpdatedAt = now
-	s.storeLocked(t, now.Unix())
 }
 
 // Touch bumps a ticket's generated_timestamp without changing it, like a
 // Zendesk system update: the same ticket comes back in the export with an
 // unchanged updated_at. Unknown ids are ignored.
-func (s *Server) Touch(id int64) {
-	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.tickets[id]
-	if !ok {
-		return
-	}
-	s.storeLocked(r.t, now.Unix())
-}
+func (s *Server) Touch(id int64) { s.modify(id, func(*Ticket) bool { return true }) }
 
 // modify applies fn to a copy of the stored ticket and stores the result as a
 // new change, atomically. It reports whether the ticket exists and fn returned
@@ -342,25 +307,13 @@ func (s *Server) NextID() int64 {
 // request until ClearFaults; n == 0 or FaultNone clears). It replaces any
 // fault already injected. Faults apply after authentication and rate
 // limiting, to requests on the export path.
-func (s *Server) InjectFault(f Fault, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if f == FaultNone || n == 0 {
-		s.fault, s.faultLeft = FaultNone, 0
-		return
-	}
-	s.fault, s.faultLeft = f, n
-}
+func (s *Server) InjectFault(f Fault, n int) { s.faults.Inject(f, n) }
 
 // ClearFaults stops injecting faults.
-func (s *Server) ClearFaults() { s.InjectFault(FaultNone, 0) }
+func (s *Server) ClearFaults() { s.faults.Clear() }
 
 // SetRetryAfter sets the Retry-After seconds sent with Fault429 (default 2).
-func (s *Server) SetRetryAfter(sec int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.retryAfter = sec
-}
+func (s *Server) SetRetryAfter(sec int) { s.faults.SetRetryAfter(sec) }
 
 // SetSlowDelay sets how long FaultSlow holds a request (default 5s, measured
 // on the real clock, not Options.Now).
@@ -371,62 +324,22 @@ func (s *Server) SetSlowDelay(d time.Duration) {
 }
 
 // Requests returns the requests received so far, in arrival order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		out[i] = *r
-	}
-	return out
-}
+func (s *Server) Requests() []Request { return s.log.All() }
 
 // ResetRequests forgets the requests received so far.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
-}
-
-// takeFault consumes one occurrence of the injected fault.
-func (s *Server) takeFault() (Fault, int, time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f := s.fault
-	if f == FaultNone || s.faultLeft == 0 {
-		return FaultNone, 0, 0
-	}
-	if s.faultLeft > 0 {
-		s.faultLeft--
-		if s.faultLeft == 0 {
-			s.fault = FaultNone
-		}
-	}
-	return f, s.retryAfter, s.slowDelay
-}
+func (s *Server) ResetRequests() { s.log.Reset() }
 
 // ---------------------------------------------------------------------------
 // HTTP
 
 // response is an answer before it is written (so faults can alter it).
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
+type response = fake.Response
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
-	rec := &Request{At: now, Path: r.URL.Path, Query: r.URL.RawQuery}
-	s.mu.Lock()
-	s.requests = append(s.requests, rec)
-	s.mu.Unlock()
-
+	e := s.log.Add(Request{At: now, Path: r.URL.Path, Query: r.URL.RawQuery})
 	status := s.handle(w, r, now)
-
-	s.mu.Lock()
-	rec.Status = status
-	s.mu.Unlock()
+	s.log.Update(e, func(rec *Request) { rec.Status = status })
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) int {
@@ -435,38 +348,41 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) i
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		resp := jsonError(http.StatusMethodNotAllowed, "InvalidEndpoint", "Only GET is allowed on this endpoint")
-		resp.header.Set("Allow", "GET, HEAD")
+		resp.Header.Set("Allow", "GET, HEAD")
 		return write(w, resp)
 	}
-	if !s.authorized(r) {
+	if !s.auth.Allows(r) {
 		resp := response{
-			status: http.StatusUnauthorized,
-			header: jsonHeader(),
-			body:   []byte(`{"error":"Couldn't authenticate you"}`),
+			Status: http.StatusUnauthorized,
+			Header: jsonHeader(),
+			Body:   []byte(`{"error":"Couldn't authenticate you"}`),
 		}
-		resp.header.Set("WWW-Authenticate", `Basic realm="Web Password"`)
-		s.rateHeaders(resp.header, now, false)
+		resp.Header.Set("WWW-Authenticate", `Basic realm="Web Password"`)
+		s.rateHeaders(resp.Header, now, false)
 		return write(w, resp)
 	}
 	if limited, retry := s.rateHeaders(w.Header(), now, true); limited {
 		resp := response{
-			status: http.StatusTooManyRequests,
-			header: textHeader(),
-			body:   []byte("Number of allowed incremental export API requests per minute exceeded\n"),
+			Status: http.StatusTooManyRequests,
+			Header: textHeader(),
+			Body:   []byte("Number of allowed incremental export API requests per minute exceeded\n"),
 		}
-		resp.header.Set("Retry-After", strconv.Itoa(retry))
+		resp.Header.Set("Retry-After", strconv.Itoa(retry))
 		return write(w, resp)
 	}
 
-	fault, retryAfter, slow := s.takeFault()
+	fault := s.faults.Take()
+	s.mu.Lock()
+	slow := s.slowDelay
+	s.mu.Unlock()
 	switch fault {
 	case Fault429:
 		resp := response{
-			status: http.StatusTooManyRequests,
-			header: textHeader(),
-			body:   []byte("Number of allowed incremental export API requests per minute exceeded\n"),
+			Status: http.StatusTooManyRequests,
+			Header: textHeader(),
+			Body:   []byte("Number of allowed incremental export API requests per minute exceeded\n"),
 		}
-		resp.header.Set("Retry-After", strconv.Itoa(retryAfter))
+		resp.Header.Set("Retry-After", strconv.Itoa(s.faults.RetryAfter()))
 		return write(w, resp)
 	case Fault500:
 		return write(w, jsonError(http.StatusInternalServerError, "InternalError", "Something went wrong, please try again"))
@@ -495,22 +411,13 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) i
 
 	resp := s.export(r, now, fault == FaultUnknownStatus)
 	if fault == FaultTruncated {
-		resp.body = resp.body[:len(resp.body)/2]
+		resp.Body = resp.Body[:len(resp.Body)/2]
 	}
 	return write(w, resp)
 }
 
 // write sends resp and returns its status.
-func write(w http.ResponseWriter, resp response) int {
-	h := w.Header()
-	for k, v := range resp.header {
-		h[k] = v
-	}
-	h.Set("Content-Length", strconv.Itoa(len(resp.body)))
-	w.WriteHeader(resp.status)
-	w.Write(resp.body)
-	return resp.status
-}
+func write(w http.ResponseWriter, resp response) int { return resp.Write(w) }
 
 func jsonHeader() http.Header {
 	h := make(http.Header)
@@ -532,30 +439,7 @@ func jsonError(status int, code, description string) response {
 		Error       string `json:"error"`
 		Description string `json:"description"`
 	}{code, description})
-	return response{status: status, header: jsonHeader(), body: body}
-}
-
-// authorized checks the Authorization header against the configured
-// credentials. A server configured with no credentials accepts anything.
-func (s *Server) authorized(r *http.Request) bool {
-	o := s.opts
-	tokenMode := o.Email != "" && o.APIToken != ""
-	oauthMode := o.OAuthToken != ""
-	if !tokenMode && !oauthMode {
-		return true
-	}
-	auth := r.Header.Get("Authorization")
-	if oauthMode {
-		if scheme, tok, ok := strings.Cut(auth, " "); ok && strings.EqualFold(scheme, "Bearer") && tok == o.OAuthToken {
-			return true
-		}
-	}
-	if tokenMode {
-		if user, pass, ok := r.BasicAuth(); ok && user == o.Email+"/token" && pass == o.APIToken {
-			return true
-		}
-	}
-	return false
+	return response{Status: status, Header: jsonHeader(), Body: body}
 }
 
 // rateHeaders sets X-Rate-Limit and X-Rate-Limit-Remaining. With consume it
@@ -563,30 +447,16 @@ func (s *Server) authorized(r *http.Request) bool {
 // whether the request must be refused, with the seconds until the window
 // resets.
 func (s *Server) rateHeaders(h http.Header, now time.Time, consume bool) (limited bool, retryAfter int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	limit := s.opts.RateLimit
-	if s.windowStart.IsZero() || !now.Before(s.windowStart.Add(rateLimitWindow)) || now.Before(s.windowStart) {
-		s.windowStart, s.windowUsed = now, 0
-	}
+	b := s.limiter.Peek(now)
 	if consume {
-		if s.windowUsed >= limit && !s.opts.NoRateLimit {
-			limited = true
-			retryAfter = int(math.Ceil(s.windowStart.Add(rateLimitWindow).Sub(now).Seconds()))
-			if retryAfter < 1 {
-				retryAfter = 1
-			}
-		} else {
-			s.windowUsed++
-		}
+		b = s.limiter.Take(now)
 	}
-	remaining := limit - s.windowUsed
-	if remaining < 0 {
-		remaining = 0
+	h.Set("X-Rate-Limit", strconv.Itoa(b.Limit))
+	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(b.Remaining))
+	if b.Limited {
+		return true, b.RetryAfter(now)
 	}
-	h.Set("X-Rate-Limit", strconv.Itoa(limit))
-	h.Set("X-Rate-Limit-Remaining", strconv.Itoa(remaining))
-	return limited, retryAfter
+	return false, 0
 }
 
 // ---------------------------------------------------------------------------
@@ -771,5 +641,5 @@ func (s *Server) export(r *http.Request, now time.Time, unknownStatus bool) resp
 	if err := enc.Encode(page); err != nil {
 		return jsonError(http.StatusInternalServerError, "InternalError", err.Error())
 	}
-	return response{status: http.StatusOK, header: jsonHeader(), body: buf.Bytes()}
+	return response{Status: http.StatusOK, Header: jsonHeader(), Body: buf.Bytes()}
 }

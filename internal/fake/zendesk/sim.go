@@ -6,20 +6,14 @@ import (
 	"math/rand/v2"
 	"sort"
 	"time"
+
+	"github.com/cx-exporter/cx-exporter/internal/fake"
 )
 
-// SimOptions configures SeedHistory and Simulate.
-type SimOptions struct {
-	// Seed makes runs reproducible: the same seed gives the same history and
-	// the same sequence of random choices.
-	Seed int64
-	// Tick is the interval between simulation steps (default 1s).
-	Tick time.Duration
-	// Now is the simulator's clock (default: the server's Options.Now). It
-	// dates the simulated events; generated_timestamp always comes from the
-	// server's clock.
-	Now func() time.Time
-}
+// SimOptions configures SeedHistory and Simulate. Its Now (default: the
+// server's Options.Now) dates the simulated events; generated_timestamp
+// always comes from the server's clock.
+type SimOptions = fake.SimOptions
 
 // Small fixed sets the simulated account draws from.
 var (
@@ -128,22 +122,7 @@ func (s *Server) SeedHistory(o SimOptions) {
 func (s *Server) Simulate(ctx context.Context, o SimOptions) {
 	m := newSim(s, o)
 	m.seedHistory()
-	tick := o.Tick
-	if tick <= 0 {
-		tick = time.Second
-	}
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-s.closing:
-			return
-		case <-t.C:
-			m.step()
-		}
-	}
+	fake.Run(ctx, o.Tick, s.closing, func(int) { m.step() })
 }
 
 // ---------------------------------------------------------------------------
