@@ -68,13 +68,40 @@ func (e Env) Watermark() (time.Time, error) {
 // loader is an engine's Tracker.Load.
 type loader func(aggregates []byte, each func(fn func(id string, state []byte) error) error) error
 
-// load hands an engine its persisted aggregates and record states.
+// load hands an engine its persisted aggregates and record states. A
+// stored record the engine cannot decode is rejected (malformed_record,
+// logged) and deleted, so that the record's next upstream version starts
+// afresh as a record first seen; it never fails the source.
 func (e Env) load(load loader) error {
+	var bad []string
 	err := e.State.View(func(tx *state.Tx) error {
-		return load(tx.Get(state.KeyAggregates), tx.Records().ForEach)
+		return load(tx.Get(state.KeyAggregates), func(fn func(id string, v []byte) error) error {
+			return tx.Records().ForEach(func(id string, v []byte) error {
+				if err := fn(id, v); err != nil {
+					e.Reject(id, "malformed_record", fmt.Errorf("stored state: %w", err))
+					bad = append(bad, id)
+				}
+				return nil
+			})
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("%s: loading state: %w", e.Name, err)
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	e.Logger.Warn("undecodable stored records deleted; their next versions count as first seen", "records", len(bad))
+	err = e.State.Update(func(tx *state.Tx) error {
+		for _, id := range bad {
+			if err := tx.Records().Delete(id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: deleting undecodable records: %w", e.Name, err)
 	}
 	return nil
 }

@@ -234,10 +234,10 @@ func (s *surveyReceiver) Collect(ch chan<- prometheus.Metric) {
 	s.mu.RUnlock()
 	for _, r := range rows {
 		for i, cat := range npsCategories {
-			ch <- prometheus.MustNewConstMetric(s.npsDesc, prometheus.CounterValue, float64(r.nps[i]), append(slices.Clone(r.values), cat)...)
+			ch <- helpdesk.ConstMetric(s.npsDesc, prometheus.CounterValue, float64(r.nps[i]), append(slices.Clone(r.values), cat)...)
 		}
 		for i, rating := range csatRatings {
-			ch <- prometheus.MustNewConstMetric(s.csatDesc, prometheus.CounterValue, float64(r.csat[i]), append(slices.Clone(r.values), rating)...)
+			ch <- helpdesk.ConstMetric(s.csatDesc, prometheus.CounterValue, float64(r.csat[i]), append(slices.Clone(r.values), rating)...)
 		}
 	}
 }
