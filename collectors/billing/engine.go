@@ -108,6 +108,11 @@ type Rules struct {
 	// Watermark is when the exporter first synced this source: a
 	// subscription first seen that was created before it is backfill.
 	Watermark time.Time
+	// Now, when set, is the exporter's clock at the batch: a subscription
+	// created beyond Now + MaxClockSkew is rejected (inconsistent_time),
+	// and a stored version updated beyond it never makes the later
+	// versions stale.
+	Now time.Time
 }
 
 // Apply is the engine's pure core: given the stored state of a
@@ -145,6 +150,9 @@ func Apply(prevSub *SubState, prevCus *CustomerState, s *Subscription, r Rules) 
 	if err := s.validateFields(); err != nil {
 		return SubState{}, CustomerState{}, Events{}, err
 	}
+	if err := s.checkNotFuture(r.Now); err != nil {
+		return SubState{}, CustomerState{}, Events{}, err
+	}
 	list, err := s.listMRR()
 	if err != nil {
 		return SubState{}, CustomerState{}, Events{}, err
@@ -162,7 +170,7 @@ func Apply(prevSub *SubState, prevCus *CustomerState, s *Subscription, r Rules) 
 		next.MRRMinor = list
 	}
 	cus := prevCus.clone()
-	if prevSub != nil && next.UpdatedAt < prevSub.UpdatedAt {
+	if prevSub != nil && next.UpdatedAt < prevSub.UpdatedAt && !(!r.Now.IsZero() && prevSub.UpdatedAt > unixNano(r.Now.Add(MaxClockSkew))) {
 		return *prevSub, cus, Events{Stale: true}, nil
 	}
 

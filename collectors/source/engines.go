@@ -114,6 +114,7 @@ func (e Env) HelpdeskTracker() (*helpdesk.Tracker, error) {
 	}
 	cfg := e.Helpdesk
 	cfg.Watermark = wm
+	cfg.Now = e.Now
 	tr := helpdesk.NewTracker(cfg)
 	if err := e.load(tr.Load); err != nil {
 		return nil, err
