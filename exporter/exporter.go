@@ -149,12 +149,14 @@ func newExporter(cfg *Config, logger *slog.Logger, b Build, store *state.Store) 
 // its first backfill is complete).
 func (e *Exporter) addSource(s *runningSource, m *upstream.Metrics) error {
 	st := &sourceStatus{}
-	backfilled, err := e.backfilled(s.name)
-	if err != nil {
-		return err
+	if s.role != source.RoleSurvey { // pushed to: nothing to backfill
+		backfilled, err := e.backfilled(s.name)
+		if err != nil {
+			return err
+		}
+		st.backfilling.Store(!backfilled)
+		e.self.backfill.WithLabelValues(s.name).Set(b2f(!backfilled))
 	}
-	st.backfilling.Store(!backfilled)
-	e.self.backfill.WithLabelValues(s.name).Set(b2f(!backfilled))
 	if err := e.kpiReg.Register(&guardedCollector{c: s.Collector(), src: s.name, st: st, logger: e.logger}); err != nil {
 		return fmt.Errorf("%s: %w", s.name, err)
 	}

@@ -108,10 +108,9 @@ type Rules struct {
 	// Watermark is when the exporter first synced this source: a
 	// subscription first seen that was created before it is backfill.
 	Watermark time.Time
-	// Now, when set, is the exporter's clock at the batch: a subscription
-	// created beyond Now + MaxClockSkew is rejected (inconsistent_time),
-	// and a stored version updated beyond it never makes the later
-	// versions stale.
+	// Now, when set, is the exporter's clock at the batch: a stored
+	// version updated beyond Now + MaxClockSkew (a bad vendor clock) never
+	// makes the later versions stale.
 	Now time.Time
 }
 
@@ -148,9 +147,6 @@ type Rules struct {
 // Stripe): prevCus is the state of s.Customer.
 func Apply(prevSub *SubState, prevCus *CustomerState, s *Subscription, r Rules) (SubState, CustomerState, Events, error) {
 	if err := s.validateFields(); err != nil {
-		return SubState{}, CustomerState{}, Events{}, err
-	}
-	if err := s.checkNotFuture(r.Now); err != nil {
 		return SubState{}, CustomerState{}, Events{}, err
 	}
 	list, err := s.listMRR()

@@ -198,22 +198,10 @@ func (s *Subscription) validateFields() *InvalidError {
 }
 
 // MaxClockSkew is how far past the exporter's clock a vendor's time may
-// be: a version dated later than that would make every later real version
-// look stale, and is rejected instead.
+// be before a stored version dated so stops making later versions stale
+// (see Rules.Now). Subscriptions are not rejected by date: billing vendors'
+// replays and simulators date versions by their own clock.
 const MaxClockSkew = 5 * time.Minute
-
-// checkNotFuture rejects a subscription created beyond now +
-// MaxClockSkew as inconsistent_time. A zero now checks nothing. A future
-// updated_at is not rejected (billing tests and replays date versions by
-// the vendor's clock), but it cannot freeze the subscription either: see
-// Rules.Now. Cancel and end times are not checked: some vendors date a
-// scheduled cancellation ahead.
-func (s *Subscription) checkNotFuture(now time.Time) *InvalidError {
-	if !now.IsZero() && s.CreatedAt.After(now.Add(MaxClockSkew)) {
-		return invalid("inconsistent_time", "subscription %s: created_at %s is in the future", s.ID, s.CreatedAt.UTC().Format(time.RFC3339))
-	}
-	return nil
-}
 
 // checkPrices validates what the MRR computation reads: items and discounts.
 func (s *Subscription) checkPrices() *InvalidError {
