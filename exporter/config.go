@@ -18,6 +18,7 @@ import (
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk/businesshours"
 	"github.com/cx-exporter/cx-exporter/collectors/source"
+	"github.com/cx-exporter/cx-exporter/internal/state"
 )
 
 // Prefix of every environment variable.
@@ -86,6 +87,16 @@ func Load(demo bool) (*Config, error) {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// CheckState checks the state file in CX_STATE_DIR without opening it
+// for writing (`cx-exporter state check`), writing its verdict to w.
+func CheckState(w io.Writer) error {
+	var c Config
+	if err := processEnv(&c); err != nil {
+		return err
+	}
+	return state.CheckFile(w, c.StateDir)
 }
 
 // processEnv fills one configuration struct from CX_* variables, then its

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,8 +31,8 @@ type Build struct{ Version, Revision string }
 
 // selfMetrics are the exporter's own metrics, in their own registry.
 type selfMetrics struct {
-	up, lastSuccess, lastDuration *prometheus.GaugeVec
-	rejected                      *prometheus.CounterVec
+	up, lastSuccess, lastDuration, backfill *prometheus.GaugeVec
+	rejected                                *prometheus.CounterVec
 }
 
 func newSelfMetrics(reg prometheus.Registerer, b Build) *selfMetrics {
@@ -45,6 +46,10 @@ func newSelfMetrics(reg prometheus.Registerer, b Build) *selfMetrics {
 		lastDuration: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "cx_exporter_last_sync_duration_seconds", Help: "How long the last sync of the source took.",
 		}, []string{"source"}),
+		backfill: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "cx_exporter_backfill_in_progress",
+			Help: "1 until the source's first sync reaches the end of its upstream data (its first backfill), then 0; the source's gauges are withheld while 1.",
+		}, []string{"source"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cx_exporter_records_rejected_total", Help: "Upstream records dropped as invalid.",
 		}, []string{"source", "reason"}),
@@ -53,7 +58,7 @@ func newSelfMetrics(reg prometheus.Registerer, b Build) *selfMetrics {
 		Name: "cx_exporter_build_info", Help: "Build of the running exporter; always 1.",
 	}, []string{"version", "revision", "goversion"})
 	info.WithLabelValues(b.Version, b.Revision, runtime.Version()).Set(1)
-	reg.MustRegister(m.up, m.lastSuccess, m.lastDuration, m.rejected, info)
+	reg.MustRegister(m.up, m.lastSuccess, m.lastDuration, m.backfill, m.rejected, info)
 	return m
 }
 
@@ -67,10 +72,12 @@ type Exporter struct {
 	logger  *slog.Logger
 	store   *state.Store
 	self    *selfMetrics
+	kpiReg  *prometheus.Registry
 	gather  prometheus.Gatherers
 	sources []*runningSource
 	now     func() time.Time
 	secrets []string // configured secrets, redacted from shown errors
+	limits  limits
 
 	mu     sync.Mutex
 	status map[string]*sourceStatus
@@ -81,6 +88,14 @@ type sourceStatus struct {
 	synced      bool
 	lastErr     string
 	lastSuccess time.Time
+	// backfilling is true until the source's first sync reaches the end
+	// of its upstream data; persisted as state.KeyBackfilled.
+	backfilling atomic.Bool
+	// partial: the last sync ran out of CX_SYNC_TIMEOUT after committing
+	// pages; the next one resumes from the cursor.
+	partial bool
+	// hung is the commit watchdog's verdict (see watchCommits).
+	hung string
 }
 
 // New opens the state store and builds every enabled source. The caller
@@ -90,46 +105,73 @@ func New(cfg *Config, logger *slog.Logger, b Build) (*Exporter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("CX_STATE_DIR: %w", err)
 	}
-	selfReg := prometheus.NewRegistry()
-	selfReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	kpiReg := prometheus.NewRegistry()
-	e := &Exporter{
-		cfg: cfg, logger: logger, store: store,
-		self:   newSelfMetrics(selfReg, b),
-		gather: prometheus.Gatherers{selfReg, kpiReg},
-		now:    time.Now,
-		status: map[string]*sourceStatus{},
-		logged: map[string]bool{},
-	}
+	e, client := newExporter(cfg, logger, b, store)
 	e.secrets = cfg.secrets()
-	client := upstream.Options{
-		UserAgent: "cx-exporter/" + b.Version,
-		Timeout:   cfg.HTTPTimeout,
-		RetryMax:  cmp.Or(cfg.HTTPRetries, -1),
-		Metrics:   upstream.NewMetrics(selfReg),
-		Logger:    logger,
-	}
 	sources, err := e.buildSources(store, client)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
 	for _, s := range sources {
-		if err := kpiReg.Register(s.Collector()); err != nil {
+		if err := e.addSource(s, client.Metrics); err != nil {
 			store.Close()
-			return nil, fmt.Errorf("%s: %w", s.name, err)
+			return nil, err
 		}
-		e.self.up.WithLabelValues(s.name, s.kind).Set(0)
-		if s.role != source.RoleSurvey { // pushed to: no upstream, no upstream records
-			client.Metrics.Init(s.name)
-			for _, r := range rejectReasons {
-				e.self.rejected.WithLabelValues(s.name, r)
-			}
-		}
-		e.sources = append(e.sources, s)
-		e.status[s.name] = &sourceStatus{}
 	}
 	return e, nil
+}
+
+// newExporter is an Exporter on store with no source yet, and the
+// template of its sources' upstream clients.
+func newExporter(cfg *Config, logger *slog.Logger, b Build, store *state.Store) (*Exporter, upstream.Options) {
+	selfReg := prometheus.NewRegistry()
+	selfReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	kpiReg := prometheus.NewRegistry()
+	e := &Exporter{
+		cfg: cfg, logger: logger, store: store,
+		self:   newSelfMetrics(selfReg, b),
+		kpiReg: kpiReg,
+		gather: prometheus.Gatherers{selfReg, kpiReg},
+		now:    time.Now,
+		limits: defaultLimits,
+		status: map[string]*sourceStatus{},
+		logged: map[string]bool{},
+	}
+	return e, upstream.Options{
+		UserAgent: "cx-exporter/" + b.Version,
+		Timeout:   cfg.HTTPTimeout,
+		RetryMax:  cmp.Or(cfg.HTTPRetries, -1),
+		Metrics:   upstream.NewMetrics(selfReg),
+		Logger:    logger,
+	}
+}
+
+// addSource registers a built source: its collector, its self-metrics at
+// their initial values, and its status (backfilling until the store says
+// its first backfill is complete).
+func (e *Exporter) addSource(s *runningSource, m *upstream.Metrics) error {
+	st := &sourceStatus{}
+	if s.role != source.RoleSurvey { // pushed to: nothing to backfill
+		backfilled, err := e.backfilled(s.name)
+		if err != nil {
+			return err
+		}
+		st.backfilling.Store(!backfilled)
+		e.self.backfill.WithLabelValues(s.name).Set(b2f(!backfilled))
+	}
+	if err := e.kpiReg.Register(&guardedCollector{c: s.Collector(), src: s.name, st: st, logger: e.logger}); err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	e.self.up.WithLabelValues(s.name, s.kind).Set(0)
+	if s.role != source.RoleSurvey { // pushed to: no upstream, no upstream records
+		m.Init(s.name)
+		for _, r := range rejectReasons {
+			e.self.rejected.WithLabelValues(s.name, r)
+		}
+	}
+	e.sources = append(e.sources, s)
+	e.status[s.name] = st
+	return nil
 }
 
 // reject counts a dropped record and logs it once.
@@ -173,12 +215,23 @@ func (e *Exporter) clean(s string) string {
 // Run serves HTTP on l and syncs every source until ctx ends, then lets
 // each sync finish its page in flight, commits, and returns.
 func (e *Exporter) Run(ctx context.Context, l net.Listener) error {
-	srv := &http.Server{Handler: e.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           e.Handler(),
+		ReadHeaderTimeout: e.limits.readHeader,
+		ReadTimeout:       e.limits.read,
+		WriteTimeout:      e.limits.write,
+		IdleTimeout:       e.limits.idle,
+		MaxHeaderBytes:    64 << 10,
+	}
+	l = limitListener(l, e.limits.maxConns)
 	webCfg := e.cfg.WebConfigFile
 	flags := &web.FlagConfig{WebConfigFile: &webCfg, WebListenAddresses: &[]string{l.Addr().String()}, WebSystemdSocket: new(bool)}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.Serve(l, srv, flags, e.logger) }()
 
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go e.watchCommits(wctx)
 	var wg sync.WaitGroup
 	for _, s := range e.sources {
 		wg.Add(1)
@@ -222,30 +275,123 @@ func (e *Exporter) loop(ctx context.Context, s *runningSource) {
 
 func (e *Exporter) syncOnce(ctx context.Context, s *runningSource) {
 	start := e.now()
+	commits := e.store.Commits(s.name)
 	sctx, cancel := context.WithTimeout(ctx, e.cfg.SyncTimeout)
 	err := s.Sync(sctx)
+	timedOut := ctx.Err() == nil && errors.Is(sctx.Err(), context.DeadlineExceeded)
 	cancel()
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return // shutting down: the committed pages are safe
 	}
+	// A sync that ran out of time after committing pages made progress
+	// (a large first backfill, a burst of changes): not a failure. The
+	// next sync resumes from the committed cursor; the last success stays
+	// where it was until a sync reaches the end.
+	partial := err != nil && timedOut && errors.Is(err, context.DeadlineExceeded) && e.store.Commits(s.name) > commits
+	if slow := e.store.SlowestCommit(s.name); slow > e.limits.commit && (err == nil || partial) {
+		err, partial = fmt.Errorf("a state commit took %s, longer than %s: is the disk of CX_STATE_DIR slow or hung?",
+			slow.Round(time.Millisecond), e.limits.commit), false
+	}
+	e.mu.Lock()
+	st := e.status[s.name]
+	e.mu.Unlock()
+	if err == nil && st.backfilling.Load() {
+		if err = e.markBackfilled(s.name); err == nil {
+			e.self.backfill.WithLabelValues(s.name).Set(0)
+			st.backfilling.Store(false)
+			e.logger.Info("first backfill complete", "src", s.name)
+		}
+	}
 	elapsed := e.now().Sub(start)
 	e.self.lastDuration.WithLabelValues(s.name).Set(elapsed.Seconds())
 	e.mu.Lock()
-	st := e.status[s.name]
-	if err != nil {
+	st.hung = ""
+	st.partial = partial
+	switch {
+	case partial:
+		st.lastErr = ""
+	case err != nil:
 		st.lastErr = e.errText(err)
-	} else {
+	default:
 		st.synced, st.lastErr, st.lastSuccess = true, "", e.now()
 	}
 	e.mu.Unlock()
-	if err != nil {
+	switch {
+	case partial:
+		e.self.up.WithLabelValues(s.name, s.kind).Set(1)
+		e.logger.Info("sync ran out of time after committing pages; the next sync resumes from the cursor",
+			"src", s.name, "timeout", e.cfg.SyncTimeout, "backfill", st.backfilling.Load())
+	case err != nil:
 		e.self.up.WithLabelValues(s.name, s.kind).Set(0)
 		e.logger.Error("sync failed", "src", s.name, "err", e.errText(err))
-		return
+	default:
+		e.self.up.WithLabelValues(s.name, s.kind).Set(1)
+		e.self.lastSuccess.WithLabelValues(s.name).Set(float64(e.now().UnixNano()) / 1e9)
+		e.logger.Debug("sync done", "src", s.name, "duration", elapsed)
 	}
-	e.self.up.WithLabelValues(s.name, s.kind).Set(1)
-	e.self.lastSuccess.WithLabelValues(s.name).Set(float64(e.now().UnixNano()) / 1e9)
-	e.logger.Debug("sync done", "src", s.name, "duration", elapsed)
+}
+
+// backfilled reads whether the source's first backfill is complete.
+func (e *Exporter) backfilled(name string) (bool, error) {
+	var done bool
+	err := e.store.Source(name).View(func(tx *state.Tx) error {
+		done = tx.Get(state.KeyBackfilled) != nil
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("%s: state: %w", name, err)
+	}
+	return done, nil
+}
+
+// markBackfilled persists the end of the source's first backfill.
+func (e *Exporter) markBackfilled(name string) error {
+	at, _ := e.now().UTC().MarshalText()
+	err := e.store.Source(name).Update(func(tx *state.Tx) error { return tx.Put(state.KeyBackfilled, at) })
+	if err != nil {
+		return fmt.Errorf("recording the end of the first backfill: %w", err)
+	}
+	return nil
+}
+
+// watchCommits marks a source down while one of its state commits has
+// been running longer than the bound (a hung disk): a sync stuck in a
+// commit never returns to report it. The next sync that ends sets the
+// source's health again.
+func (e *Exporter) watchCommits(ctx context.Context) {
+	t := time.NewTicker(e.limits.watch)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, s := range e.sources {
+			d := e.store.CommitInFlight(s.name, time.Now())
+			if d <= e.limits.commit {
+				continue
+			}
+			msg := fmt.Sprintf("a state commit has been running for %s, longer than %s: is the disk of CX_STATE_DIR slow or hung?",
+				d.Round(time.Second), e.limits.commit)
+			e.mu.Lock()
+			st := e.status[s.name]
+			first := st.hung == ""
+			st.hung, st.lastErr = msg, msg
+			e.mu.Unlock()
+			e.self.up.WithLabelValues(s.name, s.kind).Set(0)
+			if first {
+				e.logger.Error("state commit hung", "src", s.name, "err", msg)
+			}
+		}
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Ready reports whether every source has synced once.
@@ -264,8 +410,11 @@ func (e *Exporter) Ready() bool {
 // routes of the sources that take pushes (the survey endpoint).
 func (e *Exporter) Handler() http.Handler {
 	mux := http.NewServeMux()
+	// One bad series is logged and left out; the rest of the scrape is
+	// served (never a 500 for one series).
 	mux.Handle("GET /metrics", promhttp.HandlerFor(e.gather, promhttp.HandlerOpts{
 		ErrorLog:          slog.NewLogLogger(e.logger.Handler(), slog.LevelError),
+		ErrorHandling:     promhttp.ContinueOnError,
 		EnableOpenMetrics: true,
 	}))
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {

@@ -44,6 +44,8 @@ func (e *Exporter) landing(w http.ResponseWriter, _ *http.Request) {
 		switch {
 		case st.lastErr != "":
 			r.State = "failing"
+		case st.backfilling.Load():
+			r.State = "first backfill in progress"
 		case st.synced:
 			r.State, r.Up = "up", true
 		default:

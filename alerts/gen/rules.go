@@ -335,8 +335,10 @@ sum by (source) (billing_active_customers) >= %s`, num(t.ChurnMax), num(t.ChurnM
 func exporterAlerts(t Thresholds) group {
 	stale := t.SyncStaleAfter.String()
 	return group{Name: "cx-exporter-exporter", Rules: []rule{
-		// A source that has not finished its first sync yet (a large
-		// backfill) has no sync duration; CxExporterSyncStale covers it.
+		// A healthy backfill never fires it: a sync that runs out of
+		// CX_SYNC_TIMEOUT after committing pages keeps cx_exporter_source_up
+		// at 1, and before the first sync ends there is no sync duration.
+		// A backfill whose syncs fail (bad credentials, no progress) does.
 		alert("CxExporterSourceDown", "critical", `
 cx_exporter_source_up == 0
 and ignoring (kind)
@@ -352,8 +354,11 @@ cx_exporter_last_sync_duration_seconds`,
 			"A cx-exporter source has not synced recently.",
 			fmt.Sprintf(`The last successful sync of {{ $labels.source }} on {{ $labels.instance }} ended {{ $value | humanizeDuration }} ago (alert after %s); its metrics are stale.`, stale),
 			kv{"cause", "stale"}),
+		// Never synced and not up: the first sync keeps failing or has
+		// not ended. A first backfill that makes progress (up, with
+		// cx_exporter_backfill_in_progress 1) is not stale.
 		alert("CxExporterSyncStale", "warning", `
-cx_exporter_source_up
+cx_exporter_source_up == 0
 unless ignoring (kind)
 cx_exporter_last_sync_success_timestamp_seconds`,
 			t.SyncStaleAfter,

@@ -27,11 +27,14 @@ var (
 func main() { os.Exit(run()) }
 
 func run() int {
+	if len(os.Args) >= 3 && os.Args[1] == "state" && os.Args[2] == "check" {
+		return stateCheck()
+	}
 	fs := flag.NewFlagSet("cx-exporter", flag.ContinueOnError)
 	demo := fs.Bool("demo", false, "run built-in simulated vendor APIs and poll them (CX_DEMO)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: cx-exporter [-demo] [-version]\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: cx-exporter [-demo] [-version]\n       cx-exporter state check   (checks the state file in CX_STATE_DIR)\n\nFlags:\n")
 		fs.PrintDefaults()
 		fmt.Fprintf(fs.Output(), "\nEnvironment:\n")
 		exporter.Usage(fs.Output())
@@ -77,6 +80,16 @@ func run() int {
 	logger.Info("cx-exporter listening", "address", l.Addr().String(), "version", version)
 	if err := e.Run(ctx, l); err != nil {
 		logger.Error("server", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// stateCheck is `cx-exporter state check`: it checks the state file in
+// CX_STATE_DIR (default ./data) and exits 0 when it is usable or absent.
+func stateCheck() int {
+	if err := exporter.CheckState(os.Stdout); err != nil {
+		fmt.Fprintf(os.Stderr, "cx-exporter: %v\n", err)
 		return 1
 	}
 	return 0

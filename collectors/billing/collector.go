@@ -80,10 +80,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	defer c.tr.mu.RUnlock()
 	g, a := c.tr.g, c.tr.agg
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+		ch <- constMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 	counter := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+		ch <- constMetric(d, prometheus.CounterValue, v, labels...)
 	}
 	currencies := map[string]bool{}
 	for cur := range a.Movements {

@@ -148,6 +148,10 @@ type Rules struct {
 	// Day is the UTC day number (days since 1970-01-01) the version is
 	// counted on; it dates the start of a customer's paying spell.
 	Day int64
+	// Now, when set, is the exporter's clock at the batch: a stored
+	// version updated beyond Now + MaxClockSkew (a bad vendor clock) never
+	// makes the later versions stale.
+	Now time.Time
 }
 
 // Apply is the engine's pure core: given the stored state of a
@@ -209,7 +213,7 @@ func Apply(prevSub *SubState, prevCus *CustomerState, s *Subscription, r Rules) 
 		next.MRRMinor = list
 	}
 	cus := prevCus.clone()
-	if prevSub != nil && next.UpdatedAt < prevSub.UpdatedAt {
+	if prevSub != nil && next.UpdatedAt < prevSub.UpdatedAt && !(!r.Now.IsZero() && prevSub.UpdatedAt > unixNano(r.Now.Add(MaxClockSkew))) {
 		return *prevSub, cus, Events{Stale: true}, nil
 	}
 

@@ -197,6 +197,12 @@ func (s *Subscription) validateFields() *InvalidError {
 	return nil
 }
 
+// MaxClockSkew is how far past the exporter's clock a vendor's time may
+// be before a stored version dated so stops making later versions stale
+// (see Rules.Now). Subscriptions are not rejected by date: billing vendors'
+// replays and simulators date versions by their own clock.
+const MaxClockSkew = 5 * time.Minute
+
 // checkPrices validates what the MRR computation reads: items and discounts.
 func (s *Subscription) checkPrices() *InvalidError {
 	for i := range s.Items {

@@ -178,6 +178,7 @@ type Batch struct {
 	tr  *Tracker
 	agg *Aggregates
 	g   *gauges
+	now time.Time // Begin's now: versions dated in the future are rejected against it
 }
 
 // Begin starts a batch on a copy of the published aggregates and gauges.
@@ -186,7 +187,7 @@ type Batch struct {
 func (tr *Tracker) Begin(now time.Time) *Batch {
 	tr.mu.RLock()
 	defer tr.mu.RUnlock()
-	b := &Batch{tr: tr, agg: tr.agg.clone(), g: tr.g.clone()}
+	b := &Batch{tr: tr, agg: tr.agg.clone(), g: tr.g.clone(), now: now}
 	b.agg.rollover(dayOf(now), b.g.active, b.g.mrrByCurrency())
 	return b
 }
@@ -212,7 +213,7 @@ func (b *Batch) Apply(rec Records, s *Subscription) (Events, error) {
 			return Events{}, fmt.Errorf("customer %s: %w", s.Customer, err)
 		}
 	}
-	next, cus, ev, err := Apply(prevSub, prevCus, s, Rules{Watermark: b.tr.cfg.Watermark, Day: b.agg.today().Day})
+	next, cus, ev, err := Apply(prevSub, prevCus, s, Rules{Watermark: b.tr.cfg.Watermark, Day: b.agg.today().Day, Now: b.now})
 	if err != nil || ev.Stale {
 		return ev, err
 	}

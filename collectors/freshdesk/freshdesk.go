@@ -132,15 +132,16 @@ func New(o Options) (*Syncer, error) {
 func (c *Syncer) Sync(ctx context.Context) error {
 	// Ratings first: on the first sync they are then attached to tickets
 	// seen for the first time, whose backfill honours the watermark.
-	for _, kind := range []phaseKind{phaseRatings, phaseTickets, phaseDeleted} {
+	phases := []phaseKind{phaseRatings, phaseTickets, phaseDeleted}
+	for i, kind := range phases {
 		if err := c.syncPhase(ctx, kind); err != nil {
 			return err
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if err := ctx.Err(); err != nil && i < len(phases)-1 {
+			return err
 		}
 	}
-	return nil
+	return nil // the last phase's end is committed, whatever the deadline
 }
 
 type phaseKind int
@@ -200,8 +201,11 @@ func (c *Syncer) syncPhase(ctx context.Context, kind phaseKind) error {
 		if err != nil {
 			return err
 		}
-		if done || ctx.Err() != nil {
-			return ctx.Err()
+		if done {
+			return nil // the phase's end is committed, whatever the deadline
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 	}
 }

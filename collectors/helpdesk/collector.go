@@ -142,7 +142,7 @@ func ageSince(ts, now int64) float64 {
 
 func (c *Collector) collectBacklog(ch chan<- prometheus.Metric, b *backlog, labels []string, now int64) {
 	g := func(d *prometheus.Desc, v float64, extra ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, append(append([]string(nil), labels...), extra...)...)
+		ch <- ConstMetric(d, prometheus.GaugeValue, v, append(append([]string(nil), labels...), extra...)...)
 	}
 	for _, st := range unresolvedStatuses {
 		g(c.d.open, float64(b.byStatus[st]), st.String())
@@ -160,7 +160,7 @@ func (c *Collector) collectBacklog(ch chan<- prometheus.Metric, b *backlog, labe
 
 func (c *Collector) collectSeries(ch chan<- prometheus.Metric, s *Series) {
 	ctr := func(d *prometheus.Desc, v uint64, extra ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), append(append([]string(nil), s.Labels...), extra...)...)
+		ch <- ConstMetric(d, prometheus.CounterValue, float64(v), append(append([]string(nil), s.Labels...), extra...)...)
 	}
 	ctr(c.d.created, s.Created)
 	ctr(c.d.solved, s.Solved)

@@ -54,6 +54,11 @@ type Rules struct {
 	BusinessHours interface {
 		Between(a, b time.Time) time.Duration
 	}
+	// Now, when set, is the exporter's clock at the batch: a version dated
+	// beyond Now + MaxClockSkew is rejected (inconsistent_time), and a
+	// stored version dated so (kept by an older exporter) no longer makes
+	// the real versions stale.
+	Now time.Time
 }
 
 // ErrInvalid wraps every reason Apply rejects a ticket for.
@@ -66,6 +71,9 @@ func Apply(prev *State, t *Ticket, r Rules) (State, Events, error) {
 	if err := t.Validate(); err != nil {
 		return State{}, Events{}, err
 	}
+	if err := t.checkNotFuture(r.Now); err != nil {
+		return State{}, Events{}, err
+	}
 	next := State{
 		Status:       t.Status,
 		Replied:      t.Replied || !t.FirstReplyAt.IsZero(),
@@ -76,7 +84,7 @@ func Apply(prev *State, t *Ticket, r Rules) (State, Events, error) {
 		UpdatedAt:    t.UpdatedAt.UnixNano(),
 		Priority:     t.Priority,
 	}
-	if prev != nil && next.UpdatedAt < prev.UpdatedAt {
+	if prev != nil && next.UpdatedAt < prev.UpdatedAt && !(!r.Now.IsZero() && prev.UpdatedAt > r.Now.Add(MaxClockSkew).UnixNano()) {
 		return *prev, Events{Stale: true}, nil
 	}
 	var ev Events

@@ -112,7 +112,7 @@ func (h *Histogram) metric(desc *prometheus.Desc, bounds []float64, native bool,
 			d.PositiveSpan = []*dto.BucketSpan{{Offset: proto.Int32(0), Length: proto.Uint32(0)}}
 		}
 	}
-	return histMetric{desc: desc, labels: prometheus.MakeLabelPairs(desc, labels), h: d}
+	return histMetric{desc: desc, labels: prometheus.MakeLabelPairs(desc, ValidLabelValues(labels)), h: d}
 }
 
 // nativeSpans encodes sparse bucket counts as spans and deltas.

@@ -170,6 +170,31 @@ func (t *Ticket) Validate() error {
 	return nil
 }
 
+// MaxClockSkew is how far past the exporter's clock a vendor's time may
+// be: a version dated later than that (a ticket updated in 2100) would
+// make every later real version look stale, and is rejected instead.
+const MaxClockSkew = 5 * time.Minute
+
+// checkNotFuture rejects a ticket created or updated (Zendesk's
+// generated_timestamp) beyond now + MaxClockSkew as inconsistent_time. A
+// zero now checks nothing. Reply, solve and rating times are not checked:
+// they order nothing, and vendors' simulators date them ahead.
+func (t *Ticket) checkNotFuture(now time.Time) error {
+	if now.IsZero() {
+		return nil
+	}
+	limit := now.Add(MaxClockSkew)
+	for _, f := range []struct {
+		name string
+		at   time.Time
+	}{{"created_at", t.CreatedAt}, {"updated_at", t.UpdatedAt}} {
+		if f.at.After(limit) {
+			return invalid("inconsistent_time", "%s %s is in the future", f.name, f.at.UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
 func oneOf(v string, set []string) bool {
 	for _, s := range set {
 		if s == v {

@@ -24,6 +24,9 @@ type Config struct {
 	FirstReplyTargets map[string]time.Duration
 	// SLABusinessHours counts SLA targets in business time (else calendar).
 	SLABusinessHours bool
+	// Now, when set, is read once per batch: versions dated in the future
+	// are rejected against it (see Rules.Now).
+	Now func() time.Time
 }
 
 // Records is the per-ticket state storage of one transaction: reads see
@@ -100,13 +103,18 @@ type Batch struct {
 	tr      *Tracker
 	agg     *Aggregates
 	changes map[string]*State // tickets whose backlog entry changes
+	now     time.Time         // Config.Now at Begin; zero when unset
 }
 
 // Begin starts a batch on a copy of the published aggregates.
 func (tr *Tracker) Begin() *Batch {
 	tr.mu.RLock()
 	defer tr.mu.RUnlock()
-	return &Batch{tr: tr, agg: tr.agg.clone(), changes: map[string]*State{}}
+	b := &Batch{tr: tr, agg: tr.agg.clone(), changes: map[string]*State{}}
+	if tr.cfg.Now != nil {
+		b.now = tr.cfg.Now()
+	}
+	return b
 }
 
 // Apply folds one new ticket version into the batch, reading and writing
@@ -120,7 +128,7 @@ func (b *Batch) Apply(rec Records, t *Ticket) (Events, error) {
 			return Events{}, fmt.Errorf("ticket %s: %w", t.ID, err)
 		}
 	}
-	next, ev, err := Apply(prev, t, Rules{Watermark: b.tr.cfg.Watermark, BusinessHours: b.tr.cfg.BusinessHours})
+	next, ev, err := Apply(prev, t, Rules{Watermark: b.tr.cfg.Watermark, BusinessHours: b.tr.cfg.BusinessHours, Now: b.now})
 	if err != nil || ev.Stale {
 		return ev, err
 	}

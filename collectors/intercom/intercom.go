@@ -150,8 +150,11 @@ func (c *Syncer) Sync(ctx context.Context) error {
 		if err := c.commit(page, next); err != nil {
 			return err
 		}
-		if page.Next == "" || ctx.Err() != nil {
-			return ctx.Err()
+		if page.Next == "" {
+			return nil // the end is committed: done, whatever the deadline
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 	}
 }

@@ -73,7 +73,10 @@ type engine interface {
 
 // restore starts an engine with the source's watermark and hands it the
 // persisted aggregates and record states; summary names what the log
-// line of a restored source shows.
+// line of a restored source shows. A stored record the engine cannot
+// decode is rejected (malformed_record, logged) and deleted, so that the
+// record's next upstream version starts afresh as a record first seen; it
+// never fails the source.
 func restore[T engine](e Env, start func(wm time.Time) T, summary func(T) (string, any)) (T, error) {
 	var zero T
 	wm, err := e.Watermark()
@@ -81,11 +84,34 @@ func restore[T engine](e Env, start func(wm time.Time) T, summary func(T) (strin
 		return zero, err
 	}
 	tr := start(wm)
+	var bad []string
 	err = e.State.View(func(tx *state.Tx) error {
-		return tr.Load(tx.Get(state.KeyAggregates), tx.Records().ForEach)
+		return tr.Load(tx.Get(state.KeyAggregates), func(fn func(id string, v []byte) error) error {
+			return tx.Records().ForEach(func(id string, v []byte) error {
+				if err := fn(id, v); err != nil {
+					e.Reject(id, "malformed_record", fmt.Errorf("stored state: %w", err))
+					bad = append(bad, id)
+				}
+				return nil
+			})
+		})
 	})
 	if err != nil {
 		return zero, fmt.Errorf("%s: loading state: %w", e.Name, err)
+	}
+	if len(bad) > 0 {
+		e.Logger.Warn("undecodable stored records deleted; their next versions count as first seen", "records", len(bad))
+		err = e.State.Update(func(tx *state.Tx) error {
+			for _, id := range bad {
+				if err := tx.Records().Delete(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return zero, fmt.Errorf("%s: deleting undecodable records: %w", e.Name, err)
+		}
 	}
 	k, v := summary(tr)
 	e.Logger.Info("source state loaded", "watermark", wm, k, v)
@@ -97,6 +123,7 @@ func (e Env) HelpdeskTracker() (*helpdesk.Tracker, error) {
 	return restore(e, func(wm time.Time) *helpdesk.Tracker {
 		cfg := e.Helpdesk
 		cfg.Watermark = wm
+		cfg.Now = e.Now
 		return helpdesk.NewTracker(cfg)
 	}, func(tr *helpdesk.Tracker) (string, any) { return "open_tickets", tr.OpenTickets() })
 }

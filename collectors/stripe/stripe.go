@@ -234,8 +234,11 @@ func (c *Syncer) relist(ctx context.Context, cur cursor) (cursor, error) {
 			return cur, err
 		}
 		cur = next
-		if !*l.HasMore || ctx.Err() != nil {
-			return cur, ctx.Err()
+		if !*l.HasMore {
+			return cur, nil // the snapshot's end is committed, whatever the deadline
+		}
+		if err := ctx.Err(); err != nil {
+			return cur, err
 		}
 	}
 }
@@ -288,8 +291,11 @@ func (c *Syncer) events(ctx context.Context, cur cursor, checkAge bool) (cursor,
 			return cur, false, err
 		}
 		cur = next
-		if !*l.HasMore || ctx.Err() != nil {
-			return cur, false, ctx.Err()
+		if !*l.HasMore {
+			return cur, false, nil // the end is committed, whatever the deadline
+		}
+		if err := ctx.Err(); err != nil {
+			return cur, false, err
 		}
 	}
 }

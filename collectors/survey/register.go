@@ -7,7 +7,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cx-exporter/cx-exporter/collectors/source"
-	"github.com/cx-exporter/cx-exporter/internal/state"
 )
 
 // Config is the survey source's configuration.
@@ -27,11 +26,12 @@ func init() {
 	})
 }
 
-// Sync checks that the source's state can be read: the survey source is
-// pushed to, so there is nothing to pull, and its cx_exporter_source_up
-// says whether the answers it takes can be stored.
+// Sync prunes the response ids past their retention (see prune), or
+// checks that the source's state can be read: the survey source is pushed
+// to, so there is nothing to pull, and its cx_exporter_source_up says
+// whether the answers it takes can be stored.
 func (s *surveyReceiver) Sync(context.Context) error {
-	return s.store.View(func(*state.Tx) error { return nil })
+	return s.prune(s.now())
 }
 
 // Collector renders the survey answers.

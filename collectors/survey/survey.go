@@ -2,8 +2,10 @@ package survey
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -34,7 +37,31 @@ const (
 	surveyMaxBody = 1 << 20
 	// surveyMaxID is the longest response id accepted, in bytes.
 	surveyMaxID = 256
+	// surveyMaxAnswers is the most responses one request may carry (413
+	// beyond): a 1 MiB body of small answers would otherwise be thousands
+	// of records in one transaction.
+	surveyMaxAnswers = 1000
+	// surveyMaxInFlight is the most request bodies read and stored at
+	// once; further requests get 503 with Retry-After, so that a flood
+	// costs at most this many bodies of memory.
+	surveyMaxInFlight = 4
+	// surveyRetention is how long a response id is remembered to refuse
+	// its duplicates: ids received longer ago are pruned at each sync.
+	surveyRetention = 30 * 24 * time.Hour
+	// surveyRetryAfter is the Retry-After of a 503, in seconds.
+	surveyRetryAfter = "10"
 )
+
+// surveyMaxIDs bounds the ids remembered (and so the state file): requests
+// that would exceed it get 503 until a sync prunes the oldest ids down to
+// surveyPruneTo. Variables for tests.
+var (
+	surveyMaxIDs  = 100_000
+	surveyPruneTo = 90_000
+)
+
+// errSurveyFull is commit's error when the id store is at surveyMaxIDs.
+var errSurveyFull = errors.New("survey id store full")
 
 // NPS categories and CSAT ratings, in exposition order.
 var (
@@ -104,15 +131,9 @@ func decodeSurveyAggregates(b []byte) (*surveyAggregates, error) {
 	return a, nil
 }
 
-// surveyRecord is what the store keeps per response id.
-type surveyRecord struct {
-	Type      string `json:"type"`
-	Score     int    `json:"score"`
-	CreatedAt string `json:"created_at"`
-	Priority  string `json:"priority"`
-	Channel   string `json:"channel"`
-	Received  int64  `json:"received"` // unix seconds
-}
+// Records: {"received": unix seconds} under idKey(id) for each response
+// id seen. Older exporters stored a JSON object with a "received" field
+// under the raw id; both are read for deduplication and pruning.
 
 // surveyResponse is one validated response of a request.
 type surveyResponse struct {
@@ -145,7 +166,11 @@ type surveyReceiver struct {
 
 	npsDesc, csatDesc *prometheus.Desc
 
-	writeMu sync.Mutex // serialises commit + publish
+	inFlight chan struct{} // a slot per request body being handled
+
+	writeMu sync.Mutex // serialises commit + publish + prune
+	ids     int        // response ids stored; under writeMu
+	oldest  int64      // smallest Received of the stored ids, unix seconds; under writeMu
 	mu      sync.RWMutex
 	agg     *surveyAggregates
 }
@@ -158,6 +183,8 @@ func newSurveyReceiver(token string, labels helpdesk.LabelSet, store *state.Sour
 		logger: logger,
 		now:    now,
 		names:  labels.Names(),
+
+		inFlight: make(chan struct{}, surveyMaxInFlight),
 	}
 	// Help texts and label order are those of collectors/helpdesk: both
 	// collectors render the same families into one registry.
@@ -169,8 +196,16 @@ func newSurveyReceiver(token string, labels helpdesk.LabelSet, store *state.Sour
 		"Satisfaction ratings received.", append(labels.Names(), "rating"), src)
 	err := s.store.View(func(tx *state.Tx) error {
 		var err error
-		s.agg, err = decodeSurveyAggregates(tx.Get(state.KeyAggregates))
-		return err
+		if s.agg, err = decodeSurveyAggregates(tx.Get(state.KeyAggregates)); err != nil {
+			return err
+		}
+		return tx.Records().ForEach(func(_ string, v []byte) error {
+			s.ids++
+			if r := received(v); r > 0 && (s.oldest == 0 || r < s.oldest) {
+				s.oldest = r
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -234,10 +269,10 @@ func (s *surveyReceiver) Collect(ch chan<- prometheus.Metric) {
 	s.mu.RUnlock()
 	for _, r := range rows {
 		for i, cat := range npsCategories {
-			ch <- prometheus.MustNewConstMetric(s.npsDesc, prometheus.CounterValue, float64(r.nps[i]), append(slices.Clone(r.values), cat)...)
+			ch <- helpdesk.ConstMetric(s.npsDesc, prometheus.CounterValue, float64(r.nps[i]), append(slices.Clone(r.values), cat)...)
 		}
 		for i, rating := range csatRatings {
-			ch <- prometheus.MustNewConstMetric(s.csatDesc, prometheus.CounterValue, float64(r.csat[i]), append(slices.Clone(r.values), rating)...)
+			ch <- helpdesk.ConstMetric(s.csatDesc, prometheus.CounterValue, float64(r.csat[i]), append(slices.Clone(r.values), rating)...)
 		}
 	}
 }
@@ -281,6 +316,14 @@ func (s *surveyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusUnauthorized, "missing or invalid bearer token")
 		return
 	}
+	select {
+	case s.inFlight <- struct{}{}:
+		defer func() { <-s.inFlight }()
+	default:
+		w.Header().Set("Retry-After", surveyRetryAfter)
+		writeJSONError(w, http.StatusServiceUnavailable, fmt.Sprintf("busy: %d requests in flight; retry later", surveyMaxInFlight))
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, surveyMaxBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -292,11 +335,22 @@ func (s *surveyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	responses, err := parseSurveyBody(body)
+	var tooMany *tooManyError
+	if errors.As(err, &tooMany) {
+		writeJSONError(w, http.StatusRequestEntityTooLarge, err.Error())
+		return
+	}
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	res, err := s.commit(responses)
+	if errors.Is(err, errSurveyFull) {
+		s.logger.Warn("survey responses refused: id store full until the next prune", "src", surveySource, "ids", surveyMaxIDs)
+		w.Header().Set("Retry-After", surveyRetryAfter)
+		writeJSONError(w, http.StatusServiceUnavailable, "too many responses stored; retry later")
+		return
+	}
 	if err != nil {
 		s.logger.Error("survey responses not stored", "src", surveySource, "err", err)
 		writeJSONError(w, http.StatusInternalServerError, "responses not stored; retry")
@@ -311,6 +365,9 @@ func (s *surveyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *surveyReceiver) commit(responses []surveyResponse) (surveyResult, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if s.ids+len(responses) > surveyMaxIDs {
+		return surveyResult{}, errSurveyFull
+	}
 	var res surveyResult
 	var agg *surveyAggregates
 	received := s.now().Unix()
@@ -322,25 +379,19 @@ func (s *surveyReceiver) commit(responses []surveyResponse) (surveyResult, error
 		}
 		recs := tx.Records()
 		for _, r := range responses {
-			if recs.Get(r.id) != nil {
+			key := idKey(r.id)
+			if recs.Get(key) != nil || recs.Get(r.id) != nil { // r.id: kept by an older exporter
 				res.Duplicates++
 				continue
 			}
-			b, err := json.Marshal(surveyRecord{
-				Type: r.typ, Score: r.score, CreatedAt: r.createdAt.UTC().Format(time.RFC3339Nano),
-				Priority: r.priority, Channel: r.channel, Received: received,
-			})
-			if err != nil {
+			if err := recs.Put(key, []byte(`{"received":`+strconv.FormatInt(received, 10)+`}`)); err != nil {
 				return err
 			}
-			if err := recs.Put(r.id, b); err != nil {
-				return err
-			}
-			key := r.priority + "/" + r.channel
-			c := agg.Series[key]
+			series := r.priority + "/" + r.channel
+			c := agg.Series[series]
 			if c == nil {
 				c = &surveyCounts{Priority: r.priority, Channel: r.channel}
-				agg.Series[key] = c
+				agg.Series[series] = c
 			}
 			if r.typ == "nps" {
 				c.NPS[npsCategory(r.score)]++
@@ -361,10 +412,82 @@ func (s *surveyReceiver) commit(responses []surveyResponse) (surveyResult, error
 	if err != nil {
 		return surveyResult{}, err
 	}
+	s.ids += res.Accepted
+	if res.Accepted > 0 && s.oldest == 0 {
+		s.oldest = received
+	}
 	s.mu.Lock()
 	s.agg = agg
 	s.mu.Unlock()
 	return res, nil
+}
+
+// idKey is the record key of a response id: "#" and 144 bits of its
+// SHA-256 (24 bytes, whatever the id's length up to 256), so that the ids
+// kept for deduplication cost a bounded, small share of the state file.
+func idKey(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return "#" + base64.RawURLEncoding.EncodeToString(h[:18])
+}
+
+// received reads the Received time of a stored record; 0 when unreadable.
+func received(v []byte) int64 {
+	var r struct {
+		Received int64 `json:"received"`
+	}
+	if json.Unmarshal(v, &r) != nil {
+		return 0
+	}
+	return r.Received
+}
+
+// prune forgets the response ids received more than surveyRetention
+// before now and, beyond surveyPruneTo ids, the oldest ones, in one
+// transaction. The counts are kept: only the memory of ids goes. It reads
+// nothing when there is nothing to prune.
+func (s *surveyReceiver) prune(now time.Time) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	cutoff := now.Add(-surveyRetention).Unix()
+	if s.ids <= surveyPruneTo && (s.oldest == 0 || s.oldest >= cutoff) {
+		return s.store.View(func(*state.Tx) error { return nil })
+	}
+	type idAt struct {
+		id string
+		at int64
+	}
+	var ids []idAt
+	var pruned, kept int
+	var oldest int64
+	err := s.store.Update(func(tx *state.Tx) error {
+		ids, pruned, kept, oldest = ids[:0], 0, 0, 0
+		recs := tx.Records()
+		if err := recs.ForEach(func(id string, v []byte) error {
+			ids = append(ids, idAt{id, received(v)})
+			return nil
+		}); err != nil {
+			return err
+		}
+		slices.SortFunc(ids, func(a, b idAt) int { return cmp.Compare(a.at, b.at) })
+		for i, r := range ids {
+			if r.at >= cutoff && len(ids)-i <= surveyPruneTo {
+				kept = len(ids) - i
+				oldest = r.at
+				break
+			}
+			if err := recs.Delete(r.id); err != nil {
+				return err
+			}
+			pruned++
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("pruning survey response ids: %w", err)
+	}
+	s.ids, s.oldest = kept, oldest
+	s.logger.Info("survey response ids pruned", "src", surveySource, "pruned", pruned, "kept", kept)
+	return nil
 }
 
 // parseSurveyBody decodes and validates a whole body: one response object
@@ -374,6 +497,12 @@ func parseSurveyBody(body []byte) ([]surveyResponse, error) {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 {
 		return nil, errors.New("body: empty; want a response object or an array of them")
+	}
+	if !utf8.Valid(body) {
+		return nil, errors.New("body: not valid UTF-8")
+	}
+	if err := checkNoDuplicateKeys(body); err != nil {
+		return nil, fmt.Errorf("body: %w", err)
 	}
 	var items []json.RawMessage
 	if trimmed[0] == '[' {
@@ -389,6 +518,9 @@ func parseSurveyBody(body []byte) ([]surveyResponse, error) {
 	} else {
 		return nil, errors.New("body: want a response object or an array of them")
 	}
+	if len(items) > surveyMaxAnswers {
+		return nil, &tooManyError{len(items)}
+	}
 	out := make([]surveyResponse, 0, len(items))
 	for i, raw := range items {
 		r, err := parseSurveyResponse(raw)
@@ -398,6 +530,68 @@ func parseSurveyBody(body []byte) ([]surveyResponse, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// tooManyError is a request with more than surveyMaxAnswers responses.
+type tooManyError struct{ n int }
+
+func (e *tooManyError) Error() string {
+	return fmt.Sprintf("body: %d responses; at most %d a request, send the rest in further requests", e.n, surveyMaxAnswers)
+}
+
+// checkNoDuplicateKeys walks the JSON value in b and rejects an object
+// that names a key twice ({"score":0,"score":10}): encoding/json would keep
+// the last silently.
+func checkNoDuplicateKeys(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	type frame struct {
+		keys     map[string]bool
+		wantKey  bool // in an object, the next string token is a key
+		isObject bool
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return nil // syntax errors are reported by the decoding proper
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{', '[':
+				if top != nil && top.isObject {
+					top.wantKey = true // the value of a key is this container
+				}
+				stack = append(stack, &frame{keys: map[string]bool{}, wantKey: t == '{', isObject: t == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if top != nil && top.isObject && top.wantKey {
+				if top.keys[t] {
+					return fmt.Errorf("key %q given twice in one object", t)
+				}
+				top.keys[t] = true
+				top.wantKey = false
+				continue
+			}
+			if top != nil && top.isObject {
+				top.wantKey = true
+			}
+		default:
+			if top != nil && top.isObject {
+				top.wantKey = true
+			}
+		}
+	}
 }
 
 // decodeStrict decodes exactly one JSON value, unknown fields rejected.
@@ -459,6 +653,10 @@ func parseSurveyResponse(raw json.RawMessage) (surveyResponse, error) {
 		return r, errors.New(".id: empty")
 	case len(*w.ID) > surveyMaxID:
 		return r, fmt.Errorf(".id: longer than %d bytes", surveyMaxID)
+	case strings.ContainsRune(*w.ID, utf8.RuneError):
+		// An invalid \u escape (a lone surrogate) decodes to U+FFFD:
+		// two different ids would collapse into one.
+		return r, errors.New(".id: not valid UTF-8 (U+FFFD or a lone surrogate escape)")
 	}
 	r.id = *w.ID
 	if w.Type == nil {

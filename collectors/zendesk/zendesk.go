@@ -102,8 +102,11 @@ func (c *Syncer) Sync(ctx context.Context) error {
 		if err := c.commit(page); err != nil {
 			return err
 		}
-		if page.EndOfStream || ctx.Err() != nil {
-			return ctx.Err()
+		if page.EndOfStream {
+			return nil // the end is committed: done, whatever the deadline
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 	}
 }

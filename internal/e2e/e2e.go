@@ -144,6 +144,9 @@ func Start(t testing.TB, env []string, args ...string) *Exporter {
 	return nil
 }
 
+// Pid is the process id of the running exporter.
+func (e *Exporter) Pid() int { return e.cmd.Process.Pid }
+
 // Logs returns everything the process wrote.
 func (e *Exporter) Logs() string { return e.logs.String() }
 
