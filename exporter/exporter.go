@@ -136,8 +136,29 @@ func New(cfg *Config, logger *slog.Logger, b Build) (*Exporter, error) {
 			store.Close()
 			return nil, fmt.Errorf("%s: %w", surveySource, err)
 		}
+		// The survey source is pushed to, never synced: it is up while the
+		// endpoint serves, and so it is listed with the other sources.
+		e.self.up.WithLabelValues(surveySource, surveySource).Set(1)
+	}
+	if cfg.Cost.Currency != "" {
+		kpiReg.MustRegister(supportCostGauge(cfg.Cost))
 	}
 	return e, nil
+}
+
+// costSource is the source label of helpdesk_support_cost_monthly: the
+// cost comes from the configuration, not from a collector.
+const costSource = "config"
+
+// supportCostGauge exports CX_SUPPORT_COST_MONTHLY.
+func supportCostGauge(c SupportCost) prometheus.Collector {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name:        "helpdesk_support_cost_monthly",
+		Help:        "Monthly support cost from CX_SUPPORT_COST_MONTHLY, in major units of currency.",
+		ConstLabels: prometheus.Labels{"source": costSource},
+	}, []string{"currency"})
+	g.WithLabelValues(c.Currency).Set(c.Amount)
+	return g
 }
 
 // reject counts a dropped record and logs it once.

@@ -104,7 +104,38 @@ func buildSource[C prometheus.Collector, T tracker[C]](name, kind string, d deps
 	if err != nil {
 		return nil, fmt.Errorf("CX_%s: %w", strings.ToUpper(kind), err)
 	}
-	return &source{name: name, kind: kind, sync: c.Sync, collector: tr.Collector(name, d.now)}, nil
+	sync := c.Sync
+	if sw, ok := any(tr).(sweeper); ok {
+		sync = sweepAfter(c.Sync, sw, d.store.Source(name), d.now)
+	}
+	return &source{name: name, kind: kind, sync: sync, collector: tr.Collector(name, d.now)}, nil
+}
+
+// sweeper is an engine with time-driven events (the helpdesk SLAs).
+type sweeper interface {
+	Sweep(now time.Time, commit func(apply func(rec helpdesk.Records) ([]byte, error)) error) (int, error)
+}
+
+// sweepAfter runs the engine's sweep after each successful sync, in one
+// transaction that stores the records it changed with the aggregates. Only
+// after a success: while upstream is unreachable nobody knows whether a
+// waiting ticket was answered in time.
+func sweepAfter(sync func(context.Context) error, sw sweeper, st *state.Source, now func() time.Time) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := sync(ctx); err != nil {
+			return err
+		}
+		_, err := sw.Sweep(now(), func(apply func(rec helpdesk.Records) ([]byte, error)) error {
+			return st.Update(func(tx *state.Tx) error {
+				agg, err := apply(tx.Records())
+				if err != nil {
+					return err
+				}
+				return tx.Put(state.KeyAggregates, agg)
+			})
+		})
+		return err
+	}
 }
 
 // watermark reads a source's watermark, recording now on the very first
@@ -198,6 +229,7 @@ func helpdeskTracker(name string, d deps) (*helpdesk.Tracker, error) {
 		Watermark:         wm,
 		BusinessHours:     d.cfg.Calendar,
 		FirstReplyTargets: d.cfg.Targets,
+		ResolutionTargets: d.cfg.ResTargets,
 		SLABusinessHours:  d.cfg.SLAHours == "business",
 	})
 	if err := loadState(name, d, tr.Load); err != nil {
