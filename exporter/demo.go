@@ -32,6 +32,9 @@ const (
 	// demoSurveyToken enables the survey endpoint in demo mode when
 	// CX_SURVEY_TOKEN is unset; StartDemoSurveys posts with it.
 	demoSurveyToken = "demo-survey-token-not-a-secret"
+	// demoSupportCost is the demo's CX_SUPPORT_COST_MONTHLY, in a currency
+	// the simulated Stripe account bills in.
+	demoSupportCost = "25000 USD"
 )
 
 // demoPollInterval makes the demo lively: within a minute of start every
@@ -77,6 +80,31 @@ func applyDemoDefaults(c *Config) {
 	}
 	if c.SurveyToken == "" {
 		c.SurveyToken = demoSurveyToken
+	}
+	if c.SupportCost == "" {
+		c.SupportCost = demoSupportCost
+	}
+}
+
+// demoWallClockSLA gives a simulated helpdesk whose tickets live in wall-clock
+// time (replies and solves seconds after creation) SLA targets of seconds in
+// calendar time, unless the user set them: its tickets then meet and breach
+// both SLAs, time-driven breaches included, within the demo's first minute.
+// (The simulated Zendesk reports durations of minutes to days itself, which
+// the default targets already split into met and breached.)
+func demoWallClockSLA(c *Config) {
+	for _, v := range []struct {
+		name  string
+		field *string
+		demo  string
+	}{
+		{"FIRST_REPLY_TARGETS", &c.FirstReplyTargets, "urgent=5s,high=10s,normal=20s,low=40s,none=20s"},
+		{"RESOLUTION_TARGETS", &c.ResolutionTargets, "urgent=15s,high=30s,normal=45s,low=90s,none=45s"},
+		{"SLA_HOURS", &c.SLAHours, "calendar"},
+	} {
+		if _, set := os.LookupEnv(Prefix + "_" + v.name); !set {
+			*v.field = v.demo
+		}
 	}
 }
 
@@ -169,7 +197,7 @@ func resetSource(dir, name string) error {
 }
 
 // StartDemoSurveys simulates a survey tool in demo mode: every second it
-// posts one NPS and one CSAT response to the exporter's own survey
+// posts one NPS, one CSAT and one CES response to the exporter's own survey
 // endpoint at addr (the bound listen address). It does nothing unless
 // demo mode set the survey token itself (a user's CX_SURVEY_TOKEN turns
 // the simulation off), or when CX_WEB_CONFIG_FILE adds TLS or basic auth
@@ -222,9 +250,11 @@ func simulateSurveys(ctx context.Context, url string, logger *slog.Logger) {
 			nps = rnd.IntN(7)
 		}
 		csat := [...]int{5, 5, 5, 5, 4, 4, 4, 3, 3, 2, 1}[rnd.IntN(11)]
+		ces := [...]int{1, 2, 2, 3, 3, 3, 4, 4, 5, 6, 7}[rnd.IntN(11)]
 		batch := []map[string]any{
 			{"id": fmt.Sprintf("demo-%s-%d-nps", run, n), "type": "nps", "score": nps, "created_at": now},
 			{"id": fmt.Sprintf("demo-%s-%d-csat", run, n), "type": "csat", "score": csat, "created_at": now},
+			{"id": fmt.Sprintf("demo-%s-%d-ces", run, n), "type": "ces", "score": ces, "created_at": now},
 		}
 		for _, r := range batch {
 			if v := pick(priorities); v != "" {

@@ -21,6 +21,7 @@ func configureDemoFreshdesk(c *Config) bool {
 	}
 	c.FreshdeskURL = "demo" // replaced by the fake's address in StartDemo
 	c.FreshdeskAPIKey = demoFreshdeskKey
+	demoWallClockSLA(c)
 	return true
 }
 

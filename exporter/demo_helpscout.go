@@ -24,6 +24,7 @@ func configureDemoHelpScout(c *Config) bool {
 	}
 	c.HelpScoutURL = "demo" // replaced by the fake's address in StartDemo
 	c.HelpScoutAppID, c.HelpScoutAppSecret = demoHelpScoutAppID, demoHelpScoutAppSecret
+	demoWallClockSLA(c)
 	return true
 }
 

@@ -21,6 +21,7 @@ func configureDemoIntercom(c *Config) bool {
 	}
 	c.IntercomURL = "demo" // replaced by the fake's address in StartDemo
 	c.IntercomToken = demoIntercomToken
+	demoWallClockSLA(c)
 	return true
 }
 
