@@ -86,6 +86,9 @@ func TestE2EZendesk(t *testing.T) {
 		hd("helpdesk_first_reply_sla_tickets", "normal", "web", "state", "within"):     1, // 3h of 8h
 		hd("helpdesk_first_reply_sla_tickets", "urgent", "email", "state", "breached"): 1, // 7h of 1h
 		hd("helpdesk_first_reply_sla_tickets", "high", "chat", "state", "at_risk"):     1, // 3.5h of 4h
+		hd("helpdesk_resolution_sla_tickets", "normal", "web", "state", "within"):      1, // 3h of 3d
+		hd("helpdesk_resolution_sla_tickets", "urgent", "email", "state", "breached"):  1, // 7h of 4h
+		hd("helpdesk_resolution_sla_tickets", "high", "chat", "state", "within"):       1, // 3.5h of 1d
 	}
 	e2e.ExpectHelpdesk(t, s.Samples(), backlog, "")
 
@@ -106,11 +109,17 @@ func TestE2EZendesk(t *testing.T) {
 	step(func(t *zendesktest.Ticket) {
 		t.Status, t.Metrics.SolvedAt = "solved", time.Now().UTC()
 		t.Metrics.FullResolutionTime = &zendesktest.MinutePair{Calendar: 90, Business: 60}
+		t.Metrics.RequesterWaitTime = &zendesktest.MinutePair{Calendar: 40, Business: 30}
+		t.Metrics.AgentWaitTime = &zendesktest.MinutePair{Calendar: 30, Business: 20}
+		t.Metrics.OnHoldTime = &zendesktest.MinutePair{Calendar: 20, Business: 10}
 	})
 	step(func(t *zendesktest.Ticket) { t.Status, t.Metrics.Reopens = "open", 1 })
 	step(func(t *zendesktest.Ticket) {
 		t.Status, t.Metrics.Replies, t.Metrics.SolvedAt = "solved", 2, time.Now().UTC()
 		t.Metrics.FullResolutionTime = &zendesktest.MinutePair{Calendar: 120, Business: 80}
+		t.Metrics.RequesterWaitTime = &zendesktest.MinutePair{Calendar: 50, Business: 35}
+		t.Metrics.AgentWaitTime = &zendesktest.MinutePair{Calendar: 40, Business: 25}
+		t.Metrics.OnHoldTime = &zendesktest.MinutePair{Calendar: 30, Business: 20}
 	})
 	step(func(t *zendesktest.Ticket) { t.Satisfaction = "good" })
 	step(func(t *zendesktest.Ticket) { t.Satisfaction = "bad" })
@@ -139,8 +148,24 @@ func TestE2EZendesk(t *testing.T) {
 		hd("helpdesk_resolution_seconds_sum", "urgent", "email", "hours", "calendar"):    5400 + 7200,
 		hd("helpdesk_resolution_seconds_count", "urgent", "email", "hours", "business"):  2,
 		hd("helpdesk_resolution_seconds_sum", "urgent", "email", "hours", "business"):    3600 + 4800,
-		hd("helpdesk_replies_per_solved_ticket_count", "urgent", "email"):                2,
-		hd("helpdesk_replies_per_solved_ticket_sum", "urgent", "email"):                  3,
+		// Replies are observed at the first solve only: one reply.
+		hd("helpdesk_replies_per_solved_ticket_count", "urgent", "email"):                   1,
+		hd("helpdesk_replies_per_solved_ticket_sum", "urgent", "email"):                     1,
+		hd("helpdesk_tickets_first_solved_total", "urgent", "email"):                        1,
+		hd("helpdesk_first_reply_sla_total", "urgent", "email", "result", "met"):            1, // 30m of 1h
+		hd("helpdesk_resolution_sla_total", "urgent", "email", "result", "met"):             1, // 90m of 4h, first solve
+		hd("helpdesk_requester_wait_seconds_count", "urgent", "email", "hours", "calendar"): 2,
+		hd("helpdesk_requester_wait_seconds_sum", "urgent", "email", "hours", "calendar"):   2400 + 3000,
+		hd("helpdesk_requester_wait_seconds_count", "urgent", "email", "hours", "business"): 2,
+		hd("helpdesk_requester_wait_seconds_sum", "urgent", "email", "hours", "business"):   1800 + 2100,
+		hd("helpdesk_agent_wait_seconds_count", "urgent", "email", "hours", "calendar"):     2,
+		hd("helpdesk_agent_wait_seconds_sum", "urgent", "email", "hours", "calendar"):       1800 + 2400,
+		hd("helpdesk_agent_wait_seconds_count", "urgent", "email", "hours", "business"):     2,
+		hd("helpdesk_agent_wait_seconds_sum", "urgent", "email", "hours", "business"):       1200 + 1500,
+		hd("helpdesk_on_hold_seconds_count", "urgent", "email", "hours", "calendar"):        2,
+		hd("helpdesk_on_hold_seconds_sum", "urgent", "email", "hours", "calendar"):          1200 + 1800,
+		hd("helpdesk_on_hold_seconds_count", "urgent", "email", "hours", "business"):        2,
+		hd("helpdesk_on_hold_seconds_sum", "urgent", "email", "hours", "business"):          600 + 1200,
 	} {
 		want[k] = v
 	}
@@ -149,12 +174,14 @@ func TestE2EZendesk(t *testing.T) {
 	addBuckets(want, "helpdesk_first_reply_seconds_bucket", "business", []float64{1200})
 	addBuckets(want, "helpdesk_resolution_seconds_bucket", "calendar", []float64{5400, 7200})
 	addBuckets(want, "helpdesk_resolution_seconds_bucket", "business", []float64{3600, 4800})
+	addBuckets(want, "helpdesk_requester_wait_seconds_bucket", "calendar", []float64{2400, 3000})
+	addBuckets(want, "helpdesk_requester_wait_seconds_bucket", "business", []float64{1800, 2100})
+	addBuckets(want, "helpdesk_agent_wait_seconds_bucket", "calendar", []float64{1800, 2400})
+	addBuckets(want, "helpdesk_agent_wait_seconds_bucket", "business", []float64{1200, 1500})
+	addBuckets(want, "helpdesk_on_hold_seconds_bucket", "calendar", []float64{1200, 1800})
+	addBuckets(want, "helpdesk_on_hold_seconds_bucket", "business", []float64{600, 1200})
 	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
-		v := 2.0
-		if le == "1" {
-			v = 1
-		}
-		want[hd("helpdesk_replies_per_solved_ticket_bucket", "urgent", "email", "le", le)] = v
+		want[hd("helpdesk_replies_per_solved_ticket_bucket", "urgent", "email", "le", le)] = 1
 	}
 	got := s.Samples()
 	e2e.ExpectHelpdesk(t, got, want, "")
@@ -175,6 +202,7 @@ func TestE2EZendesk(t *testing.T) {
 	want[hd("helpdesk_open_tickets", "normal", "web", "status", "open")] = 1
 	want[hd("helpdesk_awaiting_first_reply_tickets", "normal", "web")] = 1
 	want[hd("helpdesk_first_reply_sla_tickets", "normal", "web", "state", "within")] = 1
+	want[hd("helpdesk_resolution_sla_tickets", "normal", "web", "state", "within")] = 1
 	want[hd("helpdesk_open_ticket_oldest_age_seconds", "normal", "web")] = 0
 	want[hd("helpdesk_awaiting_first_reply_oldest_age_seconds", "normal", "web")] = 0
 	e2e.ExpectHelpdesk(t, got, want, "")

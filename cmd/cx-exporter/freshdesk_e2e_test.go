@@ -91,6 +91,9 @@ func TestE2EFreshdesk(t *testing.T) {
 		fdhd("helpdesk_first_reply_sla_tickets", "normal", "web", "state", "within"):     1, // 3h of 8h
 		fdhd("helpdesk_first_reply_sla_tickets", "urgent", "email", "state", "breached"): 1, // 7h of 1h
 		fdhd("helpdesk_first_reply_sla_tickets", "high", "chat", "state", "at_risk"):     1, // 3.5h of 4h
+		fdhd("helpdesk_resolution_sla_tickets", "normal", "web", "state", "within"):      1, // 3h of 3d
+		fdhd("helpdesk_resolution_sla_tickets", "urgent", "email", "state", "breached"):  1, // 7h of 4h
+		fdhd("helpdesk_resolution_sla_tickets", "high", "chat", "state", "within"):       1, // 3.5h of 1d
 	}
 	e2e.ExpectHelpdesk(t, s.Samples(), backlog, "")
 
@@ -126,7 +129,9 @@ func TestE2EFreshdesk(t *testing.T) {
 		fdhd("helpdesk_tickets_created_total", "urgent", "email"):                          1,
 		fdhd("helpdesk_tickets_solved_total", "urgent", "email"):                           2,
 		fdhd("helpdesk_tickets_reopened_total", "urgent", "email"):                         1,
-		fdhd("helpdesk_tickets_solved_first_contact_total", "urgent", "email"):             1,
+		fdhd("helpdesk_tickets_first_solved_total", "urgent", "email"):                     1,
+		fdhd("helpdesk_first_reply_sla_total", "urgent", "email", "result", "met"):         1, // 30m of 1h
+		fdhd("helpdesk_resolution_sla_total", "urgent", "email", "result", "met"):          1, // 90m of 4h
 		fdhd("helpdesk_satisfaction_ratings_total", "urgent", "email", "rating", "good"):   1,
 		fdhd("helpdesk_satisfaction_ratings_total", "urgent", "email", "rating", "bad"):    1,
 		fdhd("helpdesk_first_reply_seconds_count", "urgent", "email", "hours", "calendar"): 1,
@@ -137,9 +142,6 @@ func TestE2EFreshdesk(t *testing.T) {
 		fdhd("helpdesk_resolution_seconds_sum", "urgent", "email", "hours", "calendar"):    5400 + 7200,
 		fdhd("helpdesk_resolution_seconds_count", "urgent", "email", "hours", "business"):  2,
 		fdhd("helpdesk_resolution_seconds_sum", "urgent", "email", "hours", "business"):    5400 + 7200,
-		// Freshdesk gives no reply count: 1 once first_responded_at is set.
-		fdhd("helpdesk_replies_per_solved_ticket_count", "urgent", "email"): 2,
-		fdhd("helpdesk_replies_per_solved_ticket_sum", "urgent", "email"):   2,
 	} {
 		want[k] = v
 	}
@@ -147,11 +149,11 @@ func TestE2EFreshdesk(t *testing.T) {
 	fdBuckets(want, "helpdesk_first_reply_seconds_bucket", "urgent", "email", "business", 1800)
 	fdBuckets(want, "helpdesk_resolution_seconds_bucket", "urgent", "email", "calendar", 5400, 7200)
 	fdBuckets(want, "helpdesk_resolution_seconds_bucket", "urgent", "email", "business", 5400, 7200)
-	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
-		want[fdhd("helpdesk_replies_per_solved_ticket_bucket", "urgent", "email", "le", le)] = 2
-	}
 	got := s.Samples()
 	e2e.ExpectHelpdesk(t, got, want, "")
+	// Freshdesk gives no reply count: FCR and replies per ticket are absent,
+	// never a constant.
+	e2e.ExpectAbsent(t, got, "freshdesk", "helpdesk_tickets_solved_first_contact_total", "helpdesk_replies_per_solved_ticket")
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -168,6 +170,7 @@ func TestE2EFreshdesk(t *testing.T) {
 	want[fdhd("helpdesk_open_tickets", "normal", "web", "status", "open")] = 1
 	want[fdhd("helpdesk_awaiting_first_reply_tickets", "normal", "web")] = 1
 	want[fdhd("helpdesk_first_reply_sla_tickets", "normal", "web", "state", "within")] = 1
+	want[fdhd("helpdesk_resolution_sla_tickets", "normal", "web", "state", "within")] = 1
 	want[fdhd("helpdesk_open_ticket_oldest_age_seconds", "normal", "web")] = 0
 	want[fdhd("helpdesk_awaiting_first_reply_oldest_age_seconds", "normal", "web")] = 0
 	e2e.ExpectHelpdesk(t, got, want, "")
@@ -202,7 +205,9 @@ func TestE2EFreshdesk(t *testing.T) {
 	got = s.Synced()
 	e2e.ExpectCountersNotBackwards(t, before, got)
 	e2e.AddOneTouchSolves(want, func(name string, kv ...string) string { return fdhd(name, "low", "web", kv...) }, 50, 600, 3600)
+	e2e.DropReplyCounts(want)
 	e2e.ExpectHelpdesk(t, got, want, "")
+	e2e.ExpectAbsent(t, got, "freshdesk", "helpdesk_tickets_solved_first_contact_total", "helpdesk_replies_per_solved_ticket")
 
 	if strings.Contains(s.Exp.Logs(), fdE2EKey) {
 		t.Error("the API key appears in the logs")

@@ -98,6 +98,9 @@ func TestE2EHelpScout(t *testing.T) {
 		hsd("helpdesk_first_reply_sla_tickets", "chat", "state", "within"):   1, // 3h of 8h
 		hsd("helpdesk_first_reply_sla_tickets", "email", "state", "at_risk"): 1, // 7h of 8h
 		hsd("helpdesk_first_reply_sla_tickets", "phone", "state", "within"):  1, // 3.5h of 8h
+		hsd("helpdesk_resolution_sla_tickets", "chat", "state", "within"):    1, // 3h of 3d
+		hsd("helpdesk_resolution_sla_tickets", "email", "state", "within"):   1, // 7h of 3d
+		hsd("helpdesk_resolution_sla_tickets", "phone", "state", "within"):   1, // 3.5h of 3d
 	}
 	e2e.ExpectHelpdesk(t, s.Samples(), backlog, "helpscout")
 	if t.Failed() {
@@ -161,8 +164,12 @@ func TestE2EHelpScout(t *testing.T) {
 		hsd("helpdesk_resolution_seconds_sum", "email", "hours", "calendar"):    5400 + 7200,
 		hsd("helpdesk_resolution_seconds_count", "email", "hours", "business"):  2,
 		hsd("helpdesk_resolution_seconds_sum", "email", "hours", "business"):    5400 + 7200,
-		hsd("helpdesk_replies_per_solved_ticket_count", "email"):                2,
-		hsd("helpdesk_replies_per_solved_ticket_sum", "email"):                  3,
+		// Replies are observed at the first solve only: one reply.
+		hsd("helpdesk_replies_per_solved_ticket_count", "email"):        1,
+		hsd("helpdesk_replies_per_solved_ticket_sum", "email"):          1,
+		hsd("helpdesk_tickets_first_solved_total", "email"):             1,
+		hsd("helpdesk_first_reply_sla_total", "email", "result", "met"): 1, // 30m of 8h
+		hsd("helpdesk_resolution_sla_total", "email", "result", "met"):  1, // 90m of 3d
 	} {
 		want[k] = v
 	}
@@ -171,11 +178,7 @@ func TestE2EHelpScout(t *testing.T) {
 	hsBuckets(want, "helpdesk_resolution_seconds_bucket", "email", "calendar", []float64{5400, 7200}, 1)
 	hsBuckets(want, "helpdesk_resolution_seconds_bucket", "email", "business", []float64{5400, 7200}, 1)
 	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
-		v := 2.0
-		if le == "1" {
-			v = 1
-		}
-		want[hsd("helpdesk_replies_per_solved_ticket_bucket", "email", "le", le)] = v
+		want[hsd("helpdesk_replies_per_solved_ticket_bucket", "email", "le", le)] = 1
 	}
 	e2e.ExpectHelpdesk(t, s.Samples(), want, "helpscout")
 	if t.Failed() {
@@ -201,12 +204,14 @@ func TestE2EHelpScout(t *testing.T) {
 	want[hsd("helpdesk_open_tickets", "chat", "status", "open")] = 1
 	want[hsd("helpdesk_awaiting_first_reply_tickets", "chat")] = 1
 	want[hsd("helpdesk_first_reply_sla_tickets", "chat", "state", "within")] = 1
+	want[hsd("helpdesk_resolution_sla_tickets", "chat", "state", "within")] = 1
 	want[hsd("helpdesk_open_ticket_oldest_age_seconds", "chat")] = 0
 	want[hsd("helpdesk_awaiting_first_reply_oldest_age_seconds", "chat")] = 0
 	want[hsd("helpdesk_tickets_created_total", "phone")] = 1
 	want[hsd("helpdesk_open_tickets", "phone", "status", "open")] = 1
 	want[hsd("helpdesk_awaiting_first_reply_tickets", "phone")] = 2
 	want[hsd("helpdesk_first_reply_sla_tickets", "phone", "state", "within")] = 2
+	want[hsd("helpdesk_resolution_sla_tickets", "phone", "state", "within")] = 2
 	e2e.ExpectHelpdesk(t, got, want, "helpscout")
 	if got[rejected] != 1 {
 		t.Errorf("%s = %v after the retry, want 1", rejected, got[rejected])

@@ -92,6 +92,9 @@ func TestE2EIntercom(t *testing.T) {
 		ihd("helpdesk_awaiting_first_reply_oldest_age_seconds", "high", "email"):      7 * 3600,
 		ihd("helpdesk_first_reply_sla_tickets", "normal", "chat", "state", "within"):  1, // 3h of 8h
 		ihd("helpdesk_first_reply_sla_tickets", "high", "email", "state", "breached"): 1, // 7h of 4h
+		ihd("helpdesk_resolution_sla_tickets", "normal", "chat", "state", "within"):   1, // 3h of 3d
+		ihd("helpdesk_resolution_sla_tickets", "high", "email", "state", "within"):    1, // 7h of 1d
+		ihd("helpdesk_resolution_sla_tickets", "normal", "phone", "state", "within"):  1, // 7h of 3d
 	}
 	e2e.ExpectHelpdesk(t, s.Samples(), want, "")
 	if t.Failed() {
@@ -139,8 +142,12 @@ func TestE2EIntercom(t *testing.T) {
 		ihd("helpdesk_resolution_seconds_sum", "high", "email", "hours", "calendar"):    5400 + 7200,
 		ihd("helpdesk_resolution_seconds_count", "high", "email", "hours", "business"):  2,
 		ihd("helpdesk_resolution_seconds_sum", "high", "email", "hours", "business"):    5400 + 7200,
-		ihd("helpdesk_replies_per_solved_ticket_count", "high", "email"):                2,
-		ihd("helpdesk_replies_per_solved_ticket_sum", "high", "email"):                  1 + 2,
+		// Replies are observed at the first solve only: one reply.
+		ihd("helpdesk_replies_per_solved_ticket_count", "high", "email"):        1,
+		ihd("helpdesk_replies_per_solved_ticket_sum", "high", "email"):          1,
+		ihd("helpdesk_tickets_first_solved_total", "high", "email"):             1,
+		ihd("helpdesk_first_reply_sla_total", "high", "email", "result", "met"): 1, // 30m of 4h
+		ihd("helpdesk_resolution_sla_total", "high", "email", "result", "met"):  1, // 90m of 1d
 	} {
 		want[k] = v
 	}
@@ -149,11 +156,7 @@ func TestE2EIntercom(t *testing.T) {
 	icBuckets(want, "helpdesk_resolution_seconds_bucket", "high", "email", "calendar", 5400, 7200)
 	icBuckets(want, "helpdesk_resolution_seconds_bucket", "high", "email", "business", 5400, 7200)
 	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
-		v := 2.0
-		if le == "1" {
-			v = 1
-		}
-		want[ihd("helpdesk_replies_per_solved_ticket_bucket", "high", "email", "le", le)] = v
+		want[ihd("helpdesk_replies_per_solved_ticket_bucket", "high", "email", "le", le)] = 1
 	}
 	e2e.ExpectHelpdesk(t, s.Samples(), want, "")
 	if t.Failed() {
@@ -174,6 +177,7 @@ func TestE2EIntercom(t *testing.T) {
 	want[ihd("helpdesk_open_tickets", "normal", "chat", "status", "open")] = 2
 	want[ihd("helpdesk_awaiting_first_reply_tickets", "normal", "chat")] = 2
 	want[ihd("helpdesk_first_reply_sla_tickets", "normal", "chat", "state", "within")] = 2
+	want[ihd("helpdesk_resolution_sla_tickets", "normal", "chat", "state", "within")] = 2
 	e2e.ExpectHelpdesk(t, got, want, "")
 	if !strings.Contains(s.Exp.Logs(), `id=200`) {
 		t.Errorf("the rejected conversation's id is not in the log")
