@@ -20,11 +20,11 @@ type State struct {
 	// was counted (met or breached) or belongs to history: each ticket
 	// counts once per SLA.
 	FirstReplySLADone, ResolutionSLADone bool
-	Rating       Rating
-	AgentReplies int32
-	Reopens      int32 // the vendor's count, or ours when it keeps none
-	CreatedAt    int64 // unix seconds
-	UpdatedAt    int64 // unix nanoseconds, for recency
+	Rating                               Rating
+	AgentReplies                         int32
+	Reopens                              int32 // the vendor's count, or ours when it keeps none
+	CreatedAt                            int64 // unix seconds
+	UpdatedAt                            int64 // unix nanoseconds, for recency
 	// Labels are the ticket's capped label values, in LabelNames order;
 	// Apply leaves them to the caller, which owns the label limits.
 	Labels [numLabels]string
