@@ -9,8 +9,8 @@
 //     (unknown) and the engine exports neither
 //     helpdesk_tickets_solved_first_contact_total nor the replies-per-solve
 //     histogram for Freshdesk: FCR and one-touch are absent, never a
-//     constant. (Counting them would cost one GET /tickets/{id}/conversations
-//     per solved ticket, ceil(conversations/30) requests each.)
+//     constant. (Counting them would cost at least one
+//     GET /tickets/{id}/conversations per solved ticket.)
 //   - Reopen counts: none; Reopens is -1 and the engine counts the
 //     solved → unresolved transitions it sees between polls (a ticket
 //     reopened and solved again between two polls is not seen).
