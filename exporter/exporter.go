@@ -139,6 +139,10 @@ func New(cfg *Config, logger *slog.Logger, b Build) (*Exporter, error) {
 		// The survey source is pushed to, never synced: it is up while the
 		// endpoint serves, and so it is listed with the other sources.
 		e.self.up.WithLabelValues(surveySource, surveySource).Set(1)
+		e.survey.reject = func(id, reason string, err error) { e.reject(surveySource, id, reason, err) }
+		for _, r := range rejectReasons {
+			e.self.rejected.WithLabelValues(surveySource, r)
+		}
 	}
 	if cfg.Cost.Currency != "" {
 		kpiReg.MustRegister(supportCostGauge(cfg.Cost))

@@ -147,6 +147,9 @@ type surveyReceiver struct {
 	logger *slog.Logger
 	now    func() time.Time
 	names  []string // ticket label names, in CX_TICKET_LABELS order
+	// reject counts a request refused as invalid in
+	// cx_exporter_records_rejected_total.
+	reject func(id, reason string, err error)
 
 	npsDesc, csatDesc, cesDesc *prometheus.Desc
 
@@ -314,6 +317,9 @@ func (s *surveyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	responses, err := parseSurveyBody(body)
 	if err != nil {
+		if s.reject != nil {
+			s.reject("", rejectReason(err), err)
+		}
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -389,6 +395,20 @@ func (s *surveyReceiver) commit(responses []surveyResponse) (surveyResult, error
 	s.agg = agg
 	s.mu.Unlock()
 	return res, nil
+}
+
+// rejectReason classifies a refused request for
+// cx_exporter_records_rejected_total.
+func rejectReason(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.HasSuffix(msg, ": missing") || strings.HasSuffix(msg, ": empty"):
+		return "missing_field"
+	case strings.Contains(msg, "out of range") || strings.Contains(msg, ": want one of") || strings.Contains(msg, "want nps"):
+		return "unknown_value"
+	default:
+		return "malformed_record"
+	}
 }
 
 // parseSurveyBody decodes and validates a whole body: one response object

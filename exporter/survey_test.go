@@ -317,6 +317,12 @@ func TestSurveyValidation(t *testing.T) {
 			t.Errorf("POST %.80s:\n got %d %s\nwant 400 %s", c.body, code, strings.TrimSpace(got), want)
 		}
 	}
+	// Each bad request is counted as rejected, by reason.
+	for reason, want := range map[string]float64{"missing_field": 6, "unknown_value": 10, "malformed_record": 12} {
+		if got := testutil.ToFloat64(env.e.self.rejected.WithLabelValues(surveySource, reason)); got != want {
+			t.Errorf("cx_exporter_records_rejected_total{source=survey, reason=%s} = %v, want %v", reason, got, want)
+		}
+	}
 	// Nothing of a bad request is counted or stored, not even its valid
 	// responses.
 	if n := env.records(); n != 0 {
