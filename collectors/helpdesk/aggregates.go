@@ -103,8 +103,12 @@ func (a *Aggregates) add(values []string, ev *Events) {
 	if ev.Rating != RatingNone {
 		s.Ratings[ev.Rating]++
 	}
-	s.FirstReplySLA[ev.FirstReplySLA]++
-	s.ResolutionSLA[ev.ResolutionSLA]++
+	if ev.FirstReplySLA != SLANone {
+		s.FirstReplySLA[ev.FirstReplySLA]++
+	}
+	if ev.ResolutionSLA != SLANone {
+		s.ResolutionSLA[ev.ResolutionSLA]++
+	}
 }
 
 // note records what the vendor of a ticket gives, which decides whether
