@@ -31,6 +31,8 @@ const (
 	sourceMatcher   = `source=~"$source"`
 	priorityMatcher = `priority=~"$priority"`
 	channelMatcher  = `channel=~"$channel"`
+	groupMatcher    = `group=~"$group"`
+	typeMatcher     = `ticket_type=~"$ticket_type"`
 	hoursMatcher    = `hours="$hours"`
 	datasourceUID   = "${datasource}"
 )
@@ -284,7 +286,7 @@ func lintVariables(t *testing.T, d dashboardJSON) map[string]variableJSON {
 	case src.Type != "query" || src.queryString() != "label_values(cx_exporter_source_up, source)" || !src.Multi || !src.IncludeAll:
 		t.Errorf("source variable = %+v, want a multi-value query variable over label_values(cx_exporter_source_up, source) with All", src)
 	}
-	for _, name := range []string{"priority", "channel"} {
+	for _, name := range []string{"priority", "channel", "group", "ticket_type"} {
 		v, ok := vars[name]
 		if !ok {
 			continue // only dashboards with ticket queries need them; see lintTarget
@@ -364,9 +366,11 @@ func lintExpr(t *testing.T, where, expr string, vars map[string]variableJSON, us
 		}
 	}
 	// Ticket metrics follow the ticket label filters. NPS answers come from
-	// surveys, not tickets, and carry no ticket labels.
-	if strings.Contains(expr, "helpdesk_") && !strings.Contains(expr, "helpdesk_nps_responses_total") {
-		for _, m := range []string{priorityMatcher, channelMatcher} {
+	// surveys, not tickets, and carry no ticket labels; the support cost is
+	// configuration and carries none either.
+	rest := strings.NewReplacer("helpdesk_support_cost_monthly", "").Replace(expr)
+	if strings.Contains(rest, "helpdesk_") && !strings.Contains(expr, "helpdesk_nps_responses_total") {
+		for _, m := range []string{priorityMatcher, channelMatcher, groupMatcher, typeMatcher} {
 			if !strings.Contains(expr, m) {
 				t.Errorf("%s: ticket query lacks %s: %s", where, m, expr)
 			}

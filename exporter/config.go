@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -45,6 +47,8 @@ type Config struct {
 	Timezone          string `envconfig:"TIMEZONE" default:"UTC" desc:"IANA time zone of the business hours"`
 	Holidays          string `envconfig:"HOLIDAYS" desc:"comma-separated dates (2026-12-25) excluded from business hours"`
 	FirstReplyTargets string `envconfig:"FIRST_REPLY_TARGETS" default:"urgent=1h,high=4h,normal=8h,low=24h,none=8h" desc:"first-reply SLA target per priority"`
+	ResolutionTargets string `envconfig:"RESOLUTION_TARGETS" default:"urgent=4h,high=1d,normal=3d,low=7d,none=3d" desc:"resolution (first solve) SLA target per priority"`
+	SupportCost       string `envconfig:"SUPPORT_COST_MONTHLY" desc:"monthly support cost and its ISO 4217 currency, e.g. 25000 USD (cost per solved ticket, cost vs MRR)"`
 	SLAHours          string `envconfig:"SLA_HOURS" default:"business" desc:"whether SLA targets count business or calendar time"`
 	TicketLabels      string `envconfig:"TICKET_LABELS" default:"priority,channel" desc:"ticket labels to export, from priority,channel,group,ticket_type,brand"`
 	MaxLabelValues    int    `envconfig:"MAX_LABEL_VALUES" default:"50" desc:"distinct values per label; further values are exported as other"`
@@ -53,6 +57,10 @@ type Config struct {
 	Labels   helpdesk.LabelSet        `ignored:"true"`
 	Calendar *businesshours.Calendar  `ignored:"true"`
 	Targets  map[string]time.Duration `ignored:"true"`
+	// ResTargets are the parsed CX_RESOLUTION_TARGETS.
+	ResTargets map[string]time.Duration `ignored:"true"`
+	// Cost is the parsed CX_SUPPORT_COST_MONTHLY; zero Currency when unset.
+	Cost SupportCost `ignored:"true"`
 	// Vendors holds each registered vendor's configuration, by kind.
 	Vendors map[string]any `ignored:"true"`
 	// demos are the simulated accounts demo mode started, by kind.
@@ -213,6 +221,12 @@ func (c *Config) validate() error {
 	if c.Targets, err = parseTargets(c.FirstReplyTargets); err != nil {
 		bad("FIRST_REPLY_TARGETS", "%v", err)
 	}
+	if c.ResTargets, err = parseTargets(c.ResolutionTargets); err != nil {
+		bad("RESOLUTION_TARGETS", "%v", err)
+	}
+	if c.Cost, err = parseSupportCost(c.SupportCost); err != nil {
+		bad("SUPPORT_COST_MONTHLY", "%v", err)
+	}
 	if c.SLAHours != "business" && c.SLAHours != "calendar" {
 		bad("SLA_HOURS", "%q: want business or calendar", c.SLAHours)
 	}
@@ -267,13 +281,58 @@ func parseTargets(s string) (map[string]time.Duration, error) {
 		if !slices.Contains(helpdesk.Priorities, k) {
 			return nil, fmt.Errorf("unknown priority %q, want one of %s", k, strings.Join(helpdesk.Priorities, ","))
 		}
-		d, err := time.ParseDuration(strings.TrimSpace(v))
+		d, err := parseTargetDuration(strings.TrimSpace(v))
 		if err != nil || d <= 0 {
-			return nil, fmt.Errorf("%q: want a positive duration such as 4h", kv)
+			return nil, fmt.Errorf("%q: want a positive duration such as 4h, 90m or 3d", kv)
 		}
 		out[k] = d
 	}
 	return out, nil
+}
+
+// parseTargetDuration is time.ParseDuration plus whole days ("3d", "1d12h").
+func parseTargetDuration(s string) (time.Duration, error) {
+	days, rest, ok := strings.Cut(s, "d")
+	if !ok {
+		return time.ParseDuration(s)
+	}
+	n, err := strconv.ParseUint(days, 10, 16)
+	if err != nil {
+		return 0, err
+	}
+	d := time.Duration(n) * 24 * time.Hour
+	if rest != "" {
+		r, err := time.ParseDuration(rest)
+		if err != nil || r < 0 {
+			return 0, fmt.Errorf("invalid duration %q", s)
+		}
+		d += r
+	}
+	return d, nil
+}
+
+// SupportCost is a monthly support cost in major units of one currency.
+type SupportCost struct {
+	Amount   float64
+	Currency string // lower-case ISO 4217 code, as billing_mrr's currency label
+}
+
+// parseSupportCost parses "25000 USD" (empty: no cost configured).
+func parseSupportCost(s string) (SupportCost, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return SupportCost{}, nil
+	}
+	amount, currency, ok := strings.Cut(s, " ")
+	currency = strings.TrimSpace(currency)
+	if !ok || len(currency) != 3 || strings.Trim(strings.ToLower(currency), "abcdefghijklmnopqrstuvwxyz") != "" {
+		return SupportCost{}, fmt.Errorf("%q: want an amount and an ISO 4217 currency, e.g. 25000 USD", s)
+	}
+	v, err := strconv.ParseFloat(amount, 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return SupportCost{}, fmt.Errorf("%q: the amount is not a non-negative number", amount)
+	}
+	return SupportCost{Amount: v, Currency: strings.ToLower(currency)}, nil
 }
 
 // Variable is one environment variable the exporter reads.

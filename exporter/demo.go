@@ -16,6 +16,10 @@ import (
 // helpdesk metric has moved. Real sources keep CX_POLL_INTERVAL's 60s.
 const demoPollInterval = 5 * time.Second
 
+// demoSupportCost is the demo's CX_SUPPORT_COST_MONTHLY, in a currency the
+// simulated Stripe account bills in.
+const demoSupportCost = "25000 USD"
+
 // demoNames lists the vendors of a role that have a simulated account.
 func demoNames(role string) []string {
 	var names []string
@@ -60,8 +64,36 @@ func (c *Config) startDemoAPIs() error {
 			return err
 		}
 		c.demos[v.Kind] = run
+		if run.WallClock {
+			c.demoWallClockSLA()
+		}
+	}
+	if c.SupportCost == "" {
+		c.SupportCost = demoSupportCost
 	}
 	return nil
+}
+
+// demoWallClockSLA gives a simulated helpdesk whose tickets live in
+// wall-clock time (replies and solves seconds after creation) SLA targets
+// of seconds in calendar time, unless the user set them: its tickets then
+// meet and breach both SLAs, time-driven breaches included, within the
+// demo's first minute. (A simulated account that reports durations of
+// minutes to days itself, as the fake Zendesk does, keeps the defaults.)
+func (c *Config) demoWallClockSLA() {
+	for _, v := range []struct {
+		name  string
+		field *string
+		demo  string
+	}{
+		{"FIRST_REPLY_TARGETS", &c.FirstReplyTargets, "urgent=5s,high=10s,normal=20s,low=40s,none=20s"},
+		{"RESOLUTION_TARGETS", &c.ResolutionTargets, "urgent=15s,high=30s,normal=45s,low=90s,none=45s"},
+		{"SLA_HOURS", &c.SLAHours, "calendar"},
+	} {
+		if _, set := os.LookupEnv(Prefix + "_" + v.name); !set {
+			*v.field = v.demo
+		}
+	}
 }
 
 // StopDemo stops the simulated APIs of a configuration that StartDemo

@@ -118,6 +118,9 @@ func New(cfg *Config, logger *slog.Logger, b Build) (*Exporter, error) {
 			return nil, err
 		}
 	}
+	if cfg.Cost.Currency != "" {
+		e.kpiReg.MustRegister(supportCostGauge(cfg.Cost))
+	}
 	return e, nil
 }
 
@@ -163,15 +166,30 @@ func (e *Exporter) addSource(s *runningSource, m *upstream.Metrics) error {
 		return fmt.Errorf("%s: %w", s.name, err)
 	}
 	e.self.up.WithLabelValues(s.name, s.kind).Set(0)
-	if s.role != source.RoleSurvey { // pushed to: no upstream, no upstream records
+	if s.role != source.RoleSurvey { // pushed to: no upstream
 		m.Init(s.name)
-		for _, r := range rejectReasons {
-			e.self.rejected.WithLabelValues(s.name, r)
-		}
+	}
+	for _, r := range rejectReasons {
+		e.self.rejected.WithLabelValues(s.name, r)
 	}
 	e.sources = append(e.sources, s)
 	e.status[s.name] = st
 	return nil
+}
+
+// costSource is the source label of helpdesk_support_cost_monthly: the
+// cost comes from the configuration, not from a collector.
+const costSource = "config"
+
+// supportCostGauge exports CX_SUPPORT_COST_MONTHLY.
+func supportCostGauge(c SupportCost) prometheus.Collector {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name:        "helpdesk_support_cost_monthly",
+		Help:        "Monthly support cost from CX_SUPPORT_COST_MONTHLY, in major units of currency.",
+		ConstLabels: prometheus.Labels{"source": costSource},
+	}, []string{"currency"})
+	g.WithLabelValues(c.Currency).Set(c.Amount)
+	return g
 }
 
 // reject counts a dropped record and logs it once.

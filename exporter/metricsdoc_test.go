@@ -143,7 +143,9 @@ func helpdeskFamilies(t *testing.T) map[string]*dto.MetricFamily {
 		MaxLabelValues:    50,
 		Watermark:         watermark,
 		FirstReplyTargets: map[string]time.Duration{helpdesk.PriorityNormal: 8 * time.Hour},
+		ResolutionTargets: map[string]time.Duration{helpdesk.PriorityNormal: 24 * time.Hour},
 	})
+	wait := helpdesk.Durations{Calendar: time.Minute, CalendarKnown: true}
 	created := watermark.Add(time.Hour)
 	tickets := []helpdesk.Ticket{
 		{ // solved with one reply and rated: every counter and histogram
@@ -152,6 +154,7 @@ func helpdeskFamilies(t *testing.T) map[string]*dto.MetricFamily {
 			FirstReplyAt: created.Add(30 * time.Minute), Replied: true,
 			SolvedAt: created.Add(2 * time.Hour), AgentReplies: 1, Reopens: 0,
 			Satisfaction: helpdesk.RatingGood, SatisfactionAt: created.Add(3 * time.Hour),
+			RequesterWait: wait, AgentWait: wait, OnHold: wait,
 		},
 		{ // open and awaiting a first reply: every backlog gauge
 			ID: "2", Status: helpdesk.StatusOpen, Priority: helpdesk.PriorityNormal, Channel: "email", Type: "incident",

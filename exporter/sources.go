@@ -24,6 +24,7 @@ func (c *Config) engineConfig() (helpdesk.Config, billing.Config) {
 			MaxLabelValues:    c.MaxLabelValues,
 			BusinessHours:     c.Calendar,
 			FirstReplyTargets: c.Targets,
+			ResolutionTargets: c.ResTargets,
 			SLABusinessHours:  c.SLAHours == "business",
 		}, billing.Config{
 			MaxLabelValues: c.MaxLabelValues,

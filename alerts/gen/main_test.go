@@ -79,8 +79,7 @@ func TestThresholdsFile(t *testing.T) {
   "OldestTicketMaxAge": "3d",
   "BacklogSpikeFor": "30m",
   "FirstReplySLO": 0.99,
-  "FirstReplySLOTarget": "4h",
-  "FirstReplySLOHours": "business",
+  "ResolutionSLO": 0.98,
   "SyncStaleAfter": "1h"
 }`
 	if err := os.WriteFile(file, []byte(overrides), 0o600); err != nil {
@@ -100,9 +99,9 @@ func TestThresholdsFile(t *testing.T) {
 		"(helpdesk_open_ticket_oldest_age_seconds) > 259200'",
 		"alert above 3d",
 		"for: 30m\n",
-		`hours="business", le=~"14400|14400\\.0"`,
 		"/ (1 - 0.99) > 14.4",
 		"of the 99% SLO",
+		"/ (1 - 0.98) > 14.4",
 		"time() - cx_exporter_last_sync_success_timestamp_seconds > 3600'",
 		// Untouched fields keep their defaults.
 		"source:helpdesk_reopen:ratio_rate7d > 0.1\n",
@@ -119,8 +118,9 @@ func TestThresholdsRejected(t *testing.T) {
 		{`{"CSATMin": 80}`, "CSATMin: 80 is not a ratio"},
 		{`{"FirstReplySLO": 0.9}`, "FirstReplySLO: 0.9 leaves an error budget so large that a burn rate of 14.4 can never happen (want above 0.9306)"},
 		{`{"BacklogSpikeRatio": 0.5}`, "BacklogSpikeRatio: 0.5 is not above 1"},
-		{`{"FirstReplySLOTarget": "45m"}`, "FirstReplySLOTarget: 45m is not a bucket bound"},
-		{`{"FirstReplySLOHours": "office"}`, `FirstReplySLOHours: "office" is neither`},
+		{`{"ResolutionSLO": 0.9}`, "ResolutionSLO: 0.9 leaves an error budget so large"},
+		{`{"ResolutionSLO": 1}`, "ResolutionSLO: 1 is not a ratio"},
+		{`{"FirstReplySLOTarget": "1h"}`, `unknown field "FirstReplySLOTarget"`},
 		{`{"OldestTicketMaxAge": "7 days"}`, `invalid duration "7 days"`},
 		{`{"OldestTicketMaxAge": 604800}`, "duration must be a string"},
 		{`{"SyncStaleAfter": "0s"}`, "SyncStaleAfter: 0s is not a positive duration"},

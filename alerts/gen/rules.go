@@ -123,11 +123,22 @@ func helpdeskRecording() group {
 			}
 		}
 	}
+	// Means next to the quantiles: how targets are usually stated ("average
+	// first response under 30 minutes").
+	for _, metric := range []string{"helpdesk_first_reply_seconds", "helpdesk_resolution_seconds"} {
+		for _, window := range []string{"1h", "1d"} {
+			g.Rules = append(g.Rules, record(
+				fmt.Sprintf("source_hours:%s:mean_rate%s", metric, window),
+				fmt.Sprintf("sum by (source, hours) (rate(%[1]s_sum[%[2]s]))\n/\nsum by (source, hours) (rate(%[1]s_count[%[2]s]))", metric, window)))
+		}
+	}
 	g.Rules = append(g.Rules,
+		// FCR and one-touch are per ticket: over first solves only (the
+		// replies histogram is observed at a ticket's first solve).
 		record("source:helpdesk_first_contact_resolution:ratio_rate7d", `
 sum by (source) (rate(helpdesk_tickets_solved_first_contact_total[7d]))
 /
-sum by (source) (rate(helpdesk_tickets_solved_total[7d]))`),
+sum by (source) (rate(helpdesk_tickets_first_solved_total[7d]))`),
 		record("source:helpdesk_one_touch_resolution:ratio_rate7d", `
 sum by (source) (rate(helpdesk_replies_per_solved_ticket_bucket{`+leMatcher(1)+`}[7d]))
 /
@@ -136,10 +147,30 @@ sum by (source) (rate(helpdesk_replies_per_solved_ticket_count[7d]))`),
 sum by (source) (rate(helpdesk_tickets_reopened_total[7d]))
 /
 sum by (source) (rate(helpdesk_tickets_solved_total[7d]))`),
+		record("source:helpdesk_resolution_rate:ratio_rate7d", `
+sum by (source) (rate(helpdesk_tickets_solved_total[7d]))
+/
+sum by (source) (rate(helpdesk_tickets_created_total[7d]))`),
+		// CSAT as the industry counts it: good / all ratings, neutral
+		// answers included in the denominator.
 		record("source:helpdesk_csat:ratio_rate7d", `
 sum by (source) (rate(helpdesk_satisfaction_ratings_total{rating="good"}[7d]))
 /
-sum by (source) (rate(helpdesk_satisfaction_ratings_total{rating=~"good|bad"}[7d]))`),
+sum by (source) (rate(helpdesk_satisfaction_ratings_total[7d]))`),
+		record("source:helpdesk_customer_effort_score:mean_rate7d", `
+sum by (source) (rate(helpdesk_customer_effort_score_sum[7d]))
+/
+sum by (source) (rate(helpdesk_customer_effort_score_count[7d]))`),
+		// The monthly cost over the solves of the last 30 days, and as a
+		// share of the MRR in the same currency (never across currencies).
+		record("currency:helpdesk_cost_per_solved_ticket:ratio30d", `
+sum by (currency) (helpdesk_support_cost_monthly)
+/ on () group_left
+sum(increase(helpdesk_tickets_solved_total[30d]))`),
+		record("currency:helpdesk_support_cost_mrr:ratio", `
+sum by (currency) (helpdesk_support_cost_monthly)
+/
+sum by (currency) (billing_mrr)`),
 		// A category nobody has answered yet may have no series: count it
 		// as zero rather than losing the score.
 		record("source:helpdesk_nps:score30d", `
@@ -162,15 +193,28 @@ sum by (source) (increase(helpdesk_nps_responses_total[30d]))`),
 	return g
 }
 
-func sloRecording(t Thresholds) group {
+// slos are the SLAs whose counters the SLO ratios and burn-rate alerts
+// read: the fraction of tickets that met their per-priority target, the
+// same truth as the SLA gauges and the achievement panels.
+var slos = []struct {
+	name, metric, alert, what, targets string
+	objective                          func(Thresholds) float64
+}{
+	{"first_reply", "helpdesk_first_reply_sla_total", "HelpdeskFirstReplySLOBurn", "first replies", "CX_FIRST_REPLY_TARGETS",
+		func(t Thresholds) float64 { return t.FirstReplySLO }},
+	{"resolution", "helpdesk_resolution_sla_total", "HelpdeskResolutionSLOBurn", "first solves", "CX_RESOLUTION_TARGETS",
+		func(t Thresholds) float64 { return t.ResolutionSLO }},
+}
+
+func sloRecording(Thresholds) group {
 	g := group{Name: "cx-exporter-helpdesk-slo"}
-	hours := strconv.Quote(t.FirstReplySLOHours)
-	for _, w := range sloWindows {
-		g.Rules = append(g.Rules, record("source:helpdesk_first_reply_slo:ratio_rate"+w, fmt.Sprintf(`
-sum by (source) (rate(helpdesk_first_reply_seconds_bucket{hours=%s, %s}[%s]))
+	for _, s := range slos {
+		for _, w := range sloWindows {
+			g.Rules = append(g.Rules, record("source:helpdesk_"+s.name+"_slo:ratio_rate"+w, fmt.Sprintf(`
+sum by (source) (rate(%[1]s{result="met"}[%[2]s]))
 /
-sum by (source) (rate(helpdesk_first_reply_seconds_count{hours=%s}[%s]))`,
-			hours, leMatcher(t.FirstReplySLOTarget.Seconds()), w, hours, w)))
+sum by (source) (rate(%[1]s[%[2]s]))`, s.metric, w)))
+		}
 	}
 	return g
 }
@@ -272,11 +316,11 @@ and on (source)
 		alert("HelpdeskCSATDrop", "warning", fmt.Sprintf(`
 source:helpdesk_csat:ratio_rate7d < %s
 and on (source)
-sum by (source) (increase(helpdesk_satisfaction_ratings_total{rating=~"good|bad"}[7d])) >= %s`,
+sum by (source) (increase(helpdesk_satisfaction_ratings_total[7d])) >= %s`,
 			num(t.CSATMin), num(t.CSATMinRatings)),
 			t.CSATDropFor,
 			"Customer satisfaction dropped.",
-			fmt.Sprintf(`CSAT of {{ $labels.source }} over the last 7 days is {{ $value | humanizePercentage }} of good and bad ratings (alert below %s with at least %s ratings).`,
+			fmt.Sprintf(`CSAT of {{ $labels.source }} over the last 7 days is {{ $value | humanizePercentage }}: good ratings of all ratings, neutral ones included (alert below %s with at least %s ratings).`,
 				humanPercent(t.CSATMin), num(t.CSATMinRatings))),
 		alert("HelpdeskReopenRateHigh", "warning", fmt.Sprintf(`
 source:helpdesk_reopen:ratio_rate7d > %s
@@ -293,19 +337,20 @@ sum by (source) (increase(helpdesk_tickets_solved_total[7d])) >= %s`,
 
 func sloAlerts(t Thresholds) []rule {
 	var rules []rule
-	target := t.FirstReplySLOTarget.String()
-	slo := num(t.FirstReplySLO)
-	sloPercent := humanPercent(t.FirstReplySLO)
-	for _, b := range burnRates {
-		rules = append(rules, alert("HelpdeskFirstReplySLOBurn", b.severity, fmt.Sprintf(`
-(1 - source:helpdesk_first_reply_slo:ratio_rate%[1]s) / (1 - %[3]s) > %[4]s
+	for _, s := range slos {
+		slo := num(s.objective(t))
+		sloPercent := humanPercent(s.objective(t))
+		for _, b := range burnRates {
+			rules = append(rules, alert(s.alert, b.severity, fmt.Sprintf(`
+(1 - source:helpdesk_%[5]s_slo:ratio_rate%[1]s) / (1 - %[3]s) > %[4]s
 and on (source)
-(1 - source:helpdesk_first_reply_slo:ratio_rate%[2]s) / (1 - %[3]s) > %[4]s`, b.long, b.short, slo, num(b.factor)),
-			mustDuration(b.forDur),
-			"First replies are burning the SLO's error budget too fast.",
-			fmt.Sprintf(`{{ $labels.source }} sends too many first replies later than %[3]s (%[4]s hours): over the last %[1]s and %[2]s, the error budget of the %[5]s SLO burned {{ $value | humanize }} times as fast as a 30-day budget allows (alert above %[6]s).`,
-				b.long, b.short, target, t.FirstReplySLOHours, sloPercent, num(b.factor)),
-			kv{"window", b.long}))
+(1 - source:helpdesk_%[5]s_slo:ratio_rate%[2]s) / (1 - %[3]s) > %[4]s`, b.long, b.short, slo, num(b.factor), s.name),
+				mustDuration(b.forDur),
+				strings.ToUpper(s.what[:1])+s.what[1:]+" are burning the SLO's error budget too fast.",
+				fmt.Sprintf(`{{ $labels.source }} misses the %[3]s targets of too many tickets: over the last %[1]s and %[2]s, the error budget of the %[4]s SLO (%[4]s of %[6]s within target) burned {{ $value | humanize }} times as fast as a 30-day budget allows (alert above %[5]s).`,
+					b.long, b.short, s.targets, sloPercent, num(b.factor), s.what),
+				kv{"window", b.long}))
+		}
 	}
 	return rules
 }

@@ -28,14 +28,14 @@ type Thresholds struct {
 	BacklogSpikeFloor float64  `json:"BacklogSpikeFloor"`
 	BacklogSpikeFor   Duration `json:"BacklogSpikeFor"`
 
-	// FirstReplySLO is the objective: this share of first replies is sent
-	// within FirstReplySLOTarget, measured in FirstReplySLOHours
-	// ("calendar" or "business"). The target must be a bucket bound of
-	// helpdesk_first_reply_seconds (1m, 5m, 15m, 30m, 1h, 2h, 4h, 8h, 1d,
-	// 2d, 4d, 7d or 14d).
-	FirstReplySLO       float64  `json:"FirstReplySLO"`
-	FirstReplySLOTarget Duration `json:"FirstReplySLOTarget"`
-	FirstReplySLOHours  string   `json:"FirstReplySLOHours"`
+	// FirstReplySLO is the objective: this share of tickets gets its first
+	// reply within its priority's target. The targets and their hours are
+	// the exporter's (CX_FIRST_REPLY_TARGETS, CX_SLA_HOURS), so the SLO, the
+	// SLA gauges and the achievement panels share one truth.
+	FirstReplySLO float64 `json:"FirstReplySLO"`
+	// ResolutionSLO is the same for the first solve against
+	// CX_RESOLUTION_TARGETS.
+	ResolutionSLO float64 `json:"ResolutionSLO"`
 
 	// SLABreachedMax: HelpdeskFirstReplySLABreached fires when more tickets
 	// than this await a first reply past their CX_FIRST_REPLY_TARGETS target.
@@ -47,8 +47,8 @@ type Thresholds struct {
 	OldestTicketMaxAge Duration `json:"OldestTicketMaxAge"`
 	OldestTicketFor    Duration `json:"OldestTicketFor"`
 
-	// CSATMin: HelpdeskCSATDrop fires when CSAT (good / (good + bad)) over
-	// 7 days is below this and at least CSATMinRatings good or bad ratings
+	// CSATMin: HelpdeskCSATDrop fires when CSAT (good / (good + neutral +
+	// bad)) over 7 days is below this and at least CSATMinRatings ratings
 	// arrived in those 7 days.
 	CSATMin        float64  `json:"CSATMin"`
 	CSATMinRatings float64  `json:"CSATMinRatings"`
@@ -107,9 +107,8 @@ func DefaultThresholds() Thresholds {
 		BacklogSpikeFloor: 50,
 		BacklogSpikeFor:   Duration(15 * time.Minute),
 
-		FirstReplySLO:       0.95,
-		FirstReplySLOTarget: Duration(time.Hour),
-		FirstReplySLOHours:  "calendar",
+		FirstReplySLO: 0.95,
+		ResolutionSLO: 0.95,
 
 		SLABreachedMax: 0,
 		SLABreachedFor: Duration(10 * time.Minute),
@@ -141,10 +140,6 @@ func DefaultThresholds() Thresholds {
 		RecordsRejectedMax: 0,
 	}
 }
-
-// durationBuckets are the classic bucket bounds of the duration histograms,
-// in seconds.
-var durationBuckets = []float64{60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 345600, 604800, 1209600}
 
 // loadThresholds applies the JSON overrides in data to the defaults.
 func loadThresholds(data []byte) (Thresholds, error) {
@@ -193,16 +188,12 @@ func (t Thresholds) Validate() error {
 		bad("BacklogSpikeRatio", "%v is not above 1", t.BacklogSpikeRatio)
 	}
 	nonNegative("BacklogSpikeFloor", t.BacklogSpikeFloor)
-	ratio("FirstReplySLO", t.FirstReplySLO)
-	if fastest := burnRates[0].factor; t.FirstReplySLO > 0 && t.FirstReplySLO < 1 && fastest*(1-t.FirstReplySLO) >= 1 {
-		bad("FirstReplySLO", "%v leaves an error budget so large that a burn rate of %v can never happen (want above %.4f)",
-			t.FirstReplySLO, fastest, 1-1/fastest)
-	}
-	if !slices.Contains(durationBuckets, t.FirstReplySLOTarget.Seconds()) {
-		bad("FirstReplySLOTarget", "%s is not a bucket bound of helpdesk_first_reply_seconds", t.FirstReplySLOTarget)
-	}
-	if t.FirstReplySLOHours != "calendar" && t.FirstReplySLOHours != "business" {
-		bad("FirstReplySLOHours", "%q is neither calendar nor business", t.FirstReplySLOHours)
+	for field, slo := range map[string]float64{"FirstReplySLO": t.FirstReplySLO, "ResolutionSLO": t.ResolutionSLO} {
+		ratio(field, slo)
+		if fastest := burnRates[0].factor; slo > 0 && slo < 1 && fastest*(1-slo) >= 1 {
+			bad(field, "%v leaves an error budget so large that a burn rate of %v can never happen (want above %.4f)",
+				slo, fastest, 1-1/fastest)
+		}
 	}
 	nonNegative("SLABreachedMax", t.SLABreachedMax)
 	positive("OldestTicketMaxAge", t.OldestTicketMaxAge)

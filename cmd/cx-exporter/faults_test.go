@@ -125,6 +125,12 @@ func TestConfigErrors(t *testing.T) {
 		{append(zd, "CX_HOLIDAYS=2026-13-40"), "CX_HOLIDAYS"},
 		{append(zd, "CX_FIRST_REPLY_TARGETS=urgent=soon"), "CX_FIRST_REPLY_TARGETS"},
 		{append(zd, "CX_SLA_HOURS=sometimes"), "CX_SLA_HOURS"},
+		{append(zd, "CX_RESOLUTION_TARGETS=urgent=4h,high=1week"), "CX_RESOLUTION_TARGETS"},
+		{append(zd, "CX_RESOLUTION_TARGETS=vip=1d"), "CX_RESOLUTION_TARGETS"},
+		{append(zd, "CX_SUPPORT_COST_MONTHLY=25000"), "CX_SUPPORT_COST_MONTHLY"},
+		{append(zd, "CX_SUPPORT_COST_MONTHLY=lots USD"), "CX_SUPPORT_COST_MONTHLY"},
+		{append(zd, "CX_SUPPORT_COST_MONTHLY=-5 USD"), "CX_SUPPORT_COST_MONTHLY"},
+		{append(zd, "CX_SUPPORT_COST_MONTHLY=25000 US$"), "CX_SUPPORT_COST_MONTHLY"},
 		{append(zd, "CX_LOG_LEVEL=loud"), "CX_LOG_LEVEL"},
 		{append(zd, "CX_WEB_CONFIG_FILE=/nonexistent/web.yml"), "CX_WEB_CONFIG_FILE"},
 		{[]string{"CX_ZENDESK_SUBDOMAIN=acme", "CX_ZENDESK_EMAIL=a@example.invalid"}, "CX_ZENDESK_API_TOKEN"},
@@ -154,7 +160,8 @@ func TestConfigErrors(t *testing.T) {
 	if err != nil {
 		t.Fatalf("-h: %v", err)
 	}
-	for _, v := range []string{"CX_LISTEN_ADDRESS", "CX_STATE_DIR", "CX_ZENDESK_API_TOKEN_FILE", "CX_BUSINESS_HOURS", "CX_MAX_LABEL_VALUES", "-demo"} {
+	for _, v := range []string{"CX_LISTEN_ADDRESS", "CX_STATE_DIR", "CX_ZENDESK_API_TOKEN_FILE", "CX_BUSINESS_HOURS", "CX_MAX_LABEL_VALUES",
+		"CX_RESOLUTION_TARGETS", "CX_SUPPORT_COST_MONTHLY", "-demo"} {
 		if !strings.Contains(string(out), v) {
 			t.Errorf("-h does not list %s", v)
 		}

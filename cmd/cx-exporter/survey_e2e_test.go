@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,23 +26,51 @@ const surveyBatch = `[
  {"id":"e5","type":"csat","score":5,"created_at":"2026-11-27T08:00:04Z","channel":"email","priority":"high"},
  {"id":"e6","type":"csat","score":3,"created_at":"2026-11-27T08:00:05+02:00"},
  {"id":"e7","type":"csat","score":1,"created_at":"2026-11-27T08:00:06Z","channel":"chat"},
- {"id":"e3","type":"nps","score":0,"created_at":"2026-11-27T08:00:07Z"}
+ {"id":"e3","type":"nps","score":0,"created_at":"2026-11-27T08:00:07Z"},
+ {"id":"e8","type":"ces","score":2,"created_at":"2026-11-27T08:00:08Z","channel":"email","priority":"high"},
+ {"id":"e9","type":"ces","score":6,"created_at":"2026-11-27T08:00:09Z"}
 ]`
 
 func surveyWant() map[string]float64 {
 	want := map[string]float64{}
-	set := func(pr, ch string, nps [3]float64, csat [3]float64) {
+	set := func(pr, ch string, nps [3]float64, csat [3]float64, ces int) {
 		for i, c := range []string{"promoter", "passive", "detractor"} {
 			want[e2e.Series("helpdesk_nps_responses_total", "source", "survey", "priority", pr, "channel", ch, "category", c)] = nps[i]
 		}
 		for i, r := range []string{"good", "neutral", "bad"} {
 			want[e2e.Series("helpdesk_satisfaction_ratings_total", "source", "survey", "priority", pr, "channel", ch, "rating", r)] = csat[i]
 		}
+		// One CES answer of score ces (0: none): one bucket per score.
+		n := 0.0
+		if ces > 0 {
+			n = 1
+		}
+		for _, le := range []string{"1", "2", "3", "4", "5", "6", "7"} {
+			v := 0.0
+			if ces > 0 && le >= strconv.Itoa(ces) {
+				v = 1
+			}
+			want[e2e.Series("helpdesk_customer_effort_score_bucket", "source", "survey", "priority", pr, "channel", ch, "le", le)] = v
+		}
+		want[e2e.Series("helpdesk_customer_effort_score_bucket", "source", "survey", "priority", pr, "channel", ch, "le", "+Inf")] = n
+		want[e2e.Series("helpdesk_customer_effort_score_count", "source", "survey", "priority", pr, "channel", ch)] = n
+		want[e2e.Series("helpdesk_customer_effort_score_sum", "source", "survey", "priority", pr, "channel", ch)] = float64(ces)
 	}
-	set("high", "email", [3]float64{2, 0, 0}, [3]float64{1, 0, 0})
-	set("none", "none", [3]float64{0, 1, 0}, [3]float64{0, 1, 0})
-	set("none", "chat", [3]float64{0, 0, 1}, [3]float64{0, 0, 1})
+	set("high", "email", [3]float64{2, 0, 0}, [3]float64{1, 0, 0}, 2)
+	set("none", "none", [3]float64{0, 1, 0}, [3]float64{0, 1, 0}, 6)
+	set("none", "chat", [3]float64{0, 0, 1}, [3]float64{0, 0, 1}, 0)
+	withSelf(want, 0)
 	return want
+}
+
+// withSelf adds the survey source's own series: it is up, and counts the
+// requests it refused (unknown values: rejected; the others at 0).
+func withSelf(want map[string]float64, rejected float64) {
+	want[e2e.Series("cx_exporter_source_up", "source", "survey", "kind", "survey")] = 1
+	for _, r := range []string{"missing_field", "unknown_value", "negative_duration", "negative_value", "inconsistent_time", "malformed_record", "malformed_page"} {
+		want[e2e.Series("cx_exporter_records_rejected_total", "source", "survey", "reason", r)] = 0
+	}
+	want[e2e.Series("cx_exporter_records_rejected_total", "source", "survey", "reason", "unknown_value")] = rejected
 }
 
 func postSurvey(t *testing.T, exp *e2e.Exporter, token, body string) (int, string) {
@@ -106,6 +135,7 @@ func TestSurveyE2E(t *testing.T) {
 			zero[k] = 0
 		}
 	}
+	withSelf(zero, 0)
 	expectSurvey(t, exp, zero)
 
 	if code, body := postSurvey(t, exp, "wrong-token", surveyBatch); code != http.StatusUnauthorized {
@@ -116,14 +146,17 @@ func TestSurveyE2E(t *testing.T) {
 		body != `{"error":"responses[6].score: 11 is out of range 1-5"}` {
 		t.Fatalf("bad batch: %d %s", code, body)
 	}
+	withSelf(zero, 1)
 	expectSurvey(t, exp, zero)
 
 	code, body := postSurvey(t, exp, surveyE2EToken, surveyBatch)
 	var res struct{ Accepted, Duplicates int }
-	if code != http.StatusOK || json.Unmarshal([]byte(body), &res) != nil || res.Accepted != 7 || res.Duplicates != 1 {
-		t.Fatalf("batch: %d %s, want 200 with 7 accepted and 1 duplicate", code, body)
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &res) != nil || res.Accepted != 9 || res.Duplicates != 1 {
+		t.Fatalf("batch: %d %s, want 200 with 9 accepted and 1 duplicate", code, body)
 	}
-	expectSurvey(t, exp, surveyWant())
+	afterBad := surveyWant()
+	withSelf(afterBad, 1)
+	expectSurvey(t, exp, afterBad)
 	if strings.Contains(exp.Logs(), surveyE2EToken) {
 		t.Error("the survey token appears in the logs")
 	}
@@ -133,8 +166,8 @@ func TestSurveyE2E(t *testing.T) {
 	exp = e2e.Start(t, env, "-demo")
 	expectSurvey(t, exp, surveyWant())
 	code, body = postSurvey(t, exp, surveyE2EToken, surveyBatch)
-	if code != http.StatusOK || body != `{"accepted":0,"duplicates":8}` {
-		t.Fatalf("re-sent batch after restart: %d %s, want 200 with 0 accepted and 8 duplicates", code, body)
+	if code != http.StatusOK || body != `{"accepted":0,"duplicates":10}` {
+		t.Fatalf("re-sent batch after restart: %d %s, want 200 with 0 accepted and 10 duplicates", code, body)
 	}
 	expectSurvey(t, exp, surveyWant())
 	if err := exp.Stop(); err != nil {

@@ -213,6 +213,9 @@ func canonical(at *apiTicket, deleted bool) (helpdesk.Ticket, *source.Rejection)
 		// Freshdesk keeps no reopen count: the engine counts the solved →
 		// unresolved transitions it sees.
 		Reopens: -1,
+		// Nor a reply count: first-contact resolution is left absent
+		// rather than guessed.
+		AgentReplies: -1,
 	}
 	if at.Priority != nil {
 		p, ok := priorities[*at.Priority]
@@ -234,8 +237,6 @@ func canonical(at *apiTicket, deleted bool) (helpdesk.Ticket, *source.Rejection)
 	if s := at.Stats; s != nil {
 		if s.FirstRespondedAt != nil {
 			t.FirstReplyAt, t.Replied = s.FirstRespondedAt.UTC(), true
-			// The list gives no reply count: one reply is known to exist.
-			t.AgentReplies = 1
 		}
 		switch {
 		case s.ResolvedAt != nil:

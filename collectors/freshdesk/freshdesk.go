@@ -5,11 +5,12 @@
 //
 // What Freshdesk does not give, and what the collector does instead:
 //
-//   - Reply counts: the ticket list has none, so AgentReplies is 1 once
-//     stats.first_responded_at is set and 0 before. For Freshdesk,
-//     helpdesk_tickets_solved_first_contact_total therefore means "solved
-//     with a first response and never reopened", and the replies-per-solve
-//     histogram only has the buckets 0 and 1.
+//   - Reply counts: the ticket list has none, so AgentReplies is -1
+//     (unknown) and the engine exports neither
+//     helpdesk_tickets_solved_first_contact_total nor the replies-per-solve
+//     histogram for Freshdesk: FCR and one-touch are absent, never a
+//     constant. (Counting them would cost at least one
+//     GET /tickets/{id}/conversations per solved ticket.)
 //   - Reopen counts: none; Reopens is -1 and the engine counts the
 //     solved → unresolved transitions it sees between polls (a ticket
 //     reopened and solved again between two polls is not seen).
@@ -429,6 +430,6 @@ func (s *storedTicket) ticket(id string) helpdesk.Ticket {
 		ID: id, Status: helpdesk.Status(s.Status), Priority: s.Priority, Channel: s.Channel, Group: s.Group, Type: s.Type,
 		CreatedAt: time.Unix(s.Created, 0).UTC(), UpdatedAt: time.Unix(0, s.Updated).UTC(),
 		FirstReplyAt: timeOrZero(s.Replied), Replied: s.Replied != 0, SolvedAt: timeOrZero(s.Solved),
-		AgentReplies: s.Replies, Reopens: -1,
+		AgentReplies: -1, Reopens: -1,
 	}
 }

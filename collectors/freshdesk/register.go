@@ -55,6 +55,8 @@ func demo(c *Config) (*source.DemoRun, error) {
 	fd := fakefreshdesk.NewServer(fakefreshdesk.Options{APIKey: demoKey, RateLimit: 700})
 	c.URL, c.APIKey = fd.URL, demoKey
 	opts := fakefreshdesk.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
-	return source.SimulatedAccount("Freshdesk", fd.URL, func() { fd.SeedHistory(opts) },
-		func(ctx context.Context) { fd.Simulate(ctx, opts) }, fd.Close), nil
+	run := source.SimulatedAccount("Freshdesk", fd.URL, func() { fd.SeedHistory(opts) },
+		func(ctx context.Context) { fd.Simulate(ctx, opts) }, fd.Close)
+	run.WallClock = true // its tickets live in wall-clock time
+	return run, nil
 }

@@ -108,6 +108,13 @@ func expect(t *testing.T, got map[string]float64, want map[string]float64) {
 			t.Errorf("%s = %v, want %v", k, got[k], w)
 		}
 	}
+	// Freshdesk counts no replies: FCR and replies per ticket are absent,
+	// never a constant.
+	for _, k := range []string{"helpdesk_tickets_solved_first_contact_total", "helpdesk_replies_per_solved_ticket_count"} {
+		if v, ok := got[k]; ok {
+			t.Errorf("%s = %v is exported; Freshdesk gives no reply count", k, v)
+		}
+	}
 }
 
 func put(fd *fakefreshdesk.Server, id int64, status int, created time.Time, mut ...func(*fakefreshdesk.Ticket)) {
@@ -234,7 +241,7 @@ func TestSyncResumesAfterInterruption(t *testing.T) {
 		t.Errorf("resumed from page 1, not from the persisted page: %v", q)
 	}
 	expect(t, totals(t, tr), map[string]float64{
-		"helpdesk_tickets_created_total": 30, "helpdesk_tickets_solved_total": 30, "helpdesk_tickets_solved_first_contact_total": 30,
+		"helpdesk_tickets_created_total": 30, "helpdesk_tickets_solved_total": 30, "helpdesk_tickets_first_solved_total": 30,
 		"helpdesk_first_reply_seconds{calendar}_count": 30, "helpdesk_first_reply_seconds{calendar}_sum": 30 * 600,
 		"helpdesk_resolution_seconds{calendar}_count": 30, "helpdesk_resolution_seconds{calendar}_sum": 30 * 900,
 		"helpdesk_open_tickets": 0,
@@ -303,11 +310,10 @@ func TestSyncLifecycleRatingsAndDeletes(t *testing.T) {
 	sync()
 	expect(t, totals(t, tr), map[string]float64{
 		"helpdesk_tickets_created_total": 2, "helpdesk_tickets_solved_total": 3, "helpdesk_tickets_reopened_total": 1,
-		"helpdesk_tickets_solved_first_contact_total": 1,
-		"helpdesk_satisfaction_ratings_total{good}":   1, "helpdesk_satisfaction_ratings_total{bad}": 1, "helpdesk_satisfaction_ratings_total{neutral}": 1,
+		"helpdesk_tickets_first_solved_total":       2,
+		"helpdesk_satisfaction_ratings_total{good}": 1, "helpdesk_satisfaction_ratings_total{bad}": 1, "helpdesk_satisfaction_ratings_total{neutral}": 1,
 		"helpdesk_first_reply_seconds{calendar}_count": 1, "helpdesk_first_reply_seconds{calendar}_sum": 1800,
 		"helpdesk_resolution_seconds{calendar}_count": 3, "helpdesk_resolution_seconds{calendar}_sum": 5400 + 7200,
-		"helpdesk_replies_per_solved_ticket_count": 3, "helpdesk_replies_per_solved_ticket_sum": 2,
 		"helpdesk_open_tickets": 0,
 	})
 }

@@ -20,10 +20,17 @@ type Series struct {
 	Solved       uint64       `json:"solved"`
 	Reopened     uint64       `json:"reopened"`
 	FirstContact uint64       `json:"first_contact"`
+	FirstSolved  uint64       `json:"first_solved"`
 	Ratings      [4]uint64    `json:"ratings"` // indexed by Rating
 	FirstReply   [2]Histogram `json:"first_reply"`
 	Resolution   [2]Histogram `json:"resolution"`
 	Replies      Histogram    `json:"replies"`
+	// FirstReplySLA and ResolutionSLA count results, indexed by SLAResult.
+	FirstReplySLA [3]uint64    `json:"first_reply_sla"`
+	ResolutionSLA [3]uint64    `json:"resolution_sla"`
+	RequesterWait [2]Histogram `json:"requester_wait"`
+	AgentWait     [2]Histogram `json:"agent_wait"`
+	OnHold        [2]Histogram `json:"on_hold"`
 }
 
 // Aggregates are everything the engine has counted for one source. They
@@ -33,6 +40,12 @@ type Aggregates struct {
 	LabelNames []string           `json:"label_names"`
 	Series     map[string]*Series `json:"series"`
 	Limits     labelLimiter       `json:"limits"`
+	// RepliesUnknown: the vendor counts no agent replies, so first-contact
+	// resolution and replies per ticket are not exported (never a constant).
+	RepliesUnknown bool `json:"replies_unknown,omitempty"`
+	// WaitsKnown: the vendor gives wait and on-hold times, so their
+	// histograms are exported.
+	WaitsKnown bool `json:"waits_known,omitempty"`
 }
 
 func newAggregates(ls LabelSet, maxValues int) *Aggregates {
@@ -57,7 +70,8 @@ func (a *Aggregates) series(values []string) *Series {
 
 // add counts the events of one ticket into the series of its labels.
 func (a *Aggregates) add(values []string, ev *Events) {
-	if !ev.Created && !ev.FirstReply && ev.Solves == 0 && ev.Reopens == 0 && ev.Rating == RatingNone {
+	if !ev.Created && !ev.FirstReply && ev.Solves == 0 && ev.Reopens == 0 && ev.Rating == RatingNone &&
+		ev.FirstReplySLA == SLANone && ev.ResolutionSLA == SLANone {
 		return
 	}
 	s := a.series(values)
@@ -69,13 +83,44 @@ func (a *Aggregates) add(values []string, ev *Events) {
 	}
 	s.Reopened += uint64(ev.Reopens)
 	s.Solved += uint64(ev.Solves)
-	s.FirstContact += uint64(ev.FirstContact)
+	if ev.RepliesAtSolve >= 0 {
+		s.FirstContact += uint64(ev.FirstContact)
+	}
 	for range ev.Solves {
 		observeDurations(&s.Resolution, ev.ResolutionTime)
-		s.Replies.Observe(float64(ev.RepliesAtSolve), ReplyBuckets, false)
+		observeDurations(&s.RequesterWait, ev.RequesterWait)
+		observeDurations(&s.AgentWait, ev.AgentWait)
+		observeDurations(&s.OnHold, ev.OnHold)
+	}
+	if ev.FirstSolve {
+		// FCR and one-touch are per ticket: replies are observed at its
+		// first solve only.
+		s.FirstSolved++
+		if ev.RepliesAtSolve >= 0 {
+			s.Replies.Observe(float64(ev.RepliesAtSolve), ReplyBuckets, false)
+		}
 	}
 	if ev.Rating != RatingNone {
 		s.Ratings[ev.Rating]++
+	}
+	if ev.FirstReplySLA != SLANone {
+		s.FirstReplySLA[ev.FirstReplySLA]++
+	}
+	if ev.ResolutionSLA != SLANone {
+		s.ResolutionSLA[ev.ResolutionSLA]++
+	}
+}
+
+// note records what the vendor of a ticket gives, which decides whether
+// the reply and wait families are exported at all.
+func (a *Aggregates) note(t *Ticket) {
+	if t.AgentReplies < 0 {
+		a.RepliesUnknown = true
+	}
+	for _, d := range []Durations{t.RequesterWait, t.AgentWait, t.OnHold} {
+		if d.CalendarKnown || d.BusinessKnown {
+			a.WaitsKnown = true
+		}
 	}
 }
 
@@ -90,9 +135,11 @@ func observeDurations(h *[2]Histogram, d Durations) {
 
 func (a *Aggregates) clone() *Aggregates {
 	c := &Aggregates{
-		LabelNames: a.LabelNames,
-		Series:     make(map[string]*Series, len(a.Series)),
-		Limits:     labelLimiter{Max: a.Limits.Max, Values: make(map[string][]string, len(a.Limits.Values))},
+		LabelNames:     a.LabelNames,
+		Series:         make(map[string]*Series, len(a.Series)),
+		Limits:         labelLimiter{Max: a.Limits.Max, Values: make(map[string][]string, len(a.Limits.Values))},
+		RepliesUnknown: a.RepliesUnknown,
+		WaitsKnown:     a.WaitsKnown,
 	}
 	for k, v := range a.Limits.Values {
 		c.Limits.Values[k] = append([]string(nil), v...)
@@ -102,6 +149,9 @@ func (a *Aggregates) clone() *Aggregates {
 		for i := range 2 {
 			n.FirstReply[i] = s.FirstReply[i].clone()
 			n.Resolution[i] = s.Resolution[i].clone()
+			n.RequesterWait[i] = s.RequesterWait[i].clone()
+			n.AgentWait[i] = s.AgentWait[i].clone()
+			n.OnHold[i] = s.OnHold[i].clone()
 		}
 		n.Replies = s.Replies.clone()
 		c.Series[k] = &n
@@ -141,12 +191,20 @@ func (a *Aggregates) relabel(ls LabelSet) {
 		d.Solved += s.Solved
 		d.Reopened += s.Reopened
 		d.FirstContact += s.FirstContact
+		d.FirstSolved += s.FirstSolved
 		for i := range s.Ratings {
 			d.Ratings[i] += s.Ratings[i]
+		}
+		for i := range s.FirstReplySLA {
+			d.FirstReplySLA[i] += s.FirstReplySLA[i]
+			d.ResolutionSLA[i] += s.ResolutionSLA[i]
 		}
 		for i := range 2 {
 			d.FirstReply[i].merge(s.FirstReply[i])
 			d.Resolution[i].merge(s.Resolution[i])
+			d.RequesterWait[i].merge(s.RequesterWait[i])
+			d.AgentWait[i].merge(s.AgentWait[i])
+			d.OnHold[i].merge(s.OnHold[i])
 		}
 		d.Replies.merge(s.Replies)
 	}

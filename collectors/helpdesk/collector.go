@@ -18,6 +18,8 @@ type descs struct {
 	open, oldest, olderThan, awaiting, sla, awaitingOldest *prometheus.Desc
 	created, solved, reopened, firstContact, ratings       *prometheus.Desc
 	firstReply, resolution, replies                        *prometheus.Desc
+	firstSolved, firstReplySLA, resolutionSLA, resSLA      *prometheus.Desc
+	requesterWait, agentWait, onHold                       *prometheus.Desc
 }
 
 func newDescs(source string, labels []string) descs {
@@ -39,7 +41,14 @@ func newDescs(source string, labels []string) descs {
 		ratings:        d("helpdesk_satisfaction_ratings_total", "Satisfaction ratings received.", "rating"),
 		firstReply:     d("helpdesk_first_reply_seconds", "Time from creation to the first public agent reply.", "hours"),
 		resolution:     d("helpdesk_resolution_seconds", "Time from creation to solve, observed at each solve.", "hours"),
-		replies:        d("helpdesk_replies_per_solved_ticket", "Public agent replies at solve."),
+		replies:        d("helpdesk_replies_per_solved_ticket", "Public agent replies at a ticket's first solve."),
+		firstSolved:    d("helpdesk_tickets_first_solved_total", "Tickets solved for the first time (denominator of FCR and one-touch)."),
+		firstReplySLA:  d("helpdesk_first_reply_sla_total", "Tickets by first-reply SLA result, each once: met at a first reply within target, breached when the target passed unanswered.", "result"),
+		resolutionSLA:  d("helpdesk_resolution_sla_total", "Tickets by resolution SLA result, each once: met at a first solve within target, breached when the target passed unsolved.", "result"),
+		resSLA:         d("helpdesk_resolution_sla_tickets", "Unresolved tickets never solved yet by resolution-SLA state (at_risk: under 25% of the target left).", "state"),
+		requesterWait:  d("helpdesk_requester_wait_seconds", "Time the requester waited on agents, as the vendor reports it, observed at each solve.", "hours"),
+		agentWait:      d("helpdesk_agent_wait_seconds", "Time agents waited on the requester, as the vendor reports it, observed at each solve.", "hours"),
+		onHold:         d("helpdesk_on_hold_seconds", "Time on hold, as the vendor reports it, observed at each solve.", "hours"),
 	}
 }
 
@@ -60,7 +69,8 @@ func (tr *Tracker) Collector(source string, now func() time.Time) *Collector {
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.d.open, c.d.oldest, c.d.olderThan, c.d.awaiting, c.d.sla, c.d.awaitingOldest,
-		c.d.created, c.d.solved, c.d.reopened, c.d.firstContact, c.d.ratings, c.d.firstReply, c.d.resolution, c.d.replies} {
+		c.d.created, c.d.solved, c.d.reopened, c.d.firstContact, c.d.ratings, c.d.firstReply, c.d.resolution, c.d.replies,
+		c.d.firstSolved, c.d.firstReplySLA, c.d.resolutionSLA, c.d.resSLA, c.d.requesterWait, c.d.agentWait, c.d.onHold} {
 		ch <- d
 	}
 }
@@ -71,6 +81,7 @@ type backlog struct {
 	olderThan      [5]int
 	awaiting       int
 	sla            [3]int
+	resSLA         [3]int
 	oldest         int64 // unix seconds, 0: none
 	awaitingOldest int64
 }
@@ -115,6 +126,7 @@ func (b *backlog) add(o *openTicket, now int64) {
 	if b.oldest == 0 || o.created < b.oldest {
 		b.oldest = o.created
 	}
+	slaState(&b.resSLA, o.resRiskAt, o.resBreachAt, now)
 	if !o.awaiting {
 		return
 	}
@@ -122,14 +134,20 @@ func (b *backlog) add(o *openTicket, now int64) {
 	if b.awaitingOldest == 0 || o.created < b.awaitingOldest {
 		b.awaitingOldest = o.created
 	}
+	slaState(&b.sla, o.riskAt, o.breachAt, now)
+}
+
+// slaState counts a ticket into within, at_risk or breached; a zero
+// breachAt means no target.
+func slaState(states *[3]int, riskAt, breachAt, now int64) {
 	switch {
-	case o.breachAt == 0:
-	case now >= o.breachAt:
-		b.sla[2]++
-	case now >= o.riskAt:
-		b.sla[1]++
+	case breachAt == 0:
+	case now >= breachAt:
+		states[2]++
+	case now >= riskAt:
+		states[1]++
 	default:
-		b.sla[0]++
+		states[0]++
 	}
 }
 
@@ -155,6 +173,9 @@ func (c *Collector) collectBacklog(ch chan<- prometheus.Metric, b *backlog, labe
 	for i, st := range slaStates {
 		g(c.d.sla, float64(b.sla[i]), st)
 	}
+	for i, st := range slaStates {
+		g(c.d.resSLA, float64(b.resSLA[i]), st)
+	}
 	g(c.d.awaitingOldest, ageSince(b.awaitingOldest, now))
 }
 
@@ -165,7 +186,11 @@ func (c *Collector) collectSeries(ch chan<- prometheus.Metric, s *Series) {
 	ctr(c.d.created, s.Created)
 	ctr(c.d.solved, s.Solved)
 	ctr(c.d.reopened, s.Reopened)
-	ctr(c.d.firstContact, s.FirstContact)
+	ctr(c.d.firstSolved, s.FirstSolved)
+	for _, r := range []SLAResult{SLAMet, SLABreached} {
+		ctr(c.d.firstReplySLA, s.FirstReplySLA[r], r.String())
+		ctr(c.d.resolutionSLA, s.ResolutionSLA[r], r.String())
+	}
 	for _, r := range []Rating{RatingGood, RatingNeutral, RatingBad} {
 		ctr(c.d.ratings, s.Ratings[r], r.String())
 	}
@@ -175,6 +200,16 @@ func (c *Collector) collectSeries(ch chan<- prometheus.Metric, s *Series) {
 	for i, name := range hoursNames {
 		hist(c.d.firstReply, &s.FirstReply[i], DurationBuckets, true, name)
 		hist(c.d.resolution, &s.Resolution[i], DurationBuckets, true, name)
+		if c.tr.agg.WaitsKnown {
+			hist(c.d.requesterWait, &s.RequesterWait[i], DurationBuckets, true, name)
+			hist(c.d.agentWait, &s.AgentWait[i], DurationBuckets, true, name)
+			hist(c.d.onHold, &s.OnHold[i], DurationBuckets, true, name)
+		}
 	}
-	hist(c.d.replies, &s.Replies, ReplyBuckets, false)
+	// A vendor that counts no replies exports no FCR at all, rather than
+	// a ratio that says nothing.
+	if !c.tr.agg.RepliesUnknown {
+		ctr(c.d.firstContact, s.FirstContact)
+		hist(c.d.replies, &s.Replies, ReplyBuckets, false)
+	}
 }

@@ -56,24 +56,24 @@ func TestApplyTransitions(t *testing.T) {
 		}},
 		{"solve with one reply is first contact", []step{
 			{tk(time.Minute, replied(10)), Events{Created: true, FirstReply: true, FirstReplyTime: Durations{Calendar: 10 * time.Minute, Business: 5 * time.Minute, CalendarKnown: true, BusinessKnown: true}}},
-			{tk(time.Minute, at(time.Hour), replied(10), solvedAt(time.Hour)), Events{Solves: 1, FirstContact: 1, RepliesAtSolve: 1,
+			{tk(time.Minute, at(time.Hour), replied(10), solvedAt(time.Hour)), Events{Solves: 1, FirstSolve: true, FirstContact: 1, RepliesAtSolve: 1,
 				ResolutionTime: Durations{Calendar: 2 * time.Hour, Business: time.Hour, CalendarKnown: true, BusinessKnown: true}}},
 		}},
 		{"reopen then re-solve", []step{
 			{tk(time.Minute, replied(10), solvedAt(time.Hour), at(time.Hour)), Events{Created: true, FirstReply: true,
 				FirstReplyTime: Durations{Calendar: 10 * time.Minute, Business: 5 * time.Minute, CalendarKnown: true, BusinessKnown: true},
-				Solves:         1, FirstContact: 1, RepliesAtSolve: 1, ResolutionTime: Durations{Calendar: 2 * time.Hour, Business: time.Hour, CalendarKnown: true, BusinessKnown: true}}},
+				Solves:         1, FirstSolve: true, FirstContact: 1, RepliesAtSolve: 1, ResolutionTime: Durations{Calendar: 2 * time.Hour, Business: time.Hour, CalendarKnown: true, BusinessKnown: true}}},
 			{tk(time.Minute, replied(10), at(2*time.Hour), status(StatusOpen), reopens(1)), Events{Reopens: 1}},
 			{tk(time.Minute, replied(10), agentReplies(2), solvedAt(3*time.Hour), at(3*time.Hour), reopens(1)), Events{Solves: 1, RepliesAtSolve: 2,
 				ResolutionTime: Durations{Calendar: 2 * time.Hour, Business: time.Hour, CalendarKnown: true, BusinessKnown: true}}},
 		}},
 		{"solve, reopen and solve between two syncs", []step{
 			{tk(time.Minute, status(StatusOpen)), Events{Created: true}},
-			{tk(time.Minute, agentReplies(2), solvedAt(3*time.Hour), at(3*time.Hour), reopens(1)), Events{Solves: 2, Reopens: 1, RepliesAtSolve: 2,
+			{tk(time.Minute, agentReplies(2), solvedAt(3*time.Hour), at(3*time.Hour), reopens(1)), Events{Solves: 2, FirstSolve: true, Reopens: 1, RepliesAtSolve: 2,
 				ResolutionTime: Durations{Calendar: 2 * time.Hour, Business: time.Hour, CalendarKnown: true, BusinessKnown: true}}},
 		}},
 		{"reopen judged by status when the vendor keeps no count", []step{
-			{tk(time.Minute, reopens(-1), agentReplies(1), solvedAt(time.Hour), at(time.Hour)), Events{Created: true, Solves: 1, FirstContact: 1, RepliesAtSolve: 1,
+			{tk(time.Minute, reopens(-1), agentReplies(1), solvedAt(time.Hour), at(time.Hour)), Events{Created: true, Solves: 1, FirstSolve: true, FirstContact: 1, RepliesAtSolve: 1,
 				ResolutionTime: Durations{Calendar: 2 * time.Hour, Business: time.Hour, CalendarKnown: true, BusinessKnown: true}}},
 			{tk(time.Minute, reopens(-1), agentReplies(1), status(StatusOpen), at(2*time.Hour)), Events{Reopens: 1}},
 			// solved again with still one reply: no first contact, it was reopened
@@ -81,7 +81,7 @@ func TestApplyTransitions(t *testing.T) {
 				ResolutionTime: Durations{Calendar: 2 * time.Hour, Business: time.Hour, CalendarKnown: true, BusinessKnown: true}}},
 		}},
 		{"closing a solved ticket is no new solve", []step{
-			{tk(time.Minute, solvedAt(time.Hour), at(time.Hour)), Events{Created: true, Solves: 1,
+			{tk(time.Minute, solvedAt(time.Hour), at(time.Hour)), Events{Created: true, Solves: 1, FirstSolve: true,
 				ResolutionTime: Durations{Calendar: 2 * time.Hour, Business: time.Hour, CalendarKnown: true, BusinessKnown: true}}},
 			{tk(time.Minute, solvedAt(time.Hour), status(StatusClosed), at(5*time.Hour)), Events{}},
 		}},
@@ -100,7 +100,7 @@ func TestApplyTransitions(t *testing.T) {
 			{tk(-48*time.Hour, replied(10), solvedAt(-24*time.Hour), rated(RatingGood), at(-time.Hour)), Events{}},
 		}},
 		{"first seen old ticket solved after the watermark counts the solve only", []step{
-			{tk(-48*time.Hour, replied(10), solvedAt(time.Minute), at(time.Minute)), Events{Solves: 1, FirstContact: 1, RepliesAtSolve: 1,
+			{tk(-48*time.Hour, replied(10), solvedAt(time.Minute), at(time.Minute)), Events{Solves: 1, FirstSolve: true, FirstContact: 1, RepliesAtSolve: 1,
 				ResolutionTime: Durations{Calendar: 2 * time.Hour, Business: time.Hour, CalendarKnown: true, BusinessKnown: true}}},
 		}},
 		{"first seen old ticket with a dated reply and rating after the watermark", []step{
@@ -116,7 +116,7 @@ func TestApplyTransitions(t *testing.T) {
 		{"repeated page is idempotent", []step{
 			{tk(time.Minute, replied(5), solvedAt(time.Hour), at(time.Hour)), Events{Created: true, FirstReply: true,
 				FirstReplyTime: Durations{Calendar: 5 * time.Minute, Business: 2 * time.Minute, CalendarKnown: true, BusinessKnown: true},
-				Solves:         1, FirstContact: 1, RepliesAtSolve: 1, ResolutionTime: Durations{Calendar: 2 * time.Hour, Business: time.Hour, CalendarKnown: true, BusinessKnown: true}}},
+				Solves:         1, FirstSolve: true, FirstContact: 1, RepliesAtSolve: 1, ResolutionTime: Durations{Calendar: 2 * time.Hour, Business: time.Hour, CalendarKnown: true, BusinessKnown: true}}},
 			{tk(time.Minute, replied(5), solvedAt(time.Hour), at(time.Hour)), Events{}},
 		}},
 		{"durations computed from timestamps when the vendor gives none", []step{

@@ -110,8 +110,16 @@ type Ticket struct {
 	SolvedAt   time.Time // latest solve, zero when never solved or unknown
 	Resolution Durations // vendor-computed created → latest solve
 
-	AgentReplies int // public agent replies so far
+	// AgentReplies is the public agent replies so far, -1 when the vendor
+	// does not count them (first-contact resolution is then not exported).
+	AgentReplies int
 	Reopens      int // times reopened so far, -1 when the vendor does not count them
+
+	// RequesterWait, AgentWait and OnHold are the vendor's own totals at the
+	// latest solve (Zendesk's requester_wait_time_in_minutes,
+	// agent_wait_time_in_minutes, on_hold_time_in_minutes); unknown (and
+	// their histograms absent) for vendors that do not give them.
+	RequesterWait, AgentWait, OnHold Durations
 
 	Satisfaction   Rating
 	SatisfactionAt time.Time // zero when the vendor gives no time
@@ -148,7 +156,7 @@ func (t *Ticket) Validate() error {
 		return invalid("unknown_value", "unknown channel %q", t.Channel)
 	case !oneOf(t.Type, TicketTypes):
 		return invalid("unknown_value", "unknown type %q", t.Type)
-	case t.AgentReplies < 0:
+	case t.AgentReplies < -1:
 		return invalid("negative_duration", "negative agent replies")
 	case t.Satisfaction > RatingBad:
 		return invalid("unknown_value", "unknown satisfaction rating")
@@ -156,7 +164,8 @@ func (t *Ticket) Validate() error {
 	for _, d := range []struct {
 		name string
 		d    Durations
-	}{{"first reply time", t.FirstReply}, {"resolution time", t.Resolution}} {
+	}{{"first reply time", t.FirstReply}, {"resolution time", t.Resolution},
+		{"requester wait time", t.RequesterWait}, {"agent wait time", t.AgentWait}, {"on-hold time", t.OnHold}} {
 		if d.d.Calendar < 0 || d.d.Business < 0 {
 			return invalid("negative_duration", "negative %s", d.name)
 		}

@@ -22,6 +22,8 @@ type Config struct {
 	BusinessHours  Hours // nil: business durations only where the vendor gives them
 	// FirstReplyTargets maps a priority to its first-reply SLA target.
 	FirstReplyTargets map[string]time.Duration
+	// ResolutionTargets maps a priority to its resolution SLA target.
+	ResolutionTargets map[string]time.Duration
 	// SLABusinessHours counts SLA targets in business time (else calendar).
 	SLABusinessHours bool
 	// Now, when set, is read once per batch: versions dated in the future
@@ -44,6 +46,12 @@ type openTicket struct {
 	awaiting bool  // no agent reply yet
 	riskAt   int64 // unix seconds when under 25% of the SLA target is left; 0: no target
 	breachAt int64 // unix seconds when the SLA target is missed
+	// resRiskAt and resBreachAt are the same for the resolution target of
+	// a ticket never solved yet (0: none).
+	resRiskAt, resBreachAt int64
+	// due is the earliest time a Sweep has a breach to count for the
+	// ticket; 0: none.
+	due int64
 }
 
 // Tracker is the stateful engine of one source: the published aggregates
@@ -128,10 +136,11 @@ func (b *Batch) Apply(rec Records, t *Ticket) (Events, error) {
 			return Events{}, fmt.Errorf("ticket %s: %w", t.ID, err)
 		}
 	}
-	next, ev, err := Apply(prev, t, Rules{Watermark: b.tr.cfg.Watermark, BusinessHours: b.tr.cfg.BusinessHours, Now: b.now})
+	next, ev, err := Apply(prev, t, Rules{Watermark: b.tr.cfg.Watermark, BusinessHours: b.tr.cfg.BusinessHours, Now: b.now, SLA: b.tr.sla()})
 	if err != nil || ev.Stale {
 		return ev, err
 	}
+	b.agg.note(t)
 	next.Labels = b.agg.Limits.capValues(t)
 	v, _ := next.MarshalBinary()
 	if err := rec.Put(t.ID, v); err != nil {
@@ -163,6 +172,15 @@ func (tr *Tracker) Publish(b *Batch) {
 	}
 }
 
+// sla is the tracker's SLA targets and clock.
+func (tr *Tracker) sla() SLA {
+	s := SLA{FirstReply: tr.cfg.FirstReplyTargets, Resolution: tr.cfg.ResolutionTargets}
+	if tr.cfg.SLABusinessHours && tr.cfg.BusinessHours != nil {
+		s.Hours = tr.cfg.BusinessHours
+	}
+	return s
+}
+
 // openTicket builds a backlog entry; the caller holds tr.mu.
 func (tr *Tracker) openTicket(s *State) openTicket {
 	vals := tr.cfg.Labels.values(&s.Labels)
@@ -171,21 +189,81 @@ func (tr *Tracker) openTicket(s *State) openTicket {
 		tr.labels[k] = vals
 	}
 	o := openTicket{key: k, status: s.Status, created: s.CreatedAt, awaiting: !s.Replied}
-	if target, ok := tr.cfg.FirstReplyTargets[s.Priority]; ok && o.awaiting && target > 0 {
-		created := time.Unix(s.CreatedAt, 0)
-		o.riskAt = tr.slaAdd(created, target*3/4).Unix()
-		o.breachAt = tr.slaAdd(created, target).Unix()
+	sla := tr.sla()
+	created := time.Unix(s.CreatedAt, 0)
+	due := func(at int64) {
+		if o.due == 0 || at < o.due {
+			o.due = at
+		}
+	}
+	if target, ok := sla.FirstReply[s.Priority]; ok && o.awaiting && target > 0 {
+		o.riskAt = sla.Deadline(created, target*3/4).Unix()
+		o.breachAt = sla.Deadline(created, target).Unix()
+		if !s.FirstReplySLADone {
+			due(o.breachAt)
+		}
+	}
+	if target, ok := sla.Resolution[s.Priority]; ok && !s.Solved && target > 0 {
+		o.resRiskAt = sla.Deadline(created, target*3/4).Unix()
+		o.resBreachAt = sla.Deadline(created, target).Unix()
+		if !s.ResolutionSLADone {
+			due(o.resBreachAt)
+		}
 	}
 	return o
 }
 
-func (tr *Tracker) slaAdd(t time.Time, d time.Duration) time.Time {
-	if tr.cfg.SLABusinessHours && tr.cfg.BusinessHours != nil {
-		if r := tr.cfg.BusinessHours.Add(t, d); !r.IsZero() {
-			return r
+// Sweep counts the SLA breaches that time alone produced: unresolved
+// tickets whose first-reply (resolution) target passed by now while they
+// waited, with no upstream change needed. commit runs apply in one
+// transaction of the state store and stores the aggregates it returns
+// with the ticket states it wrote, so each breach counts once, ever. It
+// returns how many tickets breached; nothing is written when none did.
+func (tr *Tracker) Sweep(now time.Time, commit func(apply func(rec Records) (aggregates []byte, err error)) error) (int, error) {
+	tr.mu.RLock()
+	var ids []string
+	for id, o := range tr.open {
+		if o.due != 0 && o.due <= now.Unix() {
+			ids = append(ids, id)
 		}
 	}
-	return t.Add(d)
+	tr.mu.RUnlock()
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	var n int
+	var b *Batch
+	err := commit(func(rec Records) ([]byte, error) {
+		b, n = tr.Begin(), 0
+		sla := tr.sla()
+		for _, id := range ids {
+			v := rec.Get(id)
+			if v == nil {
+				continue
+			}
+			var s State
+			if err := s.UnmarshalBinary(v); err != nil {
+				return nil, fmt.Errorf("ticket %s: %w", id, err)
+			}
+			next, ev := Sweep(s, now, sla)
+			if ev.FirstReplySLA == SLANone && ev.ResolutionSLA == SLANone {
+				continue
+			}
+			v, _ = next.MarshalBinary()
+			if err := rec.Put(id, v); err != nil {
+				return nil, err
+			}
+			b.agg.add(b.tr.cfg.Labels.values(&next.Labels), &ev)
+			b.changes[id] = &next
+			n++
+		}
+		return b.Aggregates()
+	})
+	if err != nil {
+		return 0, err
+	}
+	tr.Publish(b)
+	return n, nil
 }
 
 // OpenTickets returns the size of the backlog.

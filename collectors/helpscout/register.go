@@ -57,6 +57,8 @@ func demo(c *Config) (*source.DemoRun, error) {
 	hs := fakehelpscout.NewServer(fakehelpscout.Options{AppID: demoAppID, AppSecret: demoAppSecret, RateLimit: 600})
 	c.URL, c.AppID, c.AppSecret = hs.URL, demoAppID, demoAppSecret
 	opts := fakehelpscout.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
-	return source.SimulatedAccount("Help Scout", hs.URL, func() { hs.SeedHistory(opts) },
-		func(ctx context.Context) { hs.Simulate(ctx, opts) }, hs.Close), nil
+	run := source.SimulatedAccount("Help Scout", hs.URL, func() { hs.SeedHistory(opts) },
+		func(ctx context.Context) { hs.Simulate(ctx, opts) }, hs.Close)
+	run.WallClock = true // its tickets live in wall-clock time
+	return run, nil
 }

@@ -39,6 +39,8 @@ func demo(c *Config) (*source.DemoRun, error) {
 	ic := fakeintercom.NewServer(fakeintercom.Options{Token: demoToken, NoRateLimit: true})
 	c.URL, c.Token = ic.URL, demoToken
 	opts := fakeintercom.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
-	return source.SimulatedAccount("Intercom", ic.URL, func() { ic.SeedHistory(opts) },
-		func(ctx context.Context) { ic.Simulate(ctx, opts) }, ic.Close), nil
+	run := source.SimulatedAccount("Intercom", ic.URL, func() { ic.SeedHistory(opts) },
+		func(ctx context.Context) { ic.Simulate(ctx, opts) }, ic.Close)
+	run.WallClock = true // its tickets live in wall-clock time
+	return run, nil
 }

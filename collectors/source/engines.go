@@ -1,6 +1,7 @@
 package source
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -151,9 +152,47 @@ func pullSource[T any](tr T, err error, newSyncer func(T) (Syncer, error), colle
 
 // HelpdeskSource builds a helpdesk vendor's Source: it restores the
 // engine and hands it to newSyncer.
+// After each successful sync it runs the engine's time-driven sweep (the
+// SLA targets that passed while nothing changed upstream).
 func (e Env) HelpdeskSource(newSyncer func(tr *helpdesk.Tracker) (Syncer, error)) (Source, error) {
 	tr, err := e.HelpdeskTracker()
-	return pullSource(tr, err, newSyncer, func(tr *helpdesk.Tracker) prometheus.Collector { return tr.Collector(e.Name, e.Now) })
+	swept := func(tr *helpdesk.Tracker) (Syncer, error) {
+		s, err := newSyncer(tr)
+		if err != nil {
+			return nil, err
+		}
+		return sweepAfter{Syncer: s, tr: tr, d: e.Deps}, nil
+	}
+	return pullSource(tr, err, swept, func(tr *helpdesk.Tracker) prometheus.Collector { return tr.Collector(e.Name, e.Now) })
+}
+
+// sweepAfter runs the helpdesk engine's sweep after each successful sync,
+// in one transaction that stores the records it changed with the
+// aggregates. Only after a success: while upstream is unreachable nobody
+// knows whether a waiting ticket was answered in time.
+type sweepAfter struct {
+	Syncer
+	tr *helpdesk.Tracker
+	d  Deps
+}
+
+func (s sweepAfter) Sync(ctx context.Context) error {
+	if err := s.Syncer.Sync(ctx); err != nil {
+		return err
+	}
+	_, err := s.tr.Sweep(s.d.Now(), func(apply func(rec helpdesk.Records) ([]byte, error)) error {
+		return s.d.State.Update(func(tx *state.Tx) error {
+			agg, err := apply(tx.Records())
+			if err != nil {
+				return err
+			}
+			return tx.Put(state.KeyAggregates, agg)
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("%s: SLA sweep: %w", s.d.Name, err)
+	}
+	return nil
 }
 
 // BillingSource builds a billing vendor's Source likewise.

@@ -51,6 +51,10 @@ type DemoRun struct {
 	// needs TLS or basic auth that the simulator does not speak).
 	Simulate func(ctx context.Context, self string, logger *slog.Logger)
 	Close    func()
+	// WallClock says that the simulated tickets are answered and solved
+	// seconds after they are created: demo mode then sets SLA targets of
+	// seconds (unless the user set them), so that they meet and breach.
+	WallClock bool
 }
 
 // SimulatedAccount is the DemoRun of a fake vendor API listening at url:

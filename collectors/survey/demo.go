@@ -20,7 +20,7 @@ import (
 // is unset; the simulated survey tool posts with it.
 const demoToken = "demo-survey-token-not-a-secret"
 
-// demo simulates a survey tool: every second it posts one NPS and one CSAT
+// demo simulates a survey tool: every second it posts one NPS, one CSAT and one CES
 // answer to the exporter's own endpoint.
 func demo(c *Config) (*source.DemoRun, error) {
 	c.Token = demoToken
@@ -63,9 +63,11 @@ func simulateSurveys(ctx context.Context, url string, logger *slog.Logger) {
 			nps = rnd.IntN(7)
 		}
 		csat := [...]int{5, 5, 5, 5, 4, 4, 4, 3, 3, 2, 1}[rnd.IntN(11)]
+		ces := [...]int{1, 2, 2, 3, 3, 3, 4, 4, 5, 6, 7}[rnd.IntN(11)]
 		batch := []map[string]any{
 			{"id": fmt.Sprintf("demo-%s-%d-nps", run, n), "type": "nps", "score": nps, "created_at": now},
 			{"id": fmt.Sprintf("demo-%s-%d-csat", run, n), "type": "csat", "score": csat, "created_at": now},
+			{"id": fmt.Sprintf("demo-%s-%d-ces", run, n), "type": "ces", "score": ces, "created_at": now},
 		}
 		for _, r := range batch {
 			if v := pick(priorities); v != "" {

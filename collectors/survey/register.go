@@ -20,7 +20,12 @@ func init() {
 		Role:    source.RoleSurvey,
 		Enabled: func(c *Config) bool { return c.Token != "" },
 		Build: func(c *Config, env source.Env) (source.Source, error) {
-			return newSurveyReceiver(c.Token, env.Helpdesk.Labels, env.State, env.Logger, env.Now)
+			r, err := newSurveyReceiver(c.Token, env.Helpdesk.Labels, env.State, env.Logger, env.Now)
+			if err != nil {
+				return nil, err
+			}
+			r.reject = env.Reject // refused requests count in cx_exporter_records_rejected_total
+			return r, nil
 		},
 		Demo: demo,
 	})

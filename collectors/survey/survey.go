@@ -26,7 +26,7 @@ import (
 	"github.com/cx-exporter/cx-exporter/internal/state"
 )
 
-// The survey source: NPS and CSAT answers pushed by survey tools to
+// The survey source: NPS, CSAT and CES answers pushed by survey tools to
 // POST /api/v1/survey-responses (enabled by CX_SURVEY_TOKEN).
 const (
 	// SurveyPath is the endpoint survey tools push to.
@@ -102,7 +102,12 @@ type surveyCounts struct {
 	Channel  string    `json:"channel"`
 	NPS      [3]uint64 `json:"nps"`  // by npsCategories
 	CSAT     [3]uint64 `json:"csat"` // by csatRatings
+	CES      [7]uint64 `json:"ces"`  // by score - 1
 }
+
+// cesBuckets are the upper bounds of helpdesk_customer_effort_score: one
+// per score of the 1-7 scale.
+var cesBuckets = []float64{1, 2, 3, 4, 5, 6, 7}
 
 // surveyAggregates is the persisted aggregates blob of the survey source.
 type surveyAggregates struct {
@@ -163,8 +168,11 @@ type surveyReceiver struct {
 	logger *slog.Logger
 	now    func() time.Time
 	names  []string // ticket label names, in CX_TICKET_LABELS order
+	// reject counts a request refused as invalid in
+	// cx_exporter_records_rejected_total.
+	reject func(id, reason string, err error)
 
-	npsDesc, csatDesc *prometheus.Desc
+	npsDesc, csatDesc, cesDesc *prometheus.Desc
 
 	inFlight chan struct{} // a slot per request body being handled
 
@@ -194,6 +202,8 @@ func newSurveyReceiver(token string, labels helpdesk.LabelSet, store *state.Sour
 		append(labels.Names(), "category"), src)
 	s.csatDesc = prometheus.NewDesc("helpdesk_satisfaction_ratings_total",
 		"Satisfaction ratings received.", append(labels.Names(), "rating"), src)
+	s.cesDesc = prometheus.NewDesc("helpdesk_customer_effort_score",
+		"Customer effort score survey answers, 1 (very easy) to 7 (very difficult).", labels.Names(), src)
 	err := s.store.View(func(tx *state.Tx) error {
 		var err error
 		if s.agg, err = decodeSurveyAggregates(tx.Get(state.KeyAggregates)); err != nil {
@@ -217,6 +227,7 @@ func newSurveyReceiver(token string, labels helpdesk.LabelSet, store *state.Sour
 func (s *surveyReceiver) Describe(ch chan<- *prometheus.Desc) {
 	ch <- s.npsDesc
 	ch <- s.csatDesc
+	ch <- s.cesDesc
 }
 
 // labelValues maps a canonical (priority, channel) pair to the values of
@@ -246,6 +257,7 @@ func (s *surveyReceiver) Collect(ch chan<- prometheus.Metric) {
 		values []string
 		nps    [3]uint64
 		csat   [3]uint64
+		ces    [7]uint64
 	}
 	rows := map[string]*row{}
 	get := func(values []string) *row {
@@ -265,6 +277,9 @@ func (s *surveyReceiver) Collect(ch chan<- prometheus.Metric) {
 			r.nps[i] += c.NPS[i]
 			r.csat[i] += c.CSAT[i]
 		}
+		for i := range c.CES {
+			r.ces[i] += c.CES[i]
+		}
 	}
 	s.mu.RUnlock()
 	for _, r := range rows {
@@ -274,6 +289,15 @@ func (s *surveyReceiver) Collect(ch chan<- prometheus.Metric) {
 		for i, rating := range csatRatings {
 			ch <- helpdesk.ConstMetric(s.csatDesc, prometheus.CounterValue, float64(r.csat[i]), append(slices.Clone(r.values), rating)...)
 		}
+		var count uint64
+		var sum float64
+		buckets := make(map[float64]uint64, len(cesBuckets))
+		for i, n := range r.ces {
+			count += n
+			sum += float64(n) * cesBuckets[i]
+			buckets[cesBuckets[i]] = count
+		}
+		ch <- prometheus.MustNewConstHistogram(s.cesDesc, count, sum, buckets, r.values...)
 	}
 }
 
@@ -341,6 +365,9 @@ func (s *surveyReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
+		if s.reject != nil {
+			s.reject("", rejectReason(err), err)
+		}
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -393,9 +420,12 @@ func (s *surveyReceiver) commit(responses []surveyResponse) (surveyResult, error
 				c = &surveyCounts{Priority: r.priority, Channel: r.channel}
 				agg.Series[series] = c
 			}
-			if r.typ == "nps" {
+			switch r.typ {
+			case "nps":
 				c.NPS[npsCategory(r.score)]++
-			} else {
+			case "ces":
+				c.CES[r.score-1]++
+			default:
 				c.CSAT[csatRating(r.score)]++
 			}
 			res.Accepted++
@@ -488,6 +518,20 @@ func (s *surveyReceiver) prune(now time.Time) error {
 	s.ids, s.oldest = kept, oldest
 	s.logger.Info("survey response ids pruned", "src", surveySource, "pruned", pruned, "kept", kept)
 	return nil
+}
+
+// rejectReason classifies a refused request for
+// cx_exporter_records_rejected_total.
+func rejectReason(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.HasSuffix(msg, ": missing") || strings.HasSuffix(msg, ": empty"):
+		return "missing_field"
+	case strings.Contains(msg, "out of range") || strings.Contains(msg, ": want one of") || strings.Contains(msg, "want nps"):
+		return "unknown_value"
+	default:
+		return "malformed_record"
+	}
 }
 
 // parseSurveyBody decodes and validates a whole body: one response object
@@ -663,8 +707,8 @@ func parseSurveyResponse(raw json.RawMessage) (surveyResponse, error) {
 		return r, errors.New(".type: missing")
 	}
 	r.typ = *w.Type
-	if r.typ != "nps" && r.typ != "csat" {
-		return r, fmt.Errorf(".type: %q: want nps or csat", r.typ)
+	if r.typ != "nps" && r.typ != "csat" && r.typ != "ces" {
+		return r, fmt.Errorf(".type: %q: want nps, csat or ces", r.typ)
 	}
 	if len(w.Score) == 0 || string(w.Score) == "null" {
 		return r, errors.New(".score: missing")
@@ -677,8 +721,11 @@ func parseSurveyResponse(raw json.RawMessage) (surveyResponse, error) {
 		return r, fmt.Errorf(".score: %s is not an integer", w.Score)
 	}
 	lo, hi := 0.0, 10.0
-	if r.typ == "csat" {
+	switch r.typ {
+	case "csat":
 		lo, hi = 1, 5
+	case "ces":
+		lo, hi = 1, 7
 	}
 	if f < lo || f > hi {
 		return r, fmt.Errorf(".score: %s is out of range %g-%g", w.Score, lo, hi)

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,7 +60,13 @@ func (env *surveyEnv) open() {
 	for pattern, h := range r.Routes() {
 		mux.Handle(pattern, h)
 	}
-	env.e, env.h = &receiverProc{store: store, survey: r}, mux
+	proc := &receiverProc{store: store, survey: r, rejected: map[string]float64{}}
+	r.reject = func(_, reason string, _ error) {
+		proc.mu.Lock()
+		defer proc.mu.Unlock()
+		proc.rejected[reason]++
+	}
+	env.e, env.h = proc, mux
 	t.Cleanup(func() { _ = store.Close() })
 }
 
@@ -67,6 +74,15 @@ func (env *surveyEnv) open() {
 type receiverProc struct {
 	store  *state.Store
 	survey *surveyReceiver
+
+	mu       sync.Mutex
+	rejected map[string]float64 // what the process counts in cx_exporter_records_rejected_total
+}
+
+func (p *receiverProc) rejectedCount(reason string) float64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.rejected[reason]
 }
 
 func (p *receiverProc) Close() error { return p.store.Close() }
@@ -296,7 +312,9 @@ func TestSurveyValidation(t *testing.T) {
 		{arr(good, resp(strings.Repeat("i", 257), "nps", 9)), "responses[1].id: longer than 256 bytes"},
 		{arr(good, `{"id":7,"type":"nps","score":9,"created_at":"2026-11-27T08:00:00Z"}`), "responses[1].id: want a string, got number"},
 		{arr(good, `{"id":"x","score":9,"created_at":"2026-11-27T08:00:00Z"}`), "responses[1].type: missing"},
-		{arr(good, resp("x", "ces", 3)), `responses[1].type: "ces": want nps or csat`},
+		{arr(good, resp("x", "effort", 3)), `responses[1].type: "effort": want nps, csat or ces`},
+		{arr(good, resp("x", "ces", 8)), `responses[1].score: 8 is out of range 1-7`},
+		{arr(good, resp("x", "ces", 0)), `responses[1].score: 0 is out of range 1-7`},
 		{arr(good, `{"id":"x","type":"nps","created_at":"2026-11-27T08:00:00Z"}`), "responses[1].score: missing"},
 		{arr(good, `{"id":"x","type":"nps","score":null,"created_at":"2026-11-27T08:00:00Z"}`), "responses[1].score: missing"},
 		{arr(good, `{"id":"x","type":"nps","score":9}`), "responses[1].created_at: missing"},
@@ -316,6 +334,12 @@ func TestSurveyValidation(t *testing.T) {
 		want := fmt.Sprintf(`{"error":%q}`, c.want)
 		if code != http.StatusBadRequest || strings.TrimSpace(got) != want {
 			t.Errorf("POST %.80s:\n got %d %s\nwant 400 %s", c.body, code, strings.TrimSpace(got), want)
+		}
+	}
+	// Each bad request is counted as rejected, by reason.
+	for reason, want := range map[string]float64{"missing_field": 6, "unknown_value": 10, "malformed_record": 12} {
+		if got := env.e.rejectedCount(reason); got != want {
+			t.Errorf("cx_exporter_records_rejected_total{source=survey, reason=%s} = %v, want %v", reason, got, want)
 		}
 	}
 	// Nothing of a bad request is counted or stored, not even its valid
@@ -473,4 +497,43 @@ func (m memRecs) Get(id string) []byte { return m[id] }
 func (m memRecs) Put(id string, v []byte) error {
 	m[id] = v
 	return nil
+}
+
+// TestSurveyCES: CES answers 1-7 feed helpdesk_customer_effort_score, one
+// bucket per score, and survive a restart.
+func TestSurveyCES(t *testing.T) {
+	env := newSurveyEnv(t, t.TempDir(), "priority,channel")
+	env.accept(arr(resp("c1", "ces", 1), resp("c2", "ces", 2), resp("c3", "ces", 2), resp("c4", "ces", 7, "channel", "chat"),
+		resp("c5", "csat", 5)), 5, 0)
+	want := `
+# HELP helpdesk_customer_effort_score Customer effort score survey answers, 1 (very easy) to 7 (very difficult).
+# TYPE helpdesk_customer_effort_score histogram
+helpdesk_customer_effort_score_bucket{channel="chat",priority="none",source="survey",le="1"} 0
+helpdesk_customer_effort_score_bucket{channel="chat",priority="none",source="survey",le="2"} 0
+helpdesk_customer_effort_score_bucket{channel="chat",priority="none",source="survey",le="3"} 0
+helpdesk_customer_effort_score_bucket{channel="chat",priority="none",source="survey",le="4"} 0
+helpdesk_customer_effort_score_bucket{channel="chat",priority="none",source="survey",le="5"} 0
+helpdesk_customer_effort_score_bucket{channel="chat",priority="none",source="survey",le="6"} 0
+helpdesk_customer_effort_score_bucket{channel="chat",priority="none",source="survey",le="7"} 1
+helpdesk_customer_effort_score_bucket{channel="chat",priority="none",source="survey",le="+Inf"} 1
+helpdesk_customer_effort_score_sum{channel="chat",priority="none",source="survey"} 7
+helpdesk_customer_effort_score_count{channel="chat",priority="none",source="survey"} 1
+helpdesk_customer_effort_score_bucket{channel="none",priority="none",source="survey",le="1"} 1
+helpdesk_customer_effort_score_bucket{channel="none",priority="none",source="survey",le="2"} 3
+helpdesk_customer_effort_score_bucket{channel="none",priority="none",source="survey",le="3"} 3
+helpdesk_customer_effort_score_bucket{channel="none",priority="none",source="survey",le="4"} 3
+helpdesk_customer_effort_score_bucket{channel="none",priority="none",source="survey",le="5"} 3
+helpdesk_customer_effort_score_bucket{channel="none",priority="none",source="survey",le="6"} 3
+helpdesk_customer_effort_score_bucket{channel="none",priority="none",source="survey",le="7"} 3
+helpdesk_customer_effort_score_bucket{channel="none",priority="none",source="survey",le="+Inf"} 3
+helpdesk_customer_effort_score_sum{channel="none",priority="none",source="survey"} 5
+helpdesk_customer_effort_score_count{channel="none",priority="none",source="survey"} 3
+`
+	for range 2 {
+		if err := testutil.CollectAndCompare(env.e.survey, strings.NewReader(want), "helpdesk_customer_effort_score"); err != nil {
+			t.Error(err)
+		}
+		env.reopen()
+	}
+	env.expect(none2+"|0,0,0|1,0,0", `channel="chat",priority="none"|0,0,0|0,0,0`)
 }

@@ -50,6 +50,9 @@ type apiMetricSet struct {
 	SolvedAt                    *time.Time  `json:"solved_at"`
 	ReplyTimeInMinutes          *minutePair `json:"reply_time_in_minutes"`
 	FullResolutionTimeInMinutes *minutePair `json:"full_resolution_time_in_minutes"`
+	RequesterWaitTimeInMinutes  *minutePair `json:"requester_wait_time_in_minutes"`
+	AgentWaitTimeInMinutes      *minutePair `json:"agent_wait_time_in_minutes"`
+	OnHoldTimeInMinutes         *minutePair `json:"on_hold_time_in_minutes"`
 }
 
 // Page is a decoded export page.
@@ -192,6 +195,9 @@ func canonical(at *apiTicket, metrics map[int64]*apiMetricSet) (helpdesk.Ticket,
 	t.FirstReply = durations(ms.ReplyTimeInMinutes)
 	t.Replied = t.AgentReplies > 0 || t.FirstReply.CalendarKnown
 	t.Resolution = durations(ms.FullResolutionTimeInMinutes)
+	t.RequesterWait = durations(ms.RequesterWaitTimeInMinutes)
+	t.AgentWait = durations(ms.AgentWaitTimeInMinutes)
+	t.OnHold = durations(ms.OnHoldTimeInMinutes)
 	return t, nil
 }
 

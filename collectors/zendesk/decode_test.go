@@ -188,6 +188,9 @@ func TestDecodePageRealistic(t *testing.T) {
 		SolvedAt:     utc("2024-03-01T11:15:00Z"),
 		Resolution:   helpdesk.Durations{Calendar: 135 * time.Minute, Business: 120 * time.Minute, CalendarKnown: true, BusinessKnown: true},
 		AgentReplies: 2, Reopens: 0, Satisfaction: helpdesk.RatingGood,
+		RequesterWait: helpdesk.Durations{Calendar: 90 * time.Minute, Business: 80 * time.Minute, CalendarKnown: true, BusinessKnown: true},
+		AgentWait:     helpdesk.Durations{Calendar: 10 * time.Minute, Business: 10 * time.Minute, CalendarKnown: true, BusinessKnown: true},
+		OnHold:        helpdesk.Durations{CalendarKnown: true, BusinessKnown: true},
 	}, {
 		ID: "35437", Status: helpdesk.StatusOnHold, Priority: "none", Channel: "phone",
 		Group: "", Type: "none", Brand: "4567",

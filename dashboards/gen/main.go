@@ -40,7 +40,7 @@ const tag = "cx-exporter"
 // also carry the ticket label variables.
 const (
 	sourceSel = `source=~"$source"`
-	ticketSel = `source=~"$source", priority=~"$priority", channel=~"$channel"`
+	ticketSel = `source=~"$source", priority=~"$priority", channel=~"$channel", group=~"$group", ticket_type=~"$ticket_type"`
 )
 
 // oneReplyBucket selects the le="1" bucket of helpdesk_replies_per_solved_ticket.
@@ -135,11 +135,13 @@ func newDashboard(uid, title, description string) *dashboard.DashboardBuilder {
 
 func supportOperations() *dashboard.DashboardBuilder {
 	return newDashboard("cx-support-ops", "CX / Support operations",
-		"Helpdesk KPIs from cx-exporter: backlog, first reply, resolution, FCR, CSAT and NPS, vendor-neutral.").
+		"Helpdesk KPIs from cx-exporter: backlog, SLAs, first reply, resolution, FCR, CSAT, CES, NPS and support cost, vendor-neutral.").
 		WithVariable(datasourceVariable()).
 		WithVariable(sourceVariable()).
 		WithVariable(ticketLabelVariable("priority")).
 		WithVariable(ticketLabelVariable("channel")).
+		WithVariable(ticketLabelVariable("group")).
+		WithVariable(ticketLabelVariable("ticket_type")).
 		WithVariable(hoursVariable()).
 		WithRow(dashboard.NewRowBuilder("Overview")).
 		WithPanel(statPanel("Open tickets",
@@ -163,25 +165,25 @@ func supportOperations() *dashboard.DashboardBuilder {
 			query("A", fmt.Sprintf(`max(%s)`, ticketMetric("helpdesk_awaiting_first_reply_oldest_age_seconds")), "oldest")).
 			Thresholds(thresholds("green", 14400, "orange", 28800, "red"))).
 		WithPanel(statPanel("First-contact resolution (7d)",
-			"Share of solves in the last 7 days with exactly one agent reply and no reopen: helpdesk_tickets_solved_first_contact_total / helpdesk_tickets_solved_total.",
+			"Per source: tickets first solved in the last 7 days with exactly one agent reply and no reopen / tickets first solved (helpdesk_tickets_solved_first_contact_total / helpdesk_tickets_first_solved_total): each ticket counts once, re-solves do not. Absent for vendors that count no replies (Freshdesk).",
 			units.PercentUnit, false,
-			instant("A", ratio(
+			instant("A", ratioBy("source",
 				increase(ticketMetric("helpdesk_tickets_solved_first_contact_total"), "7d"),
-				increase(ticketMetric("helpdesk_tickets_solved_total"), "7d")), "FCR")).
+				increase(ticketMetric("helpdesk_tickets_first_solved_total"), "7d")), "{{source}}")).
 			Min(0).Max(1).Thresholds(thresholds("red", 0.5, "orange", 0.7, "green"))).
 		WithPanel(statPanel("CSAT (7d)",
-			"Good ratings / (good + bad) ratings received in the last 7 days; neutral ratings are left out, as in Zendesk's satisfaction score.",
+			"Per source, never blended across sources: good ratings / all ratings (good + neutral + bad) received in the last 7 days. Survey answers on 1-5 count 4-5 good, 3 neutral, 1-2 bad.",
 			units.PercentUnit, false,
-			instant("A", ratio(
+			instant("A", ratioBy("source",
 				increase(ticketMetric("helpdesk_satisfaction_ratings_total", `rating="good"`), "7d"),
-				increase(ticketMetric("helpdesk_satisfaction_ratings_total", `rating=~"good|bad"`), "7d")), "CSAT")).
+				increase(ticketMetric("helpdesk_satisfaction_ratings_total"), "7d")), "{{source}}")).
 			Min(0).Max(1).Thresholds(thresholds("red", 0.8, "orange", 0.9, "green"))).
 		WithPanel(statPanel("One-touch resolution (7d)",
-			`Share of solves in the last 7 days with at most one agent reply (the le="1" bucket of helpdesk_replies_per_solved_ticket), Zendesk's "one-touch" tickets.`,
+			`Per source: tickets first solved in the last 7 days with at most one agent reply / tickets first solved (the le="1" bucket of helpdesk_replies_per_solved_ticket, observed at each ticket's first solve), Zendesk's "one-touch" tickets. Absent for vendors that count no replies.`,
 			units.PercentUnit, false,
-			instant("A", ratio(
+			instant("A", ratioBy("source",
 				increase(ticketMetric("helpdesk_replies_per_solved_ticket_bucket", oneReplyBucket), "7d"),
-				increase(ticketMetric("helpdesk_replies_per_solved_ticket_count"), "7d")), "one-touch")).
+				increase(ticketMetric("helpdesk_replies_per_solved_ticket_count"), "7d")), "{{source}}")).
 			Min(0).Max(1).Span(8).Thresholds(thresholds("blue"))).
 		WithPanel(statPanel("Reopen ratio (7d)",
 			"Reopens / solves in the last 7 days.",
@@ -202,6 +204,61 @@ func supportOperations() *dashboard.DashboardBuilder {
 			Thresholds(thresholds("red", 0, "orange", 30, "green")).
 			ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
 			WithTarget(instant("A", npsExpr(), "NPS"))).
+		WithPanel(statPanel("Resolution rate (7d)",
+			"Per source: solves / tickets created in the last 7 days (helpdesk_tickets_solved_total / helpdesk_tickets_created_total). Below 100% the backlog grows.",
+			units.PercentUnit, false,
+			instant("A", ratioBy("source",
+				increase(ticketMetric("helpdesk_tickets_solved_total"), "7d"),
+				increase(ticketMetric("helpdesk_tickets_created_total"), "7d")), "{{source}}")).
+			Min(0).Span(6).Thresholds(thresholds("orange", 0.9, "green"))).
+		WithPanel(statPanel("Customer effort score (7d)",
+			"Mean CES of the survey answers received in the last 7 days, on the 1 (very easy) to 7 (very difficult) scale: helpdesk_customer_effort_score_sum / _count. Lower is better.",
+			units.NoUnit, false,
+			instant("A", ratioBy("source",
+				increase(ticketMetric("helpdesk_customer_effort_score_sum"), "7d"),
+				increase(ticketMetric("helpdesk_customer_effort_score_count"), "7d")), "{{source}}")).
+			Decimals(2).Min(1).Max(7).Span(6).Thresholds(thresholds("green", 3, "orange", 5, "red"))).
+		WithPanel(statPanel("Cost per solved ticket (30d)",
+			"CX_SUPPORT_COST_MONTHLY (helpdesk_support_cost_monthly) / solves in the last 30 days of the selected sources, in the cost's currency (the series name). Empty when no support cost is configured.",
+			units.Short, false,
+			instant("A", fmt.Sprintf(`sum by (currency) (helpdesk_support_cost_monthly) / on () group_left sum(%s)`,
+				increase(ticketMetric("helpdesk_tickets_solved_total"), "30d")), "{{currency}}")).
+			Decimals(2).Span(6).Thresholds(thresholds("blue"))).
+		WithPanel(statPanel("Support cost share of MRR",
+			"CX_SUPPORT_COST_MONTHLY / MRR of the selected billing sources in the same currency (never across currencies); a common rule of thumb keeps it under 10%. Empty without a support cost or MRR in its currency.",
+			units.PercentUnit, false,
+			instant("A", fmt.Sprintf(`sum by (currency) (helpdesk_support_cost_monthly) / sum by (currency) (%s)`, sourceMetric("billing_mrr")), "{{currency}}")).
+			Span(6).Thresholds(thresholds("green", 0.1, "orange", 0.2, "red"))).
+		WithRow(dashboard.NewRowBuilder("SLAs")).
+		WithPanel(statPanel("First-reply SLA achievement by priority (7d)",
+			"Per priority: tickets whose first reply met their CX_FIRST_REPLY_TARGETS target / tickets judged (met + breached) in the last 7 days, from helpdesk_first_reply_sla_total. Each ticket counts once: met at a reply within target, breached when the target passed unanswered. The same counters feed the SLO burn alerts.",
+			units.PercentUnit, false,
+			instant("A", ratioBy("priority",
+				increase(ticketMetric("helpdesk_first_reply_sla_total", `result="met"`), "7d"),
+				increase(ticketMetric("helpdesk_first_reply_sla_total"), "7d")), "{{priority}}")).
+			Min(0).Max(1).Span(12).Thresholds(thresholds("red", 0.9, "orange", 0.95, "green"))).
+		WithPanel(statPanel("Resolution SLA achievement by priority (7d)",
+			"Per priority: tickets first solved within their CX_RESOLUTION_TARGETS target / tickets judged (met + breached) in the last 7 days, from helpdesk_resolution_sla_total. Each ticket counts once: met at a first solve within target, breached when the target passed unsolved.",
+			units.PercentUnit, false,
+			instant("A", ratioBy("priority",
+				increase(ticketMetric("helpdesk_resolution_sla_total", `result="met"`), "7d"),
+				increase(ticketMetric("helpdesk_resolution_sla_total"), "7d")), "{{priority}}")).
+			Min(0).Max(1).Span(12).Thresholds(thresholds("red", 0.9, "orange", 0.95, "green"))).
+		WithPanel(timeseriesPanel("SLA results per hour",
+			"Tickets judged per hour by SLA and result (helpdesk_first_reply_sla_total, helpdesk_resolution_sla_total): met at the reply or first solve within target, breached when the target passed (counted at the first sync after it, even with no change upstream).",
+			units.Short,
+			query("A", fmt.Sprintf(`sum by (result) (%s)%s`, rate(ticketMetric("helpdesk_first_reply_sla_total")), perHour), "first reply {{result}}"),
+			query("B", fmt.Sprintf(`sum by (result) (%s)%s`, rate(ticketMetric("helpdesk_resolution_sla_total")), perHour), "resolution {{result}}")).
+			AxisLabel("tickets / hour")).
+		WithPanel(timeseriesPanel("Resolution SLA states",
+			"Unresolved tickets not solved yet by resolution-SLA state against CX_RESOLUTION_TARGETS (helpdesk_resolution_sla_tickets): within, at_risk (under 25% of the target left) or breached.",
+			units.Short,
+			query("A", fmt.Sprintf(`sum by (state) (%s)`, ticketMetric("helpdesk_resolution_sla_tickets")), "{{state}}")).
+			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
+			FillOpacity(30).
+			OverrideByName("within", fixedColor("green")).
+			OverrideByName("at_risk", fixedColor("orange")).
+			OverrideByName("breached", fixedColor("red"))).
 		WithRow(dashboard.NewRowBuilder("Backlog")).
 		WithPanel(timeseriesPanel("Backlog by status",
 			"Unresolved tickets by status.",
@@ -228,12 +285,24 @@ func supportOperations() *dashboard.DashboardBuilder {
 			query("A", fmt.Sprintf(`sum by (priority) (%s)`, ticketMetric("helpdesk_open_tickets")), "{{priority}}")).
 			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
 			FillOpacity(30)).
+		WithPanel(timeseriesPanel("Backlog by group",
+			"Unresolved tickets by group (exported when CX_TICKET_LABELS includes group; otherwise one series without a group).",
+			units.Short,
+			query("A", fmt.Sprintf(`sum by (group) (%s)`, ticketMetric("helpdesk_open_tickets")), "{{group}}")).
+			Stacking(common.NewStackingConfigBuilder().Mode(common.StackingModeNormal)).
+			FillOpacity(30)).
+		WithPanel(timeseriesPanel("Created by ticket type",
+			"Tickets created per hour by type: question, incident, problem, task or none (exported when CX_TICKET_LABELS includes ticket_type).",
+			units.Short,
+			query("A", fmt.Sprintf(`sum by (ticket_type) (%s)%s`, rate(ticketMetric("helpdesk_tickets_created_total")), perHour), "{{ticket_type}}")).
+			AxisLabel("tickets / hour")).
 		WithRow(dashboard.NewRowBuilder("Flow")).
 		WithPanel(timeseriesPanel("Created vs solved per hour",
-			"Tickets created and solves per hour. A ticket solved again after a reopen counts again.",
+			"Tickets created, solves and first solves per hour. A ticket solved again after a reopen counts again as a solve, never again as a first solve (helpdesk_tickets_first_solved_total).",
 			units.Short,
 			query("A", fmt.Sprintf(`sum(%s)%s`, rate(ticketMetric("helpdesk_tickets_created_total")), perHour), "created"),
-			query("B", fmt.Sprintf(`sum(%s)%s`, rate(ticketMetric("helpdesk_tickets_solved_total")), perHour), "solved")).
+			query("B", fmt.Sprintf(`sum(%s)%s`, rate(ticketMetric("helpdesk_tickets_solved_total")), perHour), "solved"),
+			query("C", fmt.Sprintf(`sum(%s)%s`, rate(ticketMetric("helpdesk_tickets_first_solved_total")), perHour), "first solves")).
 			AxisLabel("tickets / hour")).
 		WithPanel(timeseriesPanel("Reopens per hour",
 			"Transitions from solved back to unresolved, per hour.",
@@ -246,7 +315,7 @@ func supportOperations() *dashboard.DashboardBuilder {
 			query("A", fmt.Sprintf(`sum by (channel) (%s)%s`, rate(ticketMetric("helpdesk_tickets_created_total")), perHour), "{{channel}}")).
 			AxisLabel("tickets / hour")).
 		WithPanel(timeseriesPanel("Replies per resolution",
-			"Average number of public agent replies on a ticket at the moment it is solved.",
+			"Average number of public agent replies on a ticket at its first solve. Absent for vendors that count no replies.",
 			units.Short,
 			query("A", ratio(
 				rate(ticketMetric("helpdesk_replies_per_solved_ticket_sum")),
@@ -264,6 +333,17 @@ func supportOperations() *dashboard.DashboardBuilder {
 			units.Seconds,
 			query("A", quantile("0.5", "helpdesk_resolution_seconds"), "p50"),
 			query("B", quantile("0.9", "helpdesk_resolution_seconds"), "p90"))).
+		WithPanel(timeseriesPanel("Mean first reply and resolution time",
+			"Means, as targets are usually stated (\"average first response under 30 minutes\"): helpdesk_first_reply_seconds_sum / _count and helpdesk_resolution_seconds_sum / _count, in $hours hours. Means exceed medians when a few tickets wait long.",
+			units.Seconds,
+			query("A", mean("helpdesk_first_reply_seconds"), "first reply"),
+			query("B", mean("helpdesk_resolution_seconds"), "resolution"))).
+		WithPanel(timeseriesPanel("Wait and hold times (mean at solve)",
+			"Mean per solve, in $hours hours, of the vendor's own totals: time the requester waited on agents (helpdesk_requester_wait_seconds), time agents waited on the requester (helpdesk_agent_wait_seconds) and time on hold (helpdesk_on_hold_seconds). Only vendors that report them (Zendesk) have data.",
+			units.Seconds,
+			query("A", mean("helpdesk_requester_wait_seconds"), "requester wait"),
+			query("B", mean("helpdesk_agent_wait_seconds"), "agent wait"),
+			query("C", mean("helpdesk_on_hold_seconds"), "on hold"))).
 		WithRow(dashboard.NewRowBuilder("Satisfaction")).
 		WithPanel(timeseriesPanel("Satisfaction ratings by rating",
 			"Satisfaction ratings received per hour, by rating.",
@@ -280,7 +360,19 @@ func supportOperations() *dashboard.DashboardBuilder {
 			AxisLabel("answers / day").
 			OverrideByName("promoter", fixedColor("green")).
 			OverrideByName("passive", fixedColor("yellow")).
-			OverrideByName("detractor", fixedColor("red")))
+			OverrideByName("detractor", fixedColor("red"))).
+		WithPanel(timeseriesPanel("CSAT by source (7d)",
+			"Per source, never blended: good ratings / all ratings (good + neutral + bad) over the trailing 7 days.",
+			units.PercentUnit,
+			query("A", ratioBy("source",
+				increase(ticketMetric("helpdesk_satisfaction_ratings_total", `rating="good"`), "7d"),
+				increase(ticketMetric("helpdesk_satisfaction_ratings_total"), "7d")), "{{source}}")).
+			Min(0).Max(1)).
+		WithPanel(timeseriesPanel("Customer effort score answers",
+			"CES survey answers per day by score (helpdesk_customer_effort_score, 1 very easy to 7 very difficult).",
+			units.Short,
+			query("A", fmt.Sprintf(`sum by (le) (%s)%s`, rate(ticketMetric("helpdesk_customer_effort_score_bucket")), perDay), "≤ {{le}}")).
+			AxisLabel("answers / day"))
 }
 
 func subscriptionsChurn() *dashboard.DashboardBuilder {
@@ -569,6 +661,17 @@ func increase(sel, window string) string {
 
 func ratio(num, den string) string {
 	return "sum(" + num + ") / sum(" + den + ")"
+}
+
+// ratioBy is a ratio per value of label (per source: never a blend).
+func ratioBy(label, num, den string) string {
+	return "sum by (" + label + ") (" + num + ") / sum by (" + label + ") (" + den + ")"
+}
+
+// mean is the mean of a duration histogram in the selected hours.
+func mean(metric string) string {
+	sel := ticketSel + `, hours="$hours"`
+	return fmt.Sprintf(`sum(rate(%[1]s_sum{%[2]s}[$__rate_interval])) / sum(rate(%[1]s_count{%[2]s}[$__rate_interval]))`, metric, sel)
 }
 
 // quantile is the q-quantile of a duration histogram in the selected hours.

@@ -962,6 +962,10 @@ func TestSchemaRejectsInvalidValues(t *testing.T) {
 		{[]string{"config.ticketLabels={priority,customer}"}, "ticketLabels"},
 		{[]string{"config.firstReplyTargets.critical=1h"}, "critical"},
 		{[]string{"config.firstReplyTargets.urgent=soon"}, "urgent"},
+		{[]string{"config.resolutionTargets.vip=1d"}, "vip"},
+		{[]string{"config.resolutionTargets.low=d"}, "low"},
+		{[]string{"config.supportCostMonthly=25000"}, "supportCostMonthly"},
+		{[]string{"config.supportCostMonthly=lots USD"}, "supportCostMonthly"},
 		{[]string{"config.holidays={25.12.2026}"}, "holidays"},
 		{[]string{"config.maxLabelValues=0"}, "maxLabelValues"},
 		{[]string{"config.httpRetries=50"}, "httpRetries"},
@@ -989,7 +993,8 @@ func TestSchemaRejectsInvalidValues(t *testing.T) {
 	}
 	// And valid values pass.
 	if _, err := helm(t, "template", release, chartDir, "--set", "config.pollInterval=1h30m", "--set", "config.slaHours=calendar",
-		"--set", "config.firstReplyTargets.urgent=90m", "--set", "config.logLevel=warn", "--set", "config.holidays={2026-12-25}"); err != nil {
+		"--set", "config.firstReplyTargets.urgent=90m", "--set", "config.resolutionTargets.normal=3d", "--set", "config.resolutionTargets.high=1d12h",
+		"--set", "config.supportCostMonthly=25000 USD", "--set", "config.logLevel=warn", "--set", "config.holidays={2026-12-25}"); err != nil {
 		t.Errorf("valid values rejected: %v", err)
 	}
 }

@@ -185,15 +185,18 @@ func ExpectCountersNotBackwards(t testing.TB, before, got map[string]float64) {
 // AddOneTouchSolves sets in want every helpdesk series that n tickets
 // produce when each was created, answered once firstReply seconds later
 // and solved resolution seconds after creation (business time equal to
-// calendar time). key builds a series key from a metric name and extra
-// label pairs.
+// calendar time), both within their SLA targets. key builds a series key
+// from a metric name and extra label pairs.
 func AddOneTouchSolves(want map[string]float64, key func(name string, kv ...string) string, n int, firstReply, resolution float64) {
 	f := float64(n)
 	for _, name := range []string{"helpdesk_tickets_created_total", "helpdesk_tickets_solved_total",
+		"helpdesk_tickets_first_solved_total",
 		"helpdesk_tickets_solved_first_contact_total", "helpdesk_replies_per_solved_ticket_count",
 		"helpdesk_replies_per_solved_ticket_sum"} {
 		want[key(name)] = f
 	}
+	want[key("helpdesk_first_reply_sla_total", "result", "met")] = f
+	want[key("helpdesk_resolution_sla_total", "result", "met")] = f
 	for _, hours := range []string{"calendar", "business"} {
 		for _, d := range []struct {
 			name string
@@ -206,5 +209,27 @@ func AddOneTouchSolves(want map[string]float64, key func(name string, kv ...stri
 	}
 	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
 		want[key("helpdesk_replies_per_solved_ticket_bucket", "le", le)] = f
+	}
+}
+
+// DropReplyCounts removes from want the series that a vendor without reply
+// counts (Freshdesk) does not export: FCR and replies per ticket.
+func DropReplyCounts(want map[string]float64) {
+	for k := range want {
+		if strings.HasPrefix(k, "helpdesk_tickets_solved_first_contact_total") || strings.HasPrefix(k, "helpdesk_replies_per_solved_ticket") {
+			delete(want, k)
+		}
+	}
+}
+
+// ExpectAbsent fails for every sample of the given families in got.
+func ExpectAbsent(t testing.TB, got map[string]float64, source string, families ...string) {
+	t.Helper()
+	for k := range got {
+		for _, f := range families {
+			if strings.HasPrefix(k, f) && strings.Contains(k, `source="`+source+`"`) {
+				t.Errorf("%s is exported; %s does not give it", k, source)
+			}
+		}
 	}
 }

@@ -234,6 +234,7 @@ out, so that the exporter's defaults apply.
   (list "CX_BUSINESS_HOURS" $c.businessHours)
   (list "CX_TIMEZONE" $c.timezone)
   (list "CX_SLA_HOURS" $c.slaHours)
+  (list "CX_SUPPORT_COST_MONTHLY" $c.supportCostMonthly)
   (list "CX_MAX_LABEL_VALUES" $c.maxLabelValues)
   (list "CX_DEMO_HELPDESK" .Values.demoHelpdesk)
   (list "CX_DEMO_BILLING" .Values.demoBilling)
@@ -259,6 +260,13 @@ out, so that the exporter's defaults apply.
 {{- $targets = append $targets (printf "%s=%s" $priority (index $c.firstReplyTargets $priority)) }}
 {{- end }}
 {{- $env = append $env (dict "name" "CX_FIRST_REPLY_TARGETS" "value" (join "," $targets)) }}
+{{- end }}
+{{- if $c.resolutionTargets }}
+{{- $targets := list }}
+{{- range $priority := keys $c.resolutionTargets | sortAlpha }}
+{{- $targets = append $targets (printf "%s=%s" $priority (index $c.resolutionTargets $priority)) }}
+{{- end }}
+{{- $env = append $env (dict "name" "CX_RESOLUTION_TARGETS" "value" (join "," $targets)) }}
 {{- end }}
 {{- range include "cx-exporter.secretFiles" . | fromJsonArray }}
 {{- $env = append $env (dict "name" .env "value" (printf "%s/%s/%s" (include "cx-exporter.secretsDir" $) .vendor .key)) }}
