@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -45,13 +44,19 @@ type helpdeskVendor struct {
 	// sla overrides a group's first-reply SLA state where the vendor's
 	// priority gives another target.
 	sla map[group]string
+	// resolutionSLA overrides a group's resolution SLA state where the
+	// vendor's priority gives another target.
+	resolutionSLA map[group]string
 	// ownBusinessHours: the vendor reports business-hours durations
 	// itself (Zendesk's metric sets); otherwise the exporter computes
 	// them with CX_BUSINESS_HOURS=24/7, equal to calendar time.
 	ownBusinessHours bool
-	// noReplyCounts: the vendor gives no reply count; a replied ticket
-	// counts one reply.
+	// noReplyCounts: the vendor gives no reply count, so FCR and replies
+	// per ticket are absent (never a constant).
 	noReplyCounts bool
+	// waitTimes: the vendor gives requester wait, agent wait and on-hold
+	// times (Zendesk's metric sets); otherwise those histograms are absent.
+	waitTimes bool
 	// noDeletes: the vendor's API never shows a deletion, so ticket 2
 	// stays in the backlog.
 	noDeletes bool
@@ -67,6 +72,9 @@ type helpdeskVendor struct {
 // are relative to the life ticket's creation: first reply after 30 min
 // (20 business minutes where the vendor reports them), solved after
 // 90 min (60), reopened, answered again and solved after 120 min (80).
+// A vendor with waitTimes reports at the first solve a requester wait of
+// 40 min (30 business), an agent wait of 30 (20) and 20 on hold (10), and
+// at the second 50 (35), 40 (25) and 30 (20).
 type helpdeskDriver interface {
 	// env points the binary at the fake.
 	env() []string
@@ -159,6 +167,31 @@ func (v helpdeskVendor) slaState(g group, state string) string {
 	return state
 }
 
+func (v helpdeskVendor) resolutionState(g group, state string) string {
+	if s, ok := v.resolutionSLA[g]; ok {
+		return s
+	}
+	return state
+}
+
+// waitFamilies are the histograms of the vendors with waitTimes.
+var waitFamilies = []string{"helpdesk_requester_wait_seconds", "helpdesk_agent_wait_seconds", "helpdesk_on_hold_seconds"}
+
+// replyCountFamilies are the series of the vendors that count replies.
+var replyCountFamilies = []string{"helpdesk_tickets_solved_first_contact_total", "helpdesk_replies_per_solved_ticket"}
+
+// expectGaps fails for every series of the families the vendor does not
+// give: they are absent, not 0.
+func (v helpdeskVendor) expectGaps(t *testing.T, got map[string]float64) {
+	t.Helper()
+	if v.noReplyCounts {
+		e2e.ExpectAbsent(t, got, v.source, replyCountFamilies...)
+	}
+	if !v.waitTimes {
+		e2e.ExpectAbsent(t, got, v.source, waitFamilies...)
+	}
+}
+
 func TestE2EHelpdesk(t *testing.T) {
 	t.Parallel()
 	for _, v := range helpdeskVendors {
@@ -184,12 +217,13 @@ func runStoryline(t *testing.T, v helpdeskVendor) {
 	}
 	backlog := map[group]map[string]float64{
 		gFresh: {
-			k(gFresh, "helpdesk_open_tickets", "status", "open"):                                 1,
-			k(gFresh, "helpdesk_open_ticket_oldest_age_seconds"):                                 3 * 3600,
-			k(gFresh, "helpdesk_open_tickets_older_than", "age", "1h"):                           1,
-			k(gFresh, "helpdesk_awaiting_first_reply_tickets"):                                   1,
-			k(gFresh, "helpdesk_awaiting_first_reply_oldest_age_seconds"):                        3 * 3600,
-			k(gFresh, "helpdesk_first_reply_sla_tickets", "state", v.slaState(gFresh, "within")): 1, // 3h of 8h
+			k(gFresh, "helpdesk_open_tickets", "status", "open"):                                       1,
+			k(gFresh, "helpdesk_open_ticket_oldest_age_seconds"):                                       3 * 3600,
+			k(gFresh, "helpdesk_open_tickets_older_than", "age", "1h"):                                 1,
+			k(gFresh, "helpdesk_awaiting_first_reply_tickets"):                                         1,
+			k(gFresh, "helpdesk_awaiting_first_reply_oldest_age_seconds"):                              3 * 3600,
+			k(gFresh, "helpdesk_first_reply_sla_tickets", "state", v.slaState(gFresh, "within")):       1, // 3h of 8h
+			k(gFresh, "helpdesk_resolution_sla_tickets", "state", v.resolutionState(gFresh, "within")): 1, // 3h of 3d
 		},
 		gUrgent: {
 			k(gUrgent, "helpdesk_open_tickets", "status", "open"):                                    1,
@@ -199,20 +233,26 @@ func runStoryline(t *testing.T, v helpdeskVendor) {
 			k(gUrgent, "helpdesk_awaiting_first_reply_tickets"):                                      1,
 			k(gUrgent, "helpdesk_awaiting_first_reply_oldest_age_seconds"):                           7 * 3600,
 			k(gUrgent, "helpdesk_first_reply_sla_tickets", "state", v.slaState(gUrgent, "breached")): 1, // 7h of 1h
+			// 7h of 4h. Both targets passed before the watermark: history,
+			// no breached result.
+			k(gUrgent, "helpdesk_resolution_sla_tickets", "state", v.resolutionState(gUrgent, "breached")): 1,
 		},
 		gNew: {
-			k(gNew, "helpdesk_open_tickets", "status", v.statusLabel("new")):                  1,
-			k(gNew, "helpdesk_open_ticket_oldest_age_seconds"):                                210 * 60,
-			k(gNew, "helpdesk_open_tickets_older_than", "age", "1h"):                          1,
-			k(gNew, "helpdesk_awaiting_first_reply_tickets"):                                  1,
-			k(gNew, "helpdesk_awaiting_first_reply_oldest_age_seconds"):                       210 * 60,
-			k(gNew, "helpdesk_first_reply_sla_tickets", "state", v.slaState(gNew, "at_risk")): 1, // 3.5h of 4h
+			k(gNew, "helpdesk_open_tickets", "status", v.statusLabel("new")):                       1,
+			k(gNew, "helpdesk_open_ticket_oldest_age_seconds"):                                     210 * 60,
+			k(gNew, "helpdesk_open_tickets_older_than", "age", "1h"):                               1,
+			k(gNew, "helpdesk_awaiting_first_reply_tickets"):                                       1,
+			k(gNew, "helpdesk_awaiting_first_reply_oldest_age_seconds"):                            210 * 60,
+			k(gNew, "helpdesk_first_reply_sla_tickets", "state", v.slaState(gNew, "at_risk")):      1, // 3.5h of 4h
+			k(gNew, "helpdesk_resolution_sla_tickets", "state", v.resolutionState(gNew, "within")): 1, // 3.5h of 1d
 		},
-		gWaiting: { // answered: not awaiting a first reply, no SLA state
+		gWaiting: { // answered: not awaiting a first reply, no first-reply SLA state
 			k(gWaiting, "helpdesk_open_tickets", "status", v.statusLabel("pending")): 1,
 			k(gWaiting, "helpdesk_open_ticket_oldest_age_seconds"):                   7 * 3600,
 			k(gWaiting, "helpdesk_open_tickets_older_than", "age", "1h"):             1,
 			k(gWaiting, "helpdesk_open_tickets_older_than", "age", "4h"):             1,
+			// Unsolved: a resolution SLA state, 7h of 3d.
+			k(gWaiting, "helpdesk_resolution_sla_tickets", "state", v.resolutionState(gWaiting, "within")): 1,
 		},
 	}
 	want := map[string]float64{}
@@ -221,18 +261,66 @@ func runStoryline(t *testing.T, v helpdeskVendor) {
 			want[key] = val
 		}
 	}
-	e2e.ExpectHelpdesk(t, s.Samples(), want, v.source)
+	got := s.Samples()
+	e2e.ExpectHelpdesk(t, got, want, v.source)
+	v.expectGaps(t, got)
 	if t.Failed() {
 		t.FailNow()
 	}
 
 	// A new ticket's life: created, replied, solved, reopened, re-solved
-	// after a second reply, rated good then bad.
+	// after a second reply, rated good then bad. After each step, the SLA
+	// series of its group are exactly those of ticket 3 (states only: its
+	// targets passed before the watermark) and of ticket 100.
 	created := time.Now().UTC().Truncate(time.Second)
-	for _, step := range []func(){func() { d.create(created) }, d.reply, d.solve, d.reopen, d.resolve,
-		func() { d.rate(true) }, func() { d.rate(false) }} {
-		step()
-		s.Synced()
+	for _, step := range []struct {
+		name string
+		do   func()
+		// Ticket 100's first-reply and resolution SLA states ("": in none).
+		firstReply, resolution string
+		// Its first-reply and resolution SLA results, each counted once.
+		replyMet, solveMet float64
+	}{
+		{"create", func() { d.create(created) }, "within", "within", 0, 0},
+		{"reply", d.reply, "", "within", 1, 0}, // after 30m
+		{"solve", d.solve, "", "", 1, 1},       // after 90m: a first solve
+		{"reopen", d.reopen, "", "", 1, 1},     // judged at its first solve: in no state
+		{"resolve", d.resolve, "", "", 1, 1},   // not judged again
+		{"rate good", func() { d.rate(true) }, "", "", 1, 1},
+		{"rate bad", func() { d.rate(false) }, "", "", 1, 1},
+	} {
+		step.do()
+		after := s.Synced()
+		sla := map[string]float64{
+			k(gUrgent, "helpdesk_first_reply_sla_tickets", "state", v.slaState(gUrgent, "breached")):       1,
+			k(gUrgent, "helpdesk_resolution_sla_tickets", "state", v.resolutionState(gUrgent, "breached")): 1,
+			k(gUrgent, "helpdesk_first_reply_sla_total", "result", "met"):                                  step.replyMet,
+			k(gUrgent, "helpdesk_resolution_sla_total", "result", "met"):                                   step.solveMet,
+			k(gUrgent, "helpdesk_tickets_first_solved_total"):                                              step.solveMet,
+		}
+		if step.firstReply != "" {
+			sla[k(gUrgent, "helpdesk_first_reply_sla_tickets", "state", step.firstReply)]++
+		}
+		if step.resolution != "" {
+			sla[k(gUrgent, "helpdesk_resolution_sla_tickets", "state", step.resolution)]++
+		}
+		keys := []string{k(gUrgent, "helpdesk_tickets_first_solved_total")}
+		for _, state := range []string{"within", "at_risk", "breached"} {
+			keys = append(keys, k(gUrgent, "helpdesk_first_reply_sla_tickets", "state", state),
+				k(gUrgent, "helpdesk_resolution_sla_tickets", "state", state))
+		}
+		for _, result := range []string{"met", "breached"} {
+			keys = append(keys, k(gUrgent, "helpdesk_first_reply_sla_total", "result", result),
+				k(gUrgent, "helpdesk_resolution_sla_total", "result", result))
+		}
+		for _, key := range keys {
+			if after[key] != sla[key] {
+				t.Errorf("after %s: %s = %v, want %v", step.name, key, after[key], sla[key])
+			}
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
 	}
 	if !v.noDeletes {
 		d.remove()
@@ -249,15 +337,11 @@ func runStoryline(t *testing.T, v helpdeskVendor) {
 		}
 		return calendar
 	}
-	replies := []float64{1, 2}
-	if v.noReplyCounts {
-		replies = []float64{1, 1}
-	}
 	for key, val := range map[string]float64{
 		k(gUrgent, "helpdesk_tickets_created_total"):                          1,
 		k(gUrgent, "helpdesk_tickets_solved_total"):                           2,
+		k(gUrgent, "helpdesk_tickets_first_solved_total"):                     1, // once, however often solved
 		k(gUrgent, "helpdesk_tickets_reopened_total"):                         1,
-		k(gUrgent, "helpdesk_tickets_solved_first_contact_total"):             1,
 		k(gUrgent, "helpdesk_satisfaction_ratings_total", "rating", "good"):   1,
 		k(gUrgent, "helpdesk_satisfaction_ratings_total", "rating", "bad"):    1,
 		k(gUrgent, "helpdesk_first_reply_seconds_count", "hours", "calendar"): 1,
@@ -268,8 +352,12 @@ func runStoryline(t *testing.T, v helpdeskVendor) {
 		k(gUrgent, "helpdesk_resolution_seconds_sum", "hours", "calendar"):    5400 + 7200,
 		k(gUrgent, "helpdesk_resolution_seconds_count", "hours", "business"):  2,
 		k(gUrgent, "helpdesk_resolution_seconds_sum", "hours", "business"):    business(5400+7200, 3600+4800),
-		k(gUrgent, "helpdesk_replies_per_solved_ticket_count"):                2,
-		k(gUrgent, "helpdesk_replies_per_solved_ticket_sum"):                  replies[0] + replies[1],
+		// Each SLA judged once: the first reply after 30m (of 1h urgent,
+		// 4h high, 8h none), the first solve after 90m (of 4h, 1d, 3d);
+		// the re-solve is not judged. Ticket 100 is solved, so it is in
+		// no SLA state.
+		k(gUrgent, "helpdesk_first_reply_sla_total", "result", "met"): 1,
+		k(gUrgent, "helpdesk_resolution_sla_total", "result", "met"):  1,
 	} {
 		want[key] = val
 	}
@@ -280,24 +368,44 @@ func runStoryline(t *testing.T, v helpdeskVendor) {
 	buckets("helpdesk_first_reply_seconds_bucket", "business", business(1800, 1200))
 	buckets("helpdesk_resolution_seconds_bucket", "calendar", 5400, 7200)
 	buckets("helpdesk_resolution_seconds_bucket", "business", business(5400, 3600), business(7200, 4800))
-	for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
-		bound, _ := strconv.ParseFloat(strings.TrimPrefix(le, "+"), 64)
-		n := 0.0
-		for _, r := range replies {
-			if r <= bound {
-				n++
+	if !v.noReplyCounts {
+		// Solved first after one reply and no reopen: first contact.
+		// Replies are observed at the first solve only: one reply, not
+		// the two of the re-solve.
+		want[k(gUrgent, "helpdesk_tickets_solved_first_contact_total")] = 1
+		want[k(gUrgent, "helpdesk_replies_per_solved_ticket_count")] = 1
+		want[k(gUrgent, "helpdesk_replies_per_solved_ticket_sum")] = 1
+		for _, le := range []string{"1", "2", "3", "4", "5", "7", "10", "15", "20", "+Inf"} {
+			want[k(gUrgent, "helpdesk_replies_per_solved_ticket_bucket", "le", le)] = 1
+		}
+	}
+	if v.waitTimes {
+		// The vendor's totals, observed at each solve.
+		for _, w := range []struct {
+			name               string
+			calendar, business [2]float64 // at the first and the second solve
+		}{
+			{"helpdesk_requester_wait_seconds", [2]float64{2400, 3000}, [2]float64{1800, 2100}},
+			{"helpdesk_agent_wait_seconds", [2]float64{1800, 2400}, [2]float64{1200, 1500}},
+			{"helpdesk_on_hold_seconds", [2]float64{1200, 1800}, [2]float64{600, 1200}},
+		} {
+			for hours, obs := range map[string][2]float64{"calendar": w.calendar, "business": w.business} {
+				want[k(gUrgent, w.name+"_count", "hours", hours)] = 2
+				want[k(gUrgent, w.name+"_sum", "hours", hours)] = obs[0] + obs[1]
+				buckets(w.name+"_bucket", hours, obs[0], obs[1])
 			}
 		}
-		want[k(gUrgent, "helpdesk_replies_per_solved_ticket_bucket", "le", le)] = n
 	}
-	e2e.ExpectHelpdesk(t, s.Samples(), want, v.source)
+	got = s.Samples()
+	e2e.ExpectHelpdesk(t, got, want, v.source)
+	v.expectGaps(t, got)
 	if t.Failed() {
 		t.FailNow()
 	}
 
 	// An unknown status is rejected; the other ticket of the page counts.
 	d.reject()
-	got := s.Synced()
+	got = s.Synced()
 	rejected := e2e.Series("cx_exporter_records_rejected_total", "source", v.source, "reason", "unknown_value")
 	expectRejected := func(when string) {
 		t.Helper()
@@ -320,11 +428,13 @@ func runStoryline(t *testing.T, v helpdeskVendor) {
 	want[k(gFresh, "helpdesk_open_tickets", "status", "open")] = fresh
 	want[k(gFresh, "helpdesk_awaiting_first_reply_tickets")] = fresh
 	want[k(gFresh, "helpdesk_first_reply_sla_tickets", "state", "within")] = fresh
+	want[k(gFresh, "helpdesk_resolution_sla_tickets", "state", "within")] = fresh // of 3d
 	if !v.noDeletes {
 		want[k(gFresh, "helpdesk_open_ticket_oldest_age_seconds")] = 0
 		want[k(gFresh, "helpdesk_awaiting_first_reply_oldest_age_seconds")] = 0
 	}
 	e2e.ExpectHelpdesk(t, got, want, v.source)
+	v.expectGaps(t, got)
 
 	// When it changes again (or is re-read) it counts, unless its status
 	// is still unknown.
@@ -338,8 +448,10 @@ func runStoryline(t *testing.T, v helpdeskVendor) {
 		want[k(gRejected, "helpdesk_awaiting_first_reply_tickets")] = 1
 		want[k(gRejected, "helpdesk_awaiting_first_reply_oldest_age_seconds")] = 0
 		want[k(gRejected, "helpdesk_first_reply_sla_tickets", "state", "within")] = 1 // low=24h, none=8h
+		want[k(gRejected, "helpdesk_resolution_sla_tickets", "state", "within")] = 1  // low=7d, none=3d
 	}
 	e2e.ExpectHelpdesk(t, got, want, v.source)
+	v.expectGaps(t, got)
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -365,7 +477,11 @@ func runStoryline(t *testing.T, v helpdeskVendor) {
 	got = s.Synced()
 	e2e.ExpectCountersNotBackwards(t, before, got)
 	e2e.AddOneTouchSolves(want, func(name string, kv ...string) string { return k(gBatch, name, kv...) }, n, 600, 3600)
+	if v.noReplyCounts {
+		e2e.DropReplyCounts(want)
+	}
 	e2e.ExpectHelpdesk(t, got, want, v.source)
+	v.expectGaps(t, got)
 
 	logs := s.Exp.Logs()
 	for _, secret := range d.secrets() {

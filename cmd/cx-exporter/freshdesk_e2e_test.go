@@ -18,8 +18,9 @@ const (
 )
 
 // freshdeskE2E: Freshdesk has no "new" status (a new ticket waiting on
-// the customer is pending), gives no reply counts, and its status is a
-// field of the ticket, so an unknown one stays unknown.
+// the customer is pending), gives no reply counts (so no FCR and no
+// replies per ticket), and its status is a field of the ticket, so an
+// unknown one stays unknown.
 var freshdeskE2E = helpdeskVendor{
 	source: "freshdesk",
 	labels: map[group][2]string{gFresh: {"normal", "web"}, gUrgent: {"urgent", "email"}, gNew: {"high", "chat"},

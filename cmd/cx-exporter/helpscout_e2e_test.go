@@ -14,15 +14,16 @@ const (
 )
 
 // helpScoutE2E: Help Scout has no priority (every conversation is
-// "none", whose first-reply target is 8h) and no "new" status; a deleted
-// conversation is one marked spam.
+// "none", whose first-reply target is 8h and resolution target 3d) and no
+// "new" status; a deleted conversation is one marked spam.
 var helpScoutE2E = helpdeskVendor{
 	source: "helpscout",
 	labels: map[group][2]string{gFresh: {"none", "chat"}, gUrgent: {"none", "email"}, gNew: {"none", "phone"},
 		gWaiting: {"none", "web"}, gRejected: {"none", "social"}, gBatch: {"none", "api"}},
-	status: map[string]string{"new": "pending"},
-	sla:    map[group]string{gUrgent: "at_risk", gNew: "within"}, // 7h and 3.5h of 8h
-	driver: func(t *testing.T) helpdeskDriver { return newHelpScoutDriver(t) },
+	status:        map[string]string{"new": "pending"},
+	sla:           map[group]string{gUrgent: "at_risk", gNew: "within"}, // 7h and 3.5h of 8h
+	resolutionSLA: map[group]string{gUrgent: "within"},                  // 7h of 3d
+	driver:        func(t *testing.T) helpdeskDriver { return newHelpScoutDriver(t) },
 }
 
 type helpScoutDriver struct {

@@ -20,6 +20,7 @@ var intercomE2E = helpdeskVendor{
 	labels: map[group][2]string{gFresh: {"normal", "chat"}, gUrgent: {"high", "email"}, gNew: {"high", "chat"},
 		gWaiting: {"normal", "phone"}, gRejected: {"normal", "email"}, gBatch: {"normal", "social"}},
 	status:            map[string]string{"new": "on_hold", "pending": "on_hold"},
+	resolutionSLA:     map[group]string{gUrgent: "within"}, // high: 7h of 1d
 	noDeletes:         true,
 	rejectionPersists: true,
 	driver:            func(t *testing.T) helpdeskDriver { return newIntercomDriver(t) },

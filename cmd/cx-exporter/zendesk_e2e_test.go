@@ -13,13 +13,14 @@ const (
 	e2eToken = "e2e-fixture-token-q7w3" // a fixture, shaped like no real key
 )
 
-// zendeskE2E: Zendesk reports business-hours durations itself in its
-// metric sets.
+// zendeskE2E: Zendesk reports business-hours durations, and wait and
+// hold times, itself in its metric sets.
 var zendeskE2E = helpdeskVendor{
 	source: "zendesk",
 	labels: map[group][2]string{gFresh: {"normal", "web"}, gUrgent: {"urgent", "email"}, gNew: {"high", "chat"},
 		gWaiting: {"normal", "phone"}, gRejected: {"low", "email"}, gBatch: {"low", "web"}},
 	ownBusinessHours: true,
+	waitTimes:        true,
 	driver:           func(t *testing.T) helpdeskDriver { return newZendeskDriver(t) },
 }
 
@@ -85,6 +86,9 @@ func (d *zendeskDriver) solve() {
 	d.step(func(t *fakezendesk.Ticket) {
 		t.Status, t.Metrics.SolvedAt = "solved", time.Now().UTC()
 		t.Metrics.FullResolutionTime = &fakezendesk.MinutePair{Calendar: 90, Business: 60}
+		t.Metrics.RequesterWaitTime = &fakezendesk.MinutePair{Calendar: 40, Business: 30}
+		t.Metrics.AgentWaitTime = &fakezendesk.MinutePair{Calendar: 30, Business: 20}
+		t.Metrics.OnHoldTime = &fakezendesk.MinutePair{Calendar: 20, Business: 10}
 	})
 }
 
@@ -96,6 +100,9 @@ func (d *zendeskDriver) resolve() {
 	d.step(func(t *fakezendesk.Ticket) {
 		t.Status, t.Metrics.Replies, t.Metrics.SolvedAt = "solved", 2, time.Now().UTC()
 		t.Metrics.FullResolutionTime = &fakezendesk.MinutePair{Calendar: 120, Business: 80}
+		t.Metrics.RequesterWaitTime = &fakezendesk.MinutePair{Calendar: 50, Business: 35}
+		t.Metrics.AgentWaitTime = &fakezendesk.MinutePair{Calendar: 40, Business: 25}
+		t.Metrics.OnHoldTime = &fakezendesk.MinutePair{Calendar: 30, Business: 20}
 	})
 }
 
