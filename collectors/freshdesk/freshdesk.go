@@ -171,44 +171,27 @@ func (k phaseKind) path() string {
 }
 
 func (c *Syncer) syncPhase(ctx context.Context, kind phaseKind) error {
-	fctx, stop := c.o.FetchContext(ctx)
-	defer stop()
-	for {
+	return c.o.Pages(ctx, func(fctx context.Context) (bool, error) {
 		cur, err := c.Cursor()
 		if err != nil {
-			return err
+			return false, err
 		}
 		ph := kind.of(&cur)
 		if ph.Page > MaxPage {
-			if err := c.reanchor(&cur, ph, kind); err != nil {
-				return err
-			}
-			continue
+			return false, c.reanchor(&cur, ph, kind)
 		}
 		body, next, err := c.fetch(fctx, kind, ph)
 		var se *upstream.StatusError
 		if errors.As(err, &se) && se.Status == http.StatusBadRequest && ph.Page > 1 {
 			// Past the account's page cap (400, errors[0].field "page").
 			c.o.Logger.Info("page cap reached, re-anchoring", "endpoint", kind.path(), "page", ph.Page)
-			if err := c.reanchor(&cur, ph, kind); err != nil {
-				return err
-			}
-			continue
+			return false, c.reanchor(&cur, ph, kind)
 		}
 		if err != nil {
-			return err
+			return false, err
 		}
-		done, err := c.commit(&cur, ph, kind, body, next)
-		if err != nil {
-			return err
-		}
-		if done {
-			return nil // the phase's end is committed, whatever the deadline
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
+		return c.commit(&cur, ph, kind, body, next) // done: the phase's end is committed
+	})
 }
 
 // reanchor restarts a listing at page 1 from the latest time seen; the

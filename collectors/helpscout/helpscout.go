@@ -228,19 +228,17 @@ func (c *Syncer) get(ctx context.Context, u string, v any) error {
 // Cancelling ctx stops it between pages; the page in flight is fetched and
 // committed first.
 func (c *Syncer) Sync(ctx context.Context) error {
-	wctx, stop := c.o.FetchContext(ctx)
-	defer stop()
-	for {
+	err := c.o.Pages(ctx, func(wctx context.Context) (bool, error) {
 		cur, err := c.cursor()
 		if err != nil {
-			return err
+			return false, err
 		}
 		page, err := c.fetchPage(wctx, cur)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if err := c.complete(wctx, page.Tickets); err != nil {
-			return err
+			return false, err
 		}
 		next := cur
 		if page.MaxModified.After(next.MaxSeen) {
@@ -259,15 +257,10 @@ func (c *Syncer) Sync(ctx context.Context) error {
 		} else {
 			next.Page = max(cur.Page, 1) + 1
 		}
-		if err := c.commit(page.Tickets, page.Rejected, func(p *cursor) { rs := p.RatingsSince; *p = next; p.RatingsSince = rs }); err != nil {
-			return err
-		}
-		if page.Last {
-			break
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+		return page.Last, c.commit(page.Tickets, page.Rejected, func(p *cursor) { rs := p.RatingsSince; *p = next; p.RatingsSince = rs })
+	})
+	if err != nil {
+		return err
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()

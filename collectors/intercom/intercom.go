@@ -126,16 +126,14 @@ func New(o Options) (*Syncer, error) {
 // committing each page with its cursor. Cancelling ctx stops it between
 // pages; the page in flight is fetched and committed first.
 func (c *Syncer) Sync(ctx context.Context) error {
-	fctx, stop := c.o.FetchContext(ctx)
-	defer stop()
-	for {
+	return c.o.Pages(ctx, func(fctx context.Context) (bool, error) {
 		cur, err := c.cursor()
 		if err != nil {
-			return err
+			return false, err
 		}
 		page, err := c.fetch(fctx, cur)
 		if err != nil {
-			return err
+			return false, err
 		}
 		next := cur
 		next.MaxSeen = max(cur.MaxSeen, page.MaxUpdatedAt)
@@ -147,16 +145,8 @@ func (c *Syncer) Sync(ctx context.Context) error {
 			}
 			next.StartingAfter, next.MaxSeen = "", 0
 		}
-		if err := c.commit(page, next); err != nil {
-			return err
-		}
-		if page.Next == "" {
-			return nil // the end is committed: done, whatever the deadline
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
+		return page.Next == "", c.commit(page, next)
+	})
 }
 
 func (c *Syncer) cursor() (Cursor, error) {

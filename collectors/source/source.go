@@ -102,6 +102,25 @@ func (d Deps) FetchContext(ctx context.Context) (fetch context.Context, stop con
 	return fetch, func() { unhook(); cancel() }
 }
 
+// Pages runs one sync of a pull vendor's listing: page fetches one page
+// with fctx (FetchContext's) and commits it, reporting whether it was the
+// last. Pages returns nil once the last page is committed, whatever ctx
+// says by then (a sync that reached the end succeeded); between pages it
+// stops with ctx's error.
+func (d Deps) Pages(ctx context.Context, page func(fctx context.Context) (last bool, err error)) error {
+	fctx, stop := d.FetchContext(ctx)
+	defer stop()
+	for {
+		last, err := page(fctx)
+		if err != nil || last {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+}
+
 // WithDefaults returns d with every unset hook filled in, so that a
 // missing hook can never panic: Now is time.Now, Logger discards, Reject
 // does nothing, and the client is named after the source.

@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -36,5 +37,39 @@ func TestFetchContext(t *testing.T) {
 	}
 	if DefaultFetchGrace > 10*time.Second {
 		t.Errorf("DefaultFetchGrace %s: SIGTERM must end the process within 10s", DefaultFetchGrace)
+	}
+}
+
+// TestPages: a listing whose last page is committed succeeds even when
+// the sync's context ended meanwhile; otherwise a done context stops it
+// between pages, and a page's error ends it.
+func TestPages(t *testing.T) {
+	var d Deps
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	err := d.Pages(ctx, func(context.Context) (bool, error) {
+		n++
+		if n == 2 {
+			cancel() // the deadline passes while the last page commits
+		}
+		return n == 2, nil
+	})
+	if err != nil || n != 2 {
+		t.Errorf("last page committed after the context ended: err %v after %d pages, want nil after 2", err, n)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	n = 0
+	err = d.Pages(ctx, func(context.Context) (bool, error) {
+		n++
+		cancel()
+		return false, nil
+	})
+	if !errors.Is(err, context.Canceled) || n != 1 {
+		t.Errorf("context done between pages: err %v after %d pages, want context.Canceled after 1", err, n)
+	}
+	boom := errors.New("boom")
+	err = d.Pages(context.Background(), func(context.Context) (bool, error) { return true, boom })
+	if !errors.Is(err, boom) {
+		t.Errorf("page error: %v, want boom", err)
 	}
 }

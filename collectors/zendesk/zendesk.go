@@ -85,30 +85,20 @@ func New(o Options) (*Syncer, error) {
 // between pages; the page in flight is fetched (within the kit's fetch
 // grace) and committed first.
 func (c *Syncer) Sync(ctx context.Context) error {
-	fctx, stop := c.o.FetchContext(ctx)
-	defer stop()
-	for {
+	return c.o.Pages(ctx, func(fctx context.Context) (bool, error) {
 		cursor, err := c.cursor()
 		if err != nil {
-			return err
+			return false, err
 		}
 		if err := c.wait(ctx); err != nil {
-			return err
+			return false, err
 		}
 		page, err := c.fetch(fctx, cursor)
 		if err != nil {
-			return err
+			return false, err
 		}
-		if err := c.commit(page); err != nil {
-			return err
-		}
-		if page.EndOfStream {
-			return nil // the end is committed: done, whatever the deadline
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
+		return page.EndOfStream, c.commit(page)
+	})
 }
 
 func (c *Syncer) cursor() (string, error) {
