@@ -211,15 +211,10 @@ func (c *Syncer) listURL(cur Cursor) string {
 }
 
 func (c *Syncer) fetch(ctx context.Context, cur Cursor) (*Page, error) {
-	var raw listPage
-	if _, err := c.client.GetJSON(ctx, c.listURL(cur), &raw); err != nil {
-		return nil, c.o.FetchFailed(err)
-	}
-	page, err := raw.decode()
-	if err != nil {
-		return nil, c.o.MalformedPage(ListPath, err)
-	}
-	return page, nil
+	return source.FetchPage(c.o.Deps, ListPath, func(raw *listPage) error {
+		_, err := c.client.GetJSON(ctx, c.listURL(cur), raw)
+		return err
+	}, (*listPage).decode)
 }
 
 // commit applies a page and stores the next cursor and the aggregates in

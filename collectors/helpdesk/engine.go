@@ -219,27 +219,24 @@ func Apply(prev *State, t *Ticket, r Rules) (State, Events, error) {
 	if next.Rating != RatingNone && next.Rating != base.Rating {
 		ev.Rating = next.Rating
 	}
-	created := t.CreatedAt
-	if ev.FirstReply && !next.FirstReplySLADone {
-		next.FirstReplySLADone = true
-		if target, ok := r.SLA.FirstReply[t.Priority]; ok {
-			at := t.FirstReplyAt
-			if at.IsZero() {
-				at = t.UpdatedAt
-			}
-			ev.FirstReplySLA = r.SLA.judge(target, ev.FirstReplyTime, created, at)
+	// judge an SLA once per ticket, at its event (the reply, the first
+	// solve), dated by the vendor's time of it or else the version's.
+	judge := func(happened bool, done *bool, targets map[string]time.Duration, d Durations, at time.Time) SLAResult {
+		if !happened || *done {
+			return SLANone
 		}
-	}
-	if ev.FirstSolve && !next.ResolutionSLADone {
-		next.ResolutionSLADone = true
-		if target, ok := r.SLA.Resolution[t.Priority]; ok {
-			at := t.SolvedAt
-			if at.IsZero() {
-				at = t.UpdatedAt
-			}
-			ev.ResolutionSLA = r.SLA.judge(target, ev.ResolutionTime, created, at)
+		*done = true
+		target, ok := targets[t.Priority]
+		if !ok {
+			return SLANone
 		}
+		if at.IsZero() {
+			at = t.UpdatedAt
+		}
+		return r.SLA.judge(target, d, t.CreatedAt, at)
 	}
+	ev.FirstReplySLA = judge(ev.FirstReply, &next.FirstReplySLADone, r.SLA.FirstReply, ev.FirstReplyTime, t.FirstReplyAt)
+	ev.ResolutionSLA = judge(ev.FirstSolve, &next.ResolutionSLADone, r.SLA.Resolution, ev.ResolutionTime, t.SolvedAt)
 	// A ticket out of the backlog (solved without a reply, deleted) is
 	// judged no more, even if it comes back.
 	if !next.Status.Unresolved() {

@@ -292,15 +292,9 @@ func (c *Syncer) listURL(cur cursor) string {
 }
 
 func (c *Syncer) fetchPage(ctx context.Context, cur cursor) (*Page, error) {
-	var raw listPage
-	if err := c.get(ctx, c.listURL(cur), &raw); err != nil {
-		return nil, c.o.FetchFailed(err)
-	}
-	page, err := raw.decode()
-	if err != nil {
-		return nil, c.o.MalformedPage(ConversationsPath, err)
-	}
-	return page, nil
+	return source.FetchPage(c.o.Deps, ConversationsPath, func(raw *listPage) error {
+		return c.get(ctx, c.listURL(cur), raw)
+	}, (*listPage).decode)
 }
 
 // stored reads the engine's state of the given tickets.

@@ -187,15 +187,10 @@ func (c *Syncer) request(cur Cursor) SearchRequest {
 }
 
 func (c *Syncer) fetch(ctx context.Context, cur Cursor) (*Page, error) {
-	var raw searchPage
-	if _, err := c.client.DoJSON(ctx, http.MethodPost, c.o.BaseURL+SearchPath, c.request(cur), &raw); err != nil {
-		return nil, c.o.FetchFailed(err)
-	}
-	page, err := raw.decode()
-	if err != nil {
-		return nil, c.o.MalformedPage(SearchPath, err)
-	}
-	return page, nil
+	return source.FetchPage(c.o.Deps, SearchPath, func(raw *searchPage) error {
+		_, err := c.client.DoJSON(ctx, http.MethodPost, c.o.BaseURL+SearchPath, c.request(cur), raw)
+		return err
+	}, (*searchPage).decode)
 }
 
 // commit applies a page and stores the next cursor and the aggregates in

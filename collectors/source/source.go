@@ -313,3 +313,20 @@ func DecodePage[R, P any](body []byte, what string, decode func(*R) (P, error)) 
 	}
 	return decode(&raw)
 }
+
+// FetchPage fetches one page into R with do (the vendor's request on its
+// upstream client) and maps it with decode. A body that could not be read
+// is reported by FetchFailed; one that maps to nothing sensible is a
+// malformed page of path.
+func FetchPage[R, P any](d Deps, path string, do func(raw *R) error, decode func(*R) (P, error)) (P, error) {
+	var raw R
+	var zero P
+	if err := do(&raw); err != nil {
+		return zero, d.FetchFailed(err)
+	}
+	p, err := decode(&raw)
+	if err != nil {
+		return zero, d.MalformedPage(path, err)
+	}
+	return p, nil
+}

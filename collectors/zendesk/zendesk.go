@@ -138,15 +138,10 @@ func (c *Syncer) exportURL(cursor string) string {
 }
 
 func (c *Syncer) fetch(ctx context.Context, cursor string) (*Page, error) {
-	var raw exportPage
-	if _, err := c.client.GetJSON(ctx, c.exportURL(cursor), &raw); err != nil {
-		return nil, c.o.FetchFailed(err)
-	}
-	page, err := raw.decode()
-	if err != nil {
-		return nil, c.o.MalformedPage(ExportPath, err)
-	}
-	return page, nil
+	return source.FetchPage(c.o.Deps, ExportPath, func(raw *exportPage) error {
+		_, err := c.client.GetJSON(ctx, c.exportURL(cursor), raw)
+		return err
+	}, (*exportPage).decode)
 }
 
 // commit applies a page and stores its cursor and the aggregates in one
