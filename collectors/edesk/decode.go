@@ -64,7 +64,8 @@ type Page struct {
 // DecodePage parses one page of GET /tickets. A body that is not a JSON
 // object with a data array is an error; a record that cannot be mapped is
 // a Rejection and the rest of the page still decodes. perPage is the
-// itemsPerPage asked for: a shorter page is the last one.
+// itemsPerPage asked for: without a paginator, a shorter page is the last
+// one.
 func DecodePage(body []byte, perPage int) (*Page, error) {
 	return source.DecodePage(body, "ticket page", func(raw *apiPage) (*Page, error) { return raw.decode(perPage) })
 }
@@ -73,9 +74,11 @@ func (raw *apiPage) decode(perPage int) (*Page, error) {
 	if raw.Data == nil {
 		return nil, fmt.Errorf("ticket page without data")
 	}
+	// The paginator says where the listing ends; without one, a short
+	// page is the last.
 	p := &Page{Last: len(raw.Data) < perPage || len(raw.Data) == 0}
-	if pg := raw.Paginator; pg != nil && pg.CurrentPage > 0 && pg.ItemsPerPage > 0 {
-		p.Last = p.Last || pg.CurrentPage*pg.ItemsPerPage >= pg.TotalItemsCount
+	if pg := raw.Paginator; pg != nil && pg.CurrentPage > 0 && pg.ItemsPerPage > 0 && len(raw.Data) > 0 {
+		p.Last = int64(pg.CurrentPage)*int64(pg.ItemsPerPage) >= int64(pg.TotalItemsCount)
 	}
 	for _, r := range raw.Data {
 		var at apiTicket

@@ -7,9 +7,10 @@
 //
 // eDesk filters by a date, not a time, and starts that day in the
 // account's time zone. Each listing therefore starts at the UTC date of
-// the latest change seen minus DayLag (12 h, the most negative UTC
-// offset), so that no zone can start the day after a change not yet read:
-// every sync re-reads the tickets changed on that day. A re-read ticket
+// DayLag (12 h, the most negative UTC offset) before the later of the
+// previous listing's start and the latest change it saw, so that no zone
+// can start the day after a change not yet read: every sync re-reads the
+// tickets changed since the start of that day (12 to 36 hours of them). A re-read ticket
 // whose version (last_updated_at, status, channel, owner, replies, items)
 // is the one already applied is skipped: it costs no item reads and never
 // counts twice. The listing's cursor (date, page, latest change seen) is
@@ -17,7 +18,7 @@
 //
 // Requests per sync, with W the tickets whose last_updated_at falls on or
 // after the start of the re-read day (the changes since the last sync
-// plus the rest of that day's) and page size 100:
+// plus the rest of the last 12 to 36 hours' changes) and page size 100:
 //
 //	ceil(W/100) (at least 1) + I + C
 //
@@ -113,6 +114,9 @@ type Cursor struct {
 	Page  int    `json:"page"`
 	// Latest is the latest last_updated_at seen.
 	Latest time.Time `json:"latest,omitzero"`
+	// Began is when the listing's first page was asked for: once the
+	// listing ends, every change before it has been read.
+	Began time.Time `json:"began,omitzero"`
 }
 
 // memo is what the collector has read of a ticket's items.
@@ -157,6 +161,7 @@ func (c *Syncer) Sync(ctx context.Context) error {
 			return err
 		}
 		cur.Page = max(cur.Page, 1)
+		began := c.o.Now().UTC().Truncate(time.Second)
 		page, err := c.fetchPage(fctx, cur)
 		if err != nil {
 			return err
@@ -176,6 +181,9 @@ func (c *Syncer) Sync(ctx context.Context) error {
 			return err
 		}
 		next := cur
+		if cur.Page == 1 {
+			next.Began = began
+		}
 		if page.LastUpdated.After(next.Latest) {
 			next.Latest = page.LastUpdated
 		}
@@ -185,8 +193,15 @@ func (c *Syncer) Sync(ctx context.Context) error {
 			next.Latest = now
 		}
 		if page.Last {
-			if !next.Latest.IsZero() {
-				if day := next.Latest.Add(-DayLag).Format("2006-01-02"); day > next.Since {
+			// Every change before the listing began, and every change
+			// listed, has been read: the next listing starts at the day
+			// of the later of the two, less DayLag.
+			upTo := next.Latest
+			if next.Began.After(upTo) {
+				upTo = next.Began
+			}
+			if !upTo.IsZero() {
+				if day := upTo.Add(-DayLag).Format("2006-01-02"); day > next.Since {
 					next.Since = day
 				}
 			}
