@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -142,3 +143,71 @@ func (d *edeskDriver) fast() []string {
 }
 
 func (d *edeskDriver) secrets() []string { return []string{edE2EToken} }
+
+// TestE2EEdeskFaults: eDesk's 429 ("Out of quota" with Retry-After) is
+// waited out and a 500 retried, through the real binary; the ticket of
+// each counts once and the token never reaches the logs.
+func TestE2EEdeskFaults(t *testing.T) {
+	t.Parallel()
+	e2e.Binary(t)
+	d := newEdeskDriver(t)
+	request, served := d.waiter()
+	w := e2e.Waiter{T: t, Source: "edesk", Request: request, Served: served}
+	w.Exp = e2e.Start(t, append(d.env(), "CX_STATE_DIR="+t.TempDir(), "CX_POLL_INTERVAL=1s", "CX_HTTP_RETRIES=2",
+		"CX_HTTP_TIMEOUT=2s", "CX_LOG_LEVEL=debug"))
+	w.Synced()
+	retries := func(reason string) string {
+		return e2e.Series("cx_exporter_api_retries_total", "source", "edesk", "reason", reason)
+	}
+	put := func(id int64) {
+		now := time.Now().UTC()
+		d.ed.Put(fakeedesk.Ticket{ID: id, ChannelID: edChat, Status: "Open", CreatedAt: now, Items: []fakeedesk.Item{edCustomer(now)}})
+	}
+
+	d.ed.SetRetryAfter(2)
+	d.ed.ResetRequests()
+	d.ed.InjectFault(fakeedesk.Fault429, 1)
+	put(1)
+	m := w.Synced()
+	reqs := d.ed.Requests()
+	saw429 := false
+	for i, r := range reqs {
+		if r.Status == 429 {
+			saw429 = true
+			if i+1 >= len(reqs) {
+				t.Fatal("no request after the 429")
+			}
+			if gap := reqs[i+1].At.Sub(r.At); gap < 2*time.Second {
+				t.Errorf("request %s after a 429 with Retry-After: 2", gap)
+			}
+			break
+		}
+	}
+	if !saw429 {
+		t.Error("the fake never answered 429")
+	}
+	if m[retries("rate_limited")] < 1 {
+		t.Errorf("%s = %v", retries("rate_limited"), m[retries("rate_limited")])
+	}
+
+	d.ed.InjectFault(fakeedesk.Fault500, 1)
+	put(2)
+	w.Synced()
+	m = w.Synced()
+	if m[retries("server_error")] < 1 {
+		t.Errorf("%s = %v", retries("server_error"), m[retries("server_error")])
+	}
+	created := e2e.HelpdeskKey("edesk", "helpdesk_tickets_created_total", "none", "chat")
+	if m[created] != 2 {
+		t.Errorf("%s = %v, want 2", created, m[created])
+	}
+	if up := e2e.Series("cx_exporter_source_up", "source", "edesk", "kind", "edesk"); m[up] != 1 {
+		t.Errorf("%s = %v", up, m[up])
+	}
+	if strings.Contains(w.Exp.Logs(), edE2EToken) {
+		t.Error("the API token appears in the logs")
+	}
+	if err := w.Exp.Stop(); err != nil {
+		t.Errorf("SIGTERM: %v", err)
+	}
+}
