@@ -19,9 +19,8 @@ func init() {
 	source.Register(source.Vendor[Config]{
 		Kind:    "edesk",
 		Role:    source.RoleHelpdesk,
-		Enabled: func(c *Config) bool { return c.APIToken != "" || c.URL != "" },
+		Enabled: func(c *Config) bool { return c.APIToken != "" },
 		Validate: func(c *Config, p *source.Problems) {
-			p.Require("EDESK_API_TOKEN", c.APIToken, "the eDesk collector needs an API token (CX_EDESK_API_TOKEN or CX_EDESK_API_TOKEN_FILE)")
 			p.URL("EDESK_URL", c.URL)
 		},
 		Build: func(c *Config, env source.Env) (source.Source, error) {
