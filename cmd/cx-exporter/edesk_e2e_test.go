@@ -104,7 +104,9 @@ func (d *edeskDriver) resolve() {
 	d.ed.SetStatus(100, "Closed", d.at(120))
 }
 
-func (d *edeskDriver) rate(good bool) { d.ed.Rate(100, map[bool]string{true: "Good", false: "Bad"}[good]) }
+func (d *edeskDriver) rate(good bool) {
+	d.ed.Rate(100, map[bool]string{true: "Good", false: "Bad"}[good])
+}
 
 func (d *edeskDriver) remove() { d.ed.SetStatus(2, "Spam", time.Time{}) }
 func (d *edeskDriver) touch()  { d.ed.Touch(1) } // a change that is no event: the old ticket comes back unchanged
