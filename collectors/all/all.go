@@ -5,6 +5,7 @@ package all
 
 import (
 	_ "github.com/cx-exporter/cx-exporter/collectors/chargebee"
+	_ "github.com/cx-exporter/cx-exporter/collectors/edesk"
 	_ "github.com/cx-exporter/cx-exporter/collectors/freshdesk"
 	_ "github.com/cx-exporter/cx-exporter/collectors/helpscout"
 	_ "github.com/cx-exporter/cx-exporter/collectors/intercom"

@@ -117,6 +117,11 @@ intercom:
     url: CX_INTERCOM_URL
   secrets:
     token: CX_INTERCOM_TOKEN
+edesk:
+  settings:
+    url: CX_EDESK_URL
+  secrets:
+    apiToken: CX_EDESK_API_TOKEN
 survey:
   secrets:
     token: CX_SURVEY_TOKEN
@@ -171,7 +176,7 @@ Secret.
 {{/*
 The configured sources, as a JSON list of vendor names; the exporter refuses
 to start without one (or demo). A vendor enabled by its credential (Stripe,
-Intercom) counts once the credential is mounted.
+Intercom, eDesk) counts once the credential is mounted.
 */}}
 {{- define "cx-exporter.sources" -}}
 {{- $creds := include "cx-exporter.credentialed" . | fromJson }}
@@ -183,6 +188,7 @@ Intercom) counts once the credential is mounted.
 {{- if or $v.freshdesk.domain $v.freshdesk.url }}{{ $sources = append $sources "freshdesk" }}{{ end }}
 {{- if $v.helpscout.appId }}{{ $sources = append $sources "helpscout" }}{{ end }}
 {{- if $creds.intercom }}{{ $sources = append $sources "intercom" }}{{ end }}
+{{- if $creds.edesk }}{{ $sources = append $sources "edesk" }}{{ end }}
 {{- toJson $sources }}
 {{- end }}
 
