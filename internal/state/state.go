@@ -6,6 +6,7 @@
 package state
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -108,6 +109,9 @@ func Check(path string) error {
 	if fi.Size() < 2*1024 {
 		return corrupt(path, fmt.Errorf("the file is truncated (%d bytes)", fi.Size()))
 	}
+	if err := checkHighWater(path, fi.Size()); err != nil {
+		return corrupt(path, err)
+	}
 	db, err := openBolt(path, &bolt.Options{ReadOnly: true, Timeout: 2 * time.Second})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil // held by a running exporter: Open reports it
@@ -117,6 +121,59 @@ func Check(path string) error {
 	}
 	defer db.Close()
 	return checkConsistent(path, db)
+}
+
+// Layout of a bbolt meta page (go.etcd.io/bbolt's page and meta structs):
+// a 16-byte page header, then magic, version, page size and flags (4
+// bytes each), the root bucket (16), the freelist page id (8) and the
+// high-water page id (8).
+const (
+	boltMagic         = 0xED0CDAED
+	metaMagicOff      = 16
+	metaPageSizeOff   = 24
+	metaHighWaterOff  = 56
+	metaPageMinLength = metaHighWaterOff + 8
+)
+
+// checkHighWater refuses a file shorter than its meta pages say: bbolt
+// maps the file and would read the missing pages, a memory fault that
+// kills the process (it is not a panic that recover can catch). Each meta
+// page with bbolt's magic must have its high-water mark within the file.
+func checkHighWater(path string, size int64) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	head := make([]byte, metaPageMinLength)
+	if _, err := f.ReadAt(head, 0); err != nil {
+		return fmt.Errorf("reading the first meta page: %w", err)
+	}
+	valid := 0
+	pageSize := int64(binary.LittleEndian.Uint32(head[metaPageSizeOff:]))
+	for i := int64(0); i < 2; i++ {
+		if i == 1 {
+			if pageSize < 512 || pageSize > 1<<20 {
+				break
+			}
+			if _, err := f.ReadAt(head, pageSize); err != nil {
+				return fmt.Errorf("reading the second meta page: %w", err)
+			}
+		}
+		if binary.LittleEndian.Uint32(head[metaMagicOff:]) != boltMagic {
+			continue
+		}
+		valid++
+		ps := int64(binary.LittleEndian.Uint32(head[metaPageSizeOff:]))
+		hw := int64(binary.LittleEndian.Uint64(head[metaHighWaterOff:]))
+		if ps <= 0 || hw < 0 || hw > size/ps {
+			return fmt.Errorf("the file is truncated: %d bytes, its meta page %d says %d pages of %d bytes", size, i, hw, ps)
+		}
+	}
+	if valid == 0 {
+		return errors.New("not a state file: no valid meta page")
+	}
+	return nil
 }
 
 // checkConsistent runs bbolt's page check: a file cut short or overwritten
