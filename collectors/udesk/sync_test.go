@@ -256,7 +256,9 @@ func TestSyncLifecycle(t *testing.T) {
 	step(func(tk *fakeudesk.Ticket) { tk.StatusID = 1 })
 	step(func(tk *fakeudesk.Ticket) { tk.StatusID, tk.ResolvedAt = 2, created.Add(120*time.Minute) })
 	step(func(tk *fakeudesk.Ticket) { tk.Satisfaction = &fakeudesk.Satisfaction{Score: 5, CreatedAt: now} })
-	step(func(tk *fakeudesk.Ticket) { tk.Satisfaction = &fakeudesk.Satisfaction{Score: 1, CreatedAt: now.Add(time.Second)} })
+	step(func(tk *fakeudesk.Ticket) {
+		tk.Satisfaction = &fakeudesk.Satisfaction{Score: 1, CreatedAt: now.Add(time.Second)}
+	})
 	e.sync(c) // nothing new: nothing counted twice
 	expect(t, totals(t, tr), map[string]float64{
 		"helpdesk_tickets_created_total": 1, "helpdesk_tickets_solved_total": 2, "helpdesk_tickets_reopened_total": 1,
