@@ -117,6 +117,14 @@ intercom:
     url: CX_INTERCOM_URL
   secrets:
     token: CX_INTERCOM_TOKEN
+udesk:
+  settings:
+    subdomain: CX_UDESK_SUBDOMAIN
+    url: CX_UDESK_URL
+    email: CX_UDESK_EMAIL
+    requestsPerMinute: CX_UDESK_REQUESTS_PER_MINUTE
+  secrets:
+    apiToken: CX_UDESK_API_TOKEN
 survey:
   secrets:
     token: CX_SURVEY_TOKEN
@@ -183,6 +191,7 @@ Intercom) counts once the credential is mounted.
 {{- if or $v.freshdesk.domain $v.freshdesk.url }}{{ $sources = append $sources "freshdesk" }}{{ end }}
 {{- if $v.helpscout.appId }}{{ $sources = append $sources "helpscout" }}{{ end }}
 {{- if $creds.intercom }}{{ $sources = append $sources "intercom" }}{{ end }}
+{{- if or $v.udesk.subdomain $v.udesk.url }}{{ $sources = append $sources "udesk" }}{{ end }}
 {{- toJson $sources }}
 {{- end }}
 
