@@ -104,7 +104,9 @@ func (d *udeskDriver) resolve() {
 
 func (d *udeskDriver) rate(good bool) {
 	score := map[bool]int{true: 5, false: 1}[good]
-	d.step(func(t *fakeudesk.Ticket) { t.Satisfaction = &fakeudesk.Satisfaction{Score: score, CreatedAt: time.Now().UTC()} })
+	d.step(func(t *fakeudesk.Ticket) {
+		t.Satisfaction = &fakeudesk.Satisfaction{Score: score, CreatedAt: time.Now().UTC()}
+	})
 }
 
 func (d *udeskDriver) remove() {} // noDeletes: Udesk lists no deleted work order
