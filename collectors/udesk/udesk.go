@@ -26,6 +26,7 @@ package udesk
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -124,6 +125,11 @@ func (c *Syncer) sign(r *http.Request) {
 // Sign is Udesk's v2 signature: hex SHA-256 of email&token&timestamp&nonce&v2.
 func Sign(email, token, timestamp, nonce string) string {
 	return sha256Hex(email + "&" + token + "&" + timestamp + "&" + nonce + "&v2")
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 // wait spaces requests to the account's limit.
