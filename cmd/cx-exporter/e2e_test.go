@@ -17,7 +17,7 @@ import (
 // labels each group gets, and where the vendor really differs.
 
 // helpdeskVendors is the table: one row per helpdesk vendor.
-var helpdeskVendors = []helpdeskVendor{zendeskE2E, freshdeskE2E, helpScoutE2E, intercomE2E, edeskE2E}
+var helpdeskVendors = []helpdeskVendor{zendeskE2E, freshdeskE2E, helpScoutE2E, intercomE2E, edeskE2E, udeskE2E}
 
 // group is a set of tickets of the storyline that share their labels
 // (priority and channel) in every vendor.

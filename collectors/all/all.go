@@ -11,5 +11,6 @@ import (
 	_ "github.com/cx-exporter/cx-exporter/collectors/intercom"
 	_ "github.com/cx-exporter/cx-exporter/collectors/stripe"
 	_ "github.com/cx-exporter/cx-exporter/collectors/survey"
+	_ "github.com/cx-exporter/cx-exporter/collectors/udesk"
 	_ "github.com/cx-exporter/cx-exporter/collectors/zendesk"
 )

@@ -326,6 +326,7 @@ var notInChart = map[string]string{
 	"CX_INTERCOM_TOKEN":       "secrets are passed as files (CX_INTERCOM_TOKEN_FILE)",
 	"CX_EDESK_API_TOKEN":      "secrets are passed as files (CX_EDESK_API_TOKEN_FILE)",
 	"CX_SURVEY_TOKEN":         "secrets are passed as files (CX_SURVEY_TOKEN_FILE)",
+	"CX_UDESK_API_TOKEN":      "secrets are passed as files (CX_UDESK_API_TOKEN_FILE)",
 }
 
 func TestEnvVarsAreExporterVariables(t *testing.T) {
@@ -584,7 +585,7 @@ func checkCredentials(t *testing.T, r *rendered, pod corev1.PodSpec, c corev1.Co
 	want := map[string][]string{ // variant => the _FILE variables it should set
 		"default": nil,
 		"persistence": {"CX_CHARGEBEE_API_KEY_FILE", "CX_EDESK_API_TOKEN_FILE", "CX_FRESHDESK_API_KEY_FILE", "CX_HELPSCOUT_APP_SECRET_FILE", "CX_INTERCOM_TOKEN_FILE",
-			"CX_STRIPE_API_KEY_FILE", "CX_SURVEY_TOKEN_FILE", "CX_ZENDESK_API_TOKEN_FILE"},
+			"CX_STRIPE_API_KEY_FILE", "CX_SURVEY_TOKEN_FILE", "CX_UDESK_API_TOKEN_FILE", "CX_ZENDESK_API_TOKEN_FILE"},
 		"existing-secret": {"CX_CHARGEBEE_API_KEY_FILE", "CX_EDESK_API_TOKEN_FILE", "CX_FRESHDESK_API_KEY_FILE", "CX_HELPSCOUT_APP_SECRET_FILE", "CX_INTERCOM_TOKEN_FILE",
 			"CX_STRIPE_API_KEY_FILE", "CX_SURVEY_TOKEN_FILE", "CX_ZENDESK_OAUTH_TOKEN_FILE"},
 		"monitoring":    nil,

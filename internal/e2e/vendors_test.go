@@ -14,7 +14,7 @@ import (
 )
 
 // demoHelpdesks are the helpdesks demo mode can simulate (CX_DEMO_HELPDESK).
-var demoHelpdesks = []string{"zendesk", "freshdesk", "helpscout", "intercom", "edesk"}
+var demoHelpdesks = []string{"zendesk", "freshdesk", "helpscout", "intercom", "edesk", "udesk"}
 
 // notFromHelpdesks are the families the rules and dashboards read that come
 // from the survey source or the configuration, whichever helpdesk runs.
@@ -30,6 +30,7 @@ var vendorGaps = map[string][]string{
 	"helpscout": waitFamilies,
 	"intercom":  waitFamilies,
 	"edesk":     waitFamilies,
+	"udesk":     append([]string{"helpdesk_tickets_solved_first_contact_total", "helpdesk_replies_per_solved_ticket"}, waitFamilies...),
 }
 
 // helpdeskNames returns every helpdesk_* metric the rules and dashboards

@@ -141,8 +141,15 @@ func New(o Options) *Client {
 	hc.CheckRetry = c.checkRetry
 	hc.Backoff = c.backoff
 	hc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	hc.PrepareRetry = func(r *http.Request) error { reauthorize(o.Authorize, r); return nil } // fresh signatures (Udesk's nonce) on every retry
 	c.hc = hc
 	return c
+}
+
+func reauthorize(a func(*http.Request), r *http.Request) {
+	if a != nil {
+		a(r)
+	}
 }
 
 // StatusError is a final non-2xx answer.

@@ -122,6 +122,14 @@ edesk:
     url: CX_EDESK_URL
   secrets:
     apiToken: CX_EDESK_API_TOKEN
+udesk:
+  settings:
+    subdomain: CX_UDESK_SUBDOMAIN
+    url: CX_UDESK_URL
+    email: CX_UDESK_EMAIL
+    requestsPerMinute: CX_UDESK_REQUESTS_PER_MINUTE
+  secrets:
+    apiToken: CX_UDESK_API_TOKEN
 survey:
   secrets:
     token: CX_SURVEY_TOKEN
@@ -189,6 +197,7 @@ Intercom, eDesk) counts once the credential is mounted.
 {{- if $v.helpscout.appId }}{{ $sources = append $sources "helpscout" }}{{ end }}
 {{- if $creds.intercom }}{{ $sources = append $sources "intercom" }}{{ end }}
 {{- if $creds.edesk }}{{ $sources = append $sources "edesk" }}{{ end }}
+{{- if or $v.udesk.subdomain $v.udesk.url }}{{ $sources = append $sources "udesk" }}{{ end }}
 {{- toJson $sources }}
 {{- end }}
 
