@@ -15,7 +15,7 @@ import (
 
 // demoBillings are the billing systems demo mode can simulate
 // (CX_DEMO_BILLING).
-var demoBillings = []string{"stripe", "chargebee"}
+var demoBillings = []string{"stripe", "chargebee", "paddle"}
 
 // billingFamilies are every billing_* family of docs/metrics.md.
 var billingFamilies = []string{
