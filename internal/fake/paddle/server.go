@@ -104,7 +104,7 @@ type Subscription struct {
 // Request is one request the server received; credentials are never
 // recorded.
 type Request struct {
-	At           time.Time
+	At           time.Time // wall clock, when it was answered
 	Method, Path string
 	Query        string
 	Status       int
@@ -179,6 +179,9 @@ func (s *Server) Advance(d time.Duration) {
 // too_many_requests with Retry-After, see SetRetryAfter), Fault500
 // (internal_error) or FaultTruncated (the body cut in half).
 func (s *Server) InjectFault(f fake.Fault, n int) { s.faults.Inject(f, n) }
+
+// SetLatency delays every later answer by d.
+func (s *Server) SetLatency(d time.Duration) { s.faults.SetLatency(d) }
 
 // SetRetryAfter sets the Retry-After seconds of an injected 429.
 func (s *Server) SetRetryAfter(sec int) { s.faults.SetRetryAfter(sec) }
@@ -462,8 +465,9 @@ func errorResponse(status int, typ, code, detail string) fake.Response {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	at := s.Now()
-	resp := s.handle(r, at)
+	s.faults.Delay(r.Context())
+	at := time.Now()
+	resp := s.handle(r, s.Now())
 	status := resp.Write(w)
 	s.log.Add(Request{At: at, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Status: status})
 }
