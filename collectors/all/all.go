@@ -9,6 +9,7 @@ import (
 	_ "github.com/cx-exporter/cx-exporter/collectors/freshdesk"
 	_ "github.com/cx-exporter/cx-exporter/collectors/helpscout"
 	_ "github.com/cx-exporter/cx-exporter/collectors/intercom"
+	_ "github.com/cx-exporter/cx-exporter/collectors/paddle"
 	_ "github.com/cx-exporter/cx-exporter/collectors/stripe"
 	_ "github.com/cx-exporter/cx-exporter/collectors/survey"
 	_ "github.com/cx-exporter/cx-exporter/collectors/udesk"

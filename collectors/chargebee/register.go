@@ -1,8 +1,12 @@
 package chargebee
 
 import (
+	"context"
+	"time"
+
 	"github.com/cx-exporter/cx-exporter/collectors/billing"
 	"github.com/cx-exporter/cx-exporter/collectors/source"
+	fakechargebee "github.com/cx-exporter/cx-exporter/internal/fake/chargebee"
 )
 
 // Config is the Chargebee source's configuration.
@@ -31,5 +35,20 @@ func init() {
 				return New(Options{Deps: env.Deps, Site: c.Site, BaseURL: c.URL, APIKey: c.APIKey, Tracker: tr})
 			})
 		},
+		Demo: demo,
 	})
+}
+
+// demoKey opens nothing but the built-in fake.
+const demoKey = "demo_not_a_secret"
+
+// demo runs the fake Chargebee site with its simulator. Its history is
+// seeded before the exporter starts, so that it is backfill; the live
+// changes then count.
+func demo(c *Config) (*source.DemoRun, error) {
+	st := fakechargebee.NewServer(fakechargebee.Options{APIKey: demoKey})
+	c.URL, c.APIKey = st.URL, demoKey
+	opts := fakechargebee.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
+	return source.SimulatedAccount("Chargebee", st.URL, func() { st.Seed(opts) },
+		func(ctx context.Context) { st.Simulate(ctx, opts) }, st.Close), nil
 }

@@ -320,6 +320,7 @@ var notInChart = map[string]string{
 	"CX_ZENDESK_API_TOKEN":    "secrets are passed as files (CX_ZENDESK_API_TOKEN_FILE)",
 	"CX_ZENDESK_OAUTH_TOKEN":  "secrets are passed as files (CX_ZENDESK_OAUTH_TOKEN_FILE)",
 	"CX_STRIPE_API_KEY":       "secrets are passed as files (CX_STRIPE_API_KEY_FILE)",
+	"CX_PADDLE_API_KEY":       "secrets are passed as files (CX_PADDLE_API_KEY_FILE)",
 	"CX_CHARGEBEE_API_KEY":    "secrets are passed as files (CX_CHARGEBEE_API_KEY_FILE)",
 	"CX_FRESHDESK_API_KEY":    "secrets are passed as files (CX_FRESHDESK_API_KEY_FILE)",
 	"CX_HELPSCOUT_APP_SECRET": "secrets are passed as files (CX_HELPSCOUT_APP_SECRET_FILE)",
@@ -585,7 +586,7 @@ func checkCredentials(t *testing.T, r *rendered, pod corev1.PodSpec, c corev1.Co
 	want := map[string][]string{ // variant => the _FILE variables it should set
 		"default": nil,
 		"persistence": {"CX_CHARGEBEE_API_KEY_FILE", "CX_EDESK_API_TOKEN_FILE", "CX_FRESHDESK_API_KEY_FILE", "CX_HELPSCOUT_APP_SECRET_FILE", "CX_INTERCOM_TOKEN_FILE",
-			"CX_STRIPE_API_KEY_FILE", "CX_SURVEY_TOKEN_FILE", "CX_UDESK_API_TOKEN_FILE", "CX_ZENDESK_API_TOKEN_FILE"},
+			"CX_PADDLE_API_KEY_FILE", "CX_STRIPE_API_KEY_FILE", "CX_SURVEY_TOKEN_FILE", "CX_UDESK_API_TOKEN_FILE", "CX_ZENDESK_API_TOKEN_FILE"},
 		"existing-secret": {"CX_CHARGEBEE_API_KEY_FILE", "CX_EDESK_API_TOKEN_FILE", "CX_FRESHDESK_API_KEY_FILE", "CX_HELPSCOUT_APP_SECRET_FILE", "CX_INTERCOM_TOKEN_FILE",
 			"CX_STRIPE_API_KEY_FILE", "CX_SURVEY_TOKEN_FILE", "CX_ZENDESK_OAUTH_TOKEN_FILE"},
 		"monitoring":    nil,

@@ -526,6 +526,8 @@ func vendorMessage(b []byte) string {
 	case map[string]any:
 		if m, ok := v["message"].(string); ok {
 			parts = append(parts, m)
+		} else if m, ok := v["detail"].(string); ok { // Paddle's
+			parts = append(parts, m)
 		}
 	}
 	for _, s := range []string{e.Description, e.Message} {

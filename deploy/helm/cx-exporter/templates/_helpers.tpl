@@ -100,6 +100,12 @@ chargebee:
     url: CX_CHARGEBEE_URL
   secrets:
     apiKey: CX_CHARGEBEE_API_KEY
+paddle:
+  settings:
+    url: CX_PADDLE_URL
+    pageSize: CX_PADDLE_PAGE_SIZE
+  secrets:
+    apiKey: CX_PADDLE_API_KEY
 freshdesk:
   settings:
     domain: CX_FRESHDESK_DOMAIN
@@ -193,6 +199,7 @@ Intercom, eDesk) counts once the credential is mounted.
 {{- if or $v.zendesk.subdomain $v.zendesk.url }}{{ $sources = append $sources "zendesk" }}{{ end }}
 {{- if $creds.stripe }}{{ $sources = append $sources "stripe" }}{{ end }}
 {{- if or $v.chargebee.site $v.chargebee.url }}{{ $sources = append $sources "chargebee" }}{{ end }}
+{{- if $creds.paddle }}{{ $sources = append $sources "paddle" }}{{ end }}
 {{- if or $v.freshdesk.domain $v.freshdesk.url }}{{ $sources = append $sources "freshdesk" }}{{ end }}
 {{- if $v.helpscout.appId }}{{ $sources = append $sources "helpscout" }}{{ end }}
 {{- if $creds.intercom }}{{ $sources = append $sources "intercom" }}{{ end }}

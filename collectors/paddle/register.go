@@ -1,0 +1,46 @@
+package paddle
+
+import (
+	"context"
+	"time"
+
+	"github.com/cx-exporter/cx-exporter/collectors/billing"
+	"github.com/cx-exporter/cx-exporter/collectors/source"
+	fakepaddle "github.com/cx-exporter/cx-exporter/internal/fake/paddle"
+)
+
+// Config is the Paddle source's configuration.
+type Config struct {
+	APIKey   string `envconfig:"PADDLE_API_KEY" secret:"true" desc:"enables the Paddle Billing collector: an API key with read access to subscriptions, events and discounts"`
+	URL      string `envconfig:"PADDLE_URL" default:"https://api.paddle.com" desc:"Paddle API base URL (https://sandbox-api.paddle.com for a sandbox; proxies, tests)"`
+	PageSize int    `envconfig:"PADDLE_PAGE_SIZE" default:"200" desc:"entities per Paddle list page (1-200)"`
+}
+
+func init() {
+	source.Register(source.Vendor[Config]{
+		Kind:    "paddle",
+		Role:    source.RoleBilling,
+		Enabled: func(c *Config) bool { return c.APIKey != "" },
+		Validate: func(c *Config, p *source.Problems) {
+			p.Range("PADDLE_PAGE_SIZE", c.PageSize, 1, MaxPageSize)
+			p.URL("PADDLE_URL", c.URL)
+		},
+		Build: func(c *Config, env source.Env) (source.Source, error) {
+			return env.BillingSource(func(tr *billing.Tracker) (source.Syncer, error) {
+				return New(Options{Deps: env.Deps, BaseURL: c.URL, APIKey: c.APIKey, PageSize: c.PageSize, Tracker: tr})
+			})
+		},
+		Demo: demo,
+	})
+}
+
+// demo runs the fake Paddle account with its simulator. Its history is
+// seeded before the exporter starts, so that it is backfill; the live
+// changes then count.
+func demo(c *Config) (*source.DemoRun, error) {
+	st := fakepaddle.NewServer(fakepaddle.Options{})
+	c.URL, c.APIKey = st.URL, fakepaddle.DefaultAPIKey
+	opts := fakepaddle.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
+	return source.SimulatedAccount("Paddle", st.URL, func() { st.Seed(opts) },
+		func(ctx context.Context) { st.Simulate(ctx, opts) }, st.Close), nil
+}
