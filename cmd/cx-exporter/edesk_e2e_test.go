@@ -26,6 +26,7 @@ var edeskE2E = helpdeskVendor{
 		gWaiting: {"none", "phone"}, gRejected: {"none", "social"}, gBatch: {"none", "other"}},
 	status:            map[string]string{"new": "open"},
 	sla:               map[group]string{gUrgent: "at_risk", gNew: "within"}, // 7h and 3.5h of 8h
+	resolutionSLA:     map[group]string{gUrgent: "within"},                  // 7h of 3d
 	rejectionPersists: true,
 	driver:            func(t *testing.T) helpdeskDriver { return newEdeskDriver(t) },
 }
