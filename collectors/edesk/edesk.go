@@ -152,33 +152,31 @@ func New(o Options) (*Syncer, error) {
 // ctx stops it between pages; the page in flight is fetched and committed
 // first.
 func (c *Syncer) Sync(ctx context.Context) error {
-	fctx, stop := c.o.FetchContext(ctx)
-	defer stop()
 	fetchedChannels := false
-	for {
+	return c.o.Pages(ctx, func(fctx context.Context) (bool, error) {
 		var cur Cursor
 		if err := c.o.LoadCursor(&cur); err != nil {
-			return err
+			return false, err
 		}
 		cur.Page = max(cur.Page, 1)
 		began := c.o.Now().UTC().Truncate(time.Second)
 		page, err := c.fetchPage(fctx, cur)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if !fetchedChannels && c.unknownChannel(page.Tickets) {
 			fetchedChannels = true
 			if err := c.fetchChannels(fctx); err != nil {
-				return err
+				return false, err
 			}
 		}
 		memos, prev, err := c.stored(page.Tickets)
 		if err != nil {
-			return err
+			return false, err
 		}
 		tickets, err := c.complete(fctx, page.Tickets, memos, prev)
 		if err != nil {
-			return err
+			return false, err
 		}
 		next := cur
 		if cur.Page == 1 {
@@ -209,16 +207,8 @@ func (c *Syncer) Sync(ctx context.Context) error {
 		} else {
 			next.Page = cur.Page + 1
 		}
-		if err := c.commit(tickets, page.Rejected, next, memos); err != nil {
-			return err
-		}
-		if page.Last {
-			return nil // the listing's end is committed, whatever the deadline
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
+		return page.Last, c.commit(tickets, page.Rejected, next, memos)
+	})
 }
 
 func (c *Syncer) listURL(cur Cursor) string {
@@ -233,15 +223,10 @@ func (c *Syncer) listURL(cur Cursor) string {
 }
 
 func (c *Syncer) fetchPage(ctx context.Context, cur Cursor) (*Page, error) {
-	var raw apiPage
-	if _, err := c.client.GetJSON(ctx, c.listURL(cur), &raw); err != nil {
-		return nil, c.o.FetchFailed(err)
-	}
-	page, err := raw.decode(c.o.PageSize)
-	if err != nil {
-		return nil, c.o.MalformedPage(TicketsPath, err)
-	}
-	return page, nil
+	return source.FetchPage(c.o.Deps, TicketsPath, func(raw *apiPage) error {
+		_, err := c.client.GetJSON(ctx, c.listURL(cur), raw)
+		return err
+	}, func(raw *apiPage) (*Page, error) { return raw.decode(c.o.PageSize) })
 }
 
 func (c *Syncer) unknownChannel(ts []Listed) bool {
@@ -409,15 +394,10 @@ func (c *Syncer) complete(ctx context.Context, ls []Listed, memos map[string]*me
 
 // item reads one ticket item.
 func (c *Syncer) item(ctx context.Context, id int64) (Item, error) {
-	var raw json.RawMessage
-	if _, err := c.client.GetJSON(ctx, c.o.BaseURL+MessagesPath+strconv.FormatInt(id, 10), &raw); err != nil {
-		return Item{}, c.o.FetchFailed(err)
-	}
-	it, err := DecodeItem(raw)
-	if err != nil {
-		return Item{}, c.o.MalformedPage(MessagesPath+"{id}", err)
-	}
-	return it, nil
+	return source.FetchPage(c.o.Deps, MessagesPath+"{id}", func(raw *json.RawMessage) error {
+		_, err := c.client.GetJSON(ctx, c.o.BaseURL+MessagesPath+strconv.FormatInt(id, 10), raw)
+		return err
+	}, func(raw *json.RawMessage) (Item, error) { return DecodeItem(*raw) })
 }
 
 // commit applies the tickets and stores their memos, the cursor and the

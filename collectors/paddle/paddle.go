@@ -163,15 +163,10 @@ func (c *Syncer) Sync(ctx context.Context) error {
 
 // get fetches and decodes one list page.
 func (c *Syncer) get(ctx context.Context, path string, q url.Values, decode func([]byte) (*Page, error)) (*Page, error) {
-	var raw json.RawMessage
-	if _, err := c.client.GetJSON(ctx, c.o.BaseURL+path+"?"+q.Encode(), &raw); err != nil {
-		return nil, c.o.FetchFailed(err)
-	}
-	p, err := decode(raw)
-	if err != nil {
-		return nil, c.o.MalformedPage(path, err)
-	}
-	return p, nil
+	return source.FetchPage(c.o.Deps, path, func(raw *json.RawMessage) error {
+		_, err := c.client.GetJSON(ctx, c.o.BaseURL+path+"?"+q.Encode(), raw)
+		return err
+	}, func(raw *json.RawMessage) (*Page, error) { return decode(*raw) })
 }
 
 // discountKey prefixes the discount cache's records, beside the engine's.

@@ -185,28 +185,27 @@ func (c *Syncer) pageURL(cur *Cursor) string {
 // stops it between pages; the page in flight is fetched and committed
 // first.
 func (c *Syncer) Sync(ctx context.Context) error {
-	fctx, stop := c.o.FetchContext(ctx)
-	defer stop()
-	for {
+	return c.o.Pages(ctx, func(fctx context.Context) (bool, error) {
 		cur, err := c.Cursor()
 		if err != nil {
-			return err
+			return false, err
 		}
 		if err := c.wait(ctx); err != nil {
+			return false, err
+		}
+		var listed int
+		p, err := source.FetchPage(c.o.Deps, ListPath, func(raw *apiPage) error {
+			_, err := c.client.GetJSON(fctx, c.pageURL(&cur), raw)
+			listed = len(raw.Tickets)
 			return err
-		}
-		var raw apiPage
-		if _, err := c.client.GetJSON(fctx, c.pageURL(&cur), &raw); err != nil {
-			return c.o.FetchFailed(err)
-		}
-		p, err := decodePage(&raw)
+		}, decodePage)
 		if err != nil {
-			return c.o.MalformedPage(ListPath, err)
+			return false, err
 		}
 		if p.LastUpdated.After(cur.Last) {
 			cur.Last = p.LastUpdated
 		}
-		done := cur.Page >= p.Pages || len(raw.Tickets) == 0
+		done := cur.Page >= p.Pages || listed == 0
 		if done {
 			// The next listing starts at the last updated_at seen,
 			// inclusive: that second's work orders are listed again and
@@ -218,14 +217,6 @@ func (c *Syncer) Sync(ctx context.Context) error {
 		} else {
 			cur.Page++
 		}
-		if err := c.o.CommitTickets(c.o.Tracker, p.Tickets, source.Page{Rejected: p.Rejected, Cursor: cur}); err != nil {
-			return err
-		}
-		if done {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
+		return done, c.o.CommitTickets(c.o.Tracker, p.Tickets, source.Page{Rejected: p.Rejected, Cursor: cur})
+	})
 }
