@@ -322,18 +322,6 @@ func (e *Exporter) syncOnce(ctx context.Context, s *runningSource) {
 	}
 	elapsed := e.now().Sub(start)
 	e.self.lastDuration.WithLabelValues(s.name).Set(elapsed.Seconds())
-	e.mu.Lock()
-	st.hung = ""
-	st.partial = partial
-	switch {
-	case partial:
-		st.lastErr = ""
-	case err != nil:
-		st.lastErr = e.errText(err)
-	default:
-		st.synced, st.lastErr, st.lastSuccess = true, "", e.now()
-	}
-	e.mu.Unlock()
 	switch {
 	case partial:
 		e.self.up.WithLabelValues(s.name, s.kind).Set(1)
@@ -347,6 +335,19 @@ func (e *Exporter) syncOnce(ctx context.Context, s *runningSource) {
 		e.self.lastSuccess.WithLabelValues(s.name).Set(float64(e.now().UnixNano()) / 1e9)
 		e.logger.Debug("sync done", "src", s.name, "duration", elapsed)
 	}
+	// The status last: /-/ready must not say ready before the metrics say up.
+	e.mu.Lock()
+	st.hung = ""
+	st.partial = partial
+	switch {
+	case partial:
+		st.lastErr = ""
+	case err != nil:
+		st.lastErr = e.errText(err)
+	default:
+		st.synced, st.lastErr, st.lastSuccess = true, "", e.now()
+	}
+	e.mu.Unlock()
 }
 
 // backfilled reads whether the source's first backfill is complete.
