@@ -1,16 +1,7 @@
 package e2e_test
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/cx-exporter/cx-exporter/dashboards"
-	"github.com/cx-exporter/cx-exporter/internal/e2e"
 )
 
 // demoBillings are the billing systems demo mode can simulate
@@ -30,28 +21,9 @@ var billingFamilies = []string{
 // and any the rules and dashboards read (so that a new one cannot be left
 // out of the demo test).
 func billingNames(t *testing.T) map[string]bool {
-	names := map[string]bool{}
+	names := readFamilies(t, "billing_", nil)
 	for _, f := range billingFamilies {
 		names[f] = true
-	}
-	rules, err := os.ReadFile(filepath.Join(e2e.Root(), rulesFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	exprs := []string{recordedRe.ReplaceAllString(string(rules), "")}
-	queries, err := dashboards.Queries(filepath.Join(e2e.Root(), "dashboards"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range queries {
-		exprs = append(exprs, recordedRe.ReplaceAllString(q.Expr, ""))
-	}
-	for _, e := range exprs {
-		for _, m := range metricRe.FindAllString(e, -1) {
-			if strings.HasPrefix(m, "billing_") {
-				names[family(m)] = true
-			}
-		}
 	}
 	return names
 }
@@ -65,40 +37,7 @@ func TestEveryBillingDemoFeedsEveryBillingMetric(t *testing.T) {
 	for _, vendor := range demoBillings {
 		t.Run(vendor, func(t *testing.T) {
 			t.Parallel()
-			exp := e2e.Start(t, []string{"CX_STATE_DIR=" + t.TempDir(), "CX_DEMO_BILLING=" + vendor}, "-demo")
-			deadline := time.Now().Add(60 * time.Second)
-			var missing []string
-			for {
-				text, err := exp.Scrape()
-				if err != nil {
-					t.Fatal(err)
-				}
-				samples, err := e2e.Samples(text)
-				if err != nil {
-					t.Fatal(err)
-				}
-				nonZero := map[string]bool{}
-				for k, v := range samples {
-					if strings.Contains(k, fmt.Sprintf("source=%q", vendor)) {
-						f := family(strings.SplitN(k, "{", 2)[0])
-						nonZero[f] = nonZero[f] || v != 0
-					}
-				}
-				missing = missing[:0]
-				for n := range need {
-					if !nonZero[n] {
-						missing = append(missing, n)
-					}
-				}
-				if len(missing) == 0 {
-					return
-				}
-				if time.Now().After(deadline) {
-					slices.Sort(missing)
-					t.Fatalf("after 60s of the %s billing demo, no non-zero sample of %v\n%s", vendor, missing, e2e.Tail(exp.Logs(), 2000))
-				}
-				time.Sleep(time.Second)
-			}
+			demoFeeds(t, vendor, "billing", need, nil, "CX_DEMO_BILLING="+vendor)
 		})
 	}
 }

@@ -36,6 +36,19 @@ var vendorGaps = map[string][]string{
 // helpdeskNames returns every helpdesk_* metric the rules and dashboards
 // read, as families.
 func helpdeskNames(t *testing.T) map[string]bool {
+	names := readFamilies(t, "helpdesk_", func(m string) bool {
+		return slices.ContainsFunc(notFromHelpdesks, func(f string) bool { return strings.HasPrefix(m, f) })
+	})
+	if len(names) < 10 {
+		t.Fatalf("found only %d helpdesk metrics in the rules and dashboards: %v", len(names), names)
+	}
+	return names
+}
+
+// readFamilies returns the families of the metrics with prefix that the
+// rules and dashboards read, but those skip names.
+func readFamilies(t *testing.T, prefix string, skip func(metric string) bool) map[string]bool {
+	t.Helper()
 	names := map[string]bool{}
 	rules, err := os.ReadFile(filepath.Join(e2e.Root(), rulesFile))
 	if err != nil {
@@ -51,15 +64,59 @@ func helpdeskNames(t *testing.T) map[string]bool {
 	}
 	for _, e := range exprs {
 		for _, m := range metricRe.FindAllString(e, -1) {
-			if strings.HasPrefix(m, "helpdesk_") && !slices.ContainsFunc(notFromHelpdesks, func(f string) bool { return strings.HasPrefix(m, f) }) {
+			if strings.HasPrefix(m, prefix) && (skip == nil || !skip(m)) {
 				names[family(m)] = true
 			}
 		}
 	}
-	if len(names) < 10 {
-		t.Fatalf("found only %d helpdesk metrics in the rules and dashboards: %v", len(names), names)
-	}
 	return names
+}
+
+// demoFeeds runs the demo with the extra environment and waits up to 60 s
+// for every family of need to have a non-zero sample for source; each of
+// gaps must be absent for it at every scrape, never a constant.
+func demoFeeds(t *testing.T, source, what string, need map[string]bool, gaps []string, env ...string) {
+	t.Helper()
+	exp := e2e.Start(t, append([]string{"CX_STATE_DIR=" + t.TempDir()}, env...), "-demo")
+	deadline := time.Now().Add(60 * time.Second)
+	var missing []string
+	for {
+		text, err := exp.Scrape()
+		if err != nil {
+			t.Fatal(err)
+		}
+		samples, err := e2e.Samples(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nonZero, present := map[string]bool{}, map[string]bool{}
+		for k, v := range samples {
+			if strings.Contains(k, fmt.Sprintf("source=%q", source)) {
+				f := family(strings.SplitN(k, "{", 2)[0])
+				present[f] = true
+				nonZero[f] = nonZero[f] || v != 0
+			}
+		}
+		missing = missing[:0]
+		for n := range need {
+			if !nonZero[n] && !slices.Contains(gaps, n) {
+				missing = append(missing, n)
+			}
+		}
+		for _, gap := range gaps {
+			if present[gap] {
+				t.Fatalf("%s is exported for %s, which cannot feed it: it must be absent, not a constant", gap, source)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			slices.Sort(missing)
+			t.Fatalf("after 60s of the %s %s demo, no non-zero sample of %v\n%s", source, what, missing, e2e.Tail(exp.Logs(), 2000))
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 // TestEveryHelpdeskFeedsTheRulesAndDashboards runs the demo on each
@@ -74,45 +131,7 @@ func TestEveryHelpdeskFeedsTheRulesAndDashboards(t *testing.T) {
 	for _, vendor := range demoHelpdesks {
 		t.Run(vendor, func(t *testing.T) {
 			t.Parallel()
-			exp := e2e.Start(t, []string{"CX_STATE_DIR=" + t.TempDir(), "CX_DEMO_HELPDESK=" + vendor}, "-demo")
-			deadline := time.Now().Add(60 * time.Second)
-			var missing []string
-			for {
-				text, err := exp.Scrape()
-				if err != nil {
-					t.Fatal(err)
-				}
-				samples, err := e2e.Samples(text)
-				if err != nil {
-					t.Fatal(err)
-				}
-				nonZero, present := map[string]bool{}, map[string]bool{}
-				for k, v := range samples {
-					if strings.Contains(k, fmt.Sprintf("source=%q", vendor)) {
-						f := family(strings.SplitN(k, "{", 2)[0])
-						present[f] = true
-						nonZero[f] = nonZero[f] || v != 0
-					}
-				}
-				missing = missing[:0]
-				for n := range need {
-					if !nonZero[n] && !slices.Contains(vendorGaps[vendor], n) {
-						missing = append(missing, n)
-					}
-				}
-				for _, gap := range vendorGaps[vendor] {
-					if present[gap] {
-						t.Fatalf("%s is exported for %s, which cannot feed it: it must be absent, not a constant", gap, vendor)
-					}
-				}
-				if len(missing) == 0 {
-					return
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("after 60s of %s demo, no non-zero sample of %v", vendor, missing)
-				}
-				time.Sleep(time.Second)
-			}
+			demoFeeds(t, vendor, "helpdesk", need, vendorGaps[vendor], "CX_DEMO_HELPDESK="+vendor)
 		})
 	}
 }
