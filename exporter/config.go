@@ -50,7 +50,7 @@ type Config struct {
 	ResolutionTargets string `envconfig:"RESOLUTION_TARGETS" default:"urgent=4h,high=1d,normal=3d,low=7d,none=3d" desc:"resolution (first solve) SLA target per priority"`
 	SupportCost       string `envconfig:"SUPPORT_COST_MONTHLY" desc:"monthly support cost and its ISO 4217 currency, e.g. 25000 USD (cost per solved ticket, cost vs MRR)"`
 	SLAHours          string `envconfig:"SLA_HOURS" default:"business" desc:"whether SLA targets count business or calendar time"`
-	TicketLabels      string `envconfig:"TICKET_LABELS" default:"priority,channel" desc:"ticket labels to export, from priority,channel,group,ticket_type,brand"`
+	TicketLabels      string `envconfig:"TICKET_LABELS" default:"priority,channel" desc:"ticket labels to export, from priority,channel,group,ticket_type,brand,assignee"`
 	MaxLabelValues    int    `envconfig:"MAX_LABEL_VALUES" default:"50" desc:"distinct values per label; further values are exported as other"`
 
 	// Parsed forms, set by Load.

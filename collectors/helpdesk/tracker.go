@@ -91,6 +91,7 @@ func (tr *Tracker) Load(aggregates []byte, each func(fn func(id string, state []
 		a.rekey()
 		a.relabel(tr.cfg.Labels)
 		a.Limits.Max = tr.cfg.MaxLabelValues
+		a.trackActivity(tr.cfg.Labels)
 		tr.agg = a
 	}
 	return each(func(id string, v []byte) error {
@@ -121,6 +122,7 @@ func (tr *Tracker) Begin() *Batch {
 	b := &Batch{tr: tr, agg: tr.agg.clone(), changes: map[string]*State{}}
 	if tr.cfg.Now != nil {
 		b.now = tr.cfg.Now()
+		b.agg.Limits.rankAssignees(unixDay(b.now))
 	}
 	return b
 }
@@ -141,6 +143,13 @@ func (b *Batch) Apply(rec Records, t *Ticket) (Events, error) {
 		return ev, err
 	}
 	b.agg.note(t)
+	if a := b.agg.Limits.Activity; a != nil {
+		day := b.now
+		if day.IsZero() {
+			day = t.UpdatedAt
+		}
+		a.tally(rawValues(t)[labelAssignee], ev.events(), unixDay(day))
+	}
 	next.Labels = b.agg.Limits.capValues(t)
 	v, _ := next.MarshalBinary()
 	if err := rec.Put(t.ID, v); err != nil {
