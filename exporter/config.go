@@ -51,7 +51,8 @@ type Config struct {
 	SupportCost       string `envconfig:"SUPPORT_COST_MONTHLY" desc:"monthly support cost and its ISO 4217 currency, e.g. 25000 USD (cost per solved ticket, cost vs MRR)"`
 	SLAHours          string `envconfig:"SLA_HOURS" default:"business" desc:"whether SLA targets count business or calendar time"`
 	TicketLabels      string `envconfig:"TICKET_LABELS" default:"priority,channel" desc:"ticket labels to export, from priority,channel,group,ticket_type,brand,assignee"`
-	MaxLabelValues    int    `envconfig:"MAX_LABEL_VALUES" default:"50" desc:"distinct values per label; further values are exported as other"`
+	MaxLabelValues    int    `envconfig:"MAX_LABEL_VALUES" default:"50" desc:"distinct values per label; further values are exported as other (assignee keeps the most active agents of the last 30 days)"`
+	AgentLabel        string `envconfig:"AGENT_LABEL" default:"name" desc:"assignee label value: name (the agent's display name) or id (the vendor's id, for teams that must not export names)"`
 
 	// Parsed forms, set by Load.
 	Labels   helpdesk.LabelSet        `ignored:"true"`
@@ -229,6 +230,9 @@ func (c *Config) validate() error {
 	}
 	if c.SLAHours != "business" && c.SLAHours != "calendar" {
 		bad("SLA_HOURS", "%q: want business or calendar", c.SLAHours)
+	}
+	if c.AgentLabel != source.AgentLabelName && c.AgentLabel != source.AgentLabelID {
+		bad("AGENT_LABEL", "%q: want name or id", c.AgentLabel)
 	}
 	if c.MaxLabelValues < 1 {
 		bad("MAX_LABEL_VALUES", "%d: want at least 1", c.MaxLabelValues)

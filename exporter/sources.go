@@ -47,8 +47,9 @@ func (e *Exporter) buildSources(store *state.Store, client upstream.Options) ([]
 				Logger: e.logger.With("src", name),
 				Now:    e.now,
 			}.WithDefaults(),
-			Helpdesk: hd,
-			Billing:  bl,
+			Helpdesk:   hd,
+			Billing:    bl,
+			AgentLabel: e.cfg.AgentLabel,
 		}
 		s, err := v.Build(e.cfg.Vendors[v.Kind], env)
 		if err != nil {

@@ -47,6 +47,8 @@ type Env struct {
 	Deps
 	Helpdesk helpdesk.Config
 	Billing  billing.Config
+	// AgentLabel is CX_AGENT_LABEL: AgentLabelName or AgentLabelID.
+	AgentLabel string
 }
 
 // Watermark reads the source's watermark, recording now on its very

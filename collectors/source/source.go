@@ -77,6 +77,9 @@ type Deps struct {
 	Now    func() time.Time
 	// FetchGrace overrides DefaultFetchGrace (tests).
 	FetchGrace time.Duration
+	// Names resolves assignee and group ids to display names (see
+	// Env.Names); nil leaves ids as they are.
+	Names *Names
 }
 
 // DefaultFetchGrace is how long the fetch in flight (the request, its

@@ -25,6 +25,7 @@ type apiTicket struct {
 	Type               *string    `json:"type"`
 	Via                *apiVia    `json:"via"`
 	GroupID            *int64     `json:"group_id"`
+	AssigneeID         *int64     `json:"assignee_id"`
 	BrandID            *int64     `json:"brand_id"`
 	CreatedAt          *time.Time `json:"created_at"`
 	UpdatedAt          *time.Time `json:"updated_at"`
@@ -147,7 +148,7 @@ func canonical(at *apiTicket, metrics map[int64]*apiMetricSet) (helpdesk.Ticket,
 	}
 	t := helpdesk.Ticket{
 		ID: id, Status: st, Priority: helpdesk.PriorityNone, Type: "none", Channel: "other",
-		Group: optID(at.GroupID), Brand: optID(at.BrandID),
+		Group: optID(at.GroupID), Brand: optID(at.BrandID), Assignee: optID(at.AssigneeID),
 		CreatedAt: *at.CreatedAt, UpdatedAt: *at.UpdatedAt, Reopens: -1,
 	}
 	// generated_timestamp moves on every change, updated_at not on system

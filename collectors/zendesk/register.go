@@ -53,11 +53,16 @@ func build(c *Config, env source.Env) (source.Source, error) {
 		base = "https://" + c.Subdomain + ".zendesk.com"
 	}
 	return env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
-		return New(Options{
+		s, err := New(Options{
 			Deps: env.Deps, BaseURL: base, Tracker: tr,
 			Email: c.Email, APIToken: c.APIToken, OAuthToken: c.OAuthToken,
 			PageSize: c.PageSize, ExportRequestsPerMinute: c.ExportRate,
 		})
+		if err != nil {
+			return nil, err
+		}
+		s.o.Names = env.Names(s.Directory())
+		return s, nil
 	})
 }
 

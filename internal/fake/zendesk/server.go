@@ -152,6 +152,10 @@ type Server struct {
 	log     fake.RequestLog[Request]
 	limiter *fake.RateLimiter
 	auth    fake.Auth
+
+	// People is the account's agents and groups, listed by the directory
+	// endpoints (see directory.go).
+	fake.People
 }
 
 // NewServer starts a fake Zendesk account. It panics if Options.Addr cannot
@@ -343,6 +347,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) int {
+	if isDirectory(r.URL.Path) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			return write(w, jsonError(http.StatusMethodNotAllowed, "InvalidEndpoint", "Only GET is allowed on this endpoint"))
+		}
+		if !s.auth.Allows(r) {
+			return write(w, response{Status: http.StatusUnauthorized, Header: jsonHeader(), Body: []byte(`{"error":"Couldn't authenticate you"}`)})
+		}
+		return write(w, s.directory(r, now))
+	}
 	if r.URL.Path != ExportPath && r.URL.Path != strings.TrimSuffix(ExportPath, ".json") {
 		return write(w, jsonError(http.StatusNotFound, "InvalidEndpoint", "Not found"))
 	}

@@ -1,0 +1,210 @@
+package main_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cx-exporter/cx-exporter/internal/e2e"
+	"github.com/cx-exporter/cx-exporter/internal/fake"
+	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
+)
+
+// Agents and teams, end to end through the real binary: ticket assignee
+// and group ids are resolved to names through each vendor's fake
+// users/agents and groups APIs, every per-agent counter equals the
+// hand-computed value, and the name look-ups cost no more than the
+// documented formula, counted on the fake's request log.
+
+// agentsVendors is the table: one row per vendor with a directory.
+var agentsVendors = []agentsVendor{
+	{source: "zendesk", agentsPage: 100, groupsPage: 100, driver: func(t *testing.T) agentsDriver { return newZendeskAgents(t) }},
+}
+
+type agentsVendor struct {
+	source string
+	// agentsPage and groupsPage are the vendor's directory page sizes:
+	// a full read costs ⌈agents/agentsPage⌉ + ⌈groups/groupsPage⌉ requests.
+	agentsPage, groupsPage int
+	driver                 func(t *testing.T) agentsDriver
+}
+
+// agentTicket is one version of a ticket of the scenario.
+type agentTicket struct {
+	id              int64
+	created         time.Time
+	status          string // new, open, solved
+	assignee, group int64  // 0: none
+	replied         bool   // one public agent reply, 30 minutes after creation
+	rating          string // "", good, bad
+}
+
+// agentsDriver does the scenario's steps on one vendor's fake.
+type agentsDriver interface {
+	env() []string
+	// waiter names the ticket-listing requests a sync is waited on.
+	waiter() (request string, served func() []time.Time)
+	people() *fake.People
+	put(v agentTicket)
+	// directoryRequests counts the requests to the directory endpoints.
+	directoryRequests() int
+}
+
+func TestE2EAgents(t *testing.T) {
+	t.Parallel()
+	for _, v := range agentsVendors {
+		t.Run(v.source, func(t *testing.T) {
+			t.Parallel()
+			runAgents(t, v)
+		})
+	}
+}
+
+func runAgents(t *testing.T, v agentsVendor) {
+	d := v.driver(t)
+	e2e.Binary(t)
+	request, served := d.waiter()
+	s := &hdScenario{Waiter: e2e.Waiter{T: t, Source: v.source, Request: request, Served: served}}
+	s.env = append(d.env(), "CX_STATE_DIR="+t.TempDir(), "CX_POLL_INTERVAL=1s", "CX_HTTP_RETRIES=2", "CX_HTTP_TIMEOUT=2s",
+		"CX_LOG_LEVEL=debug", "CX_TICKET_LABELS=group,assignee", "CX_BUSINESS_HOURS=24/7")
+
+	const ada, grace, linus, billing, tech = 501, 502, 503, 601, 602
+	p := d.people()
+	p.PutAgent(fake.Person{ID: ada, Name: "Ada Lovelace", Group: billing})
+	p.PutAgent(fake.Person{ID: grace, Name: "Grace Hopper", Group: tech})
+	// Enough agents for the directory to take more than one page.
+	for i := range 150 {
+		p.PutAgent(fake.Person{ID: int64(10000 + i), Name: fmt.Sprintf("Agent %d", i)})
+	}
+	p.PutGroup(fake.Person{ID: billing, Name: "Billing"})
+	p.PutGroup(fake.Person{ID: tech, Name: "Tech support"})
+	agents, groups := len(p.Agents()), len(p.Groups())
+
+	s.start()
+	s.Synced()
+	now := time.Now().UTC().Truncate(time.Second)
+	// Ticket 1: Ada's from the start, answered, solved, rated good.
+	// Ticket 2: answered by Ada, then reassigned to Grace in Tech, who solves it; rated bad.
+	// Ticket 3: new, nobody's.
+	steps := [][]agentTicket{
+		{{id: 1, created: now, status: "open", assignee: ada, group: billing, replied: true},
+			{id: 2, created: now, status: "open", assignee: ada, group: billing, replied: true},
+			{id: 3, created: now, status: "new"}},
+		{{id: 1, created: now, status: "solved", assignee: ada, group: billing, replied: true, rating: "good"},
+			{id: 2, created: now, status: "solved", assignee: grace, group: tech, replied: true, rating: "bad"}},
+	}
+	for _, step := range steps {
+		for _, tk := range step {
+			d.put(tk)
+		}
+		s.Synced()
+	}
+	// Grace leaves (deleted from the directory), and Linus joins after the
+	// directory was read: her ticket keeps her name; his shows his id until
+	// the next read (at most 5 minutes for an unknown id).
+	p.DeleteAgent(grace)
+	p.PutAgent(fake.Person{ID: linus, Name: "Linus", Group: tech})
+	d.put(agentTicket{id: 4, created: now, status: "solved", assignee: grace, group: tech, replied: true})
+	d.put(agentTicket{id: 5, created: now, status: "open", assignee: linus, group: tech})
+	got := s.Synced()
+
+	key := func(name, assignee, group string, kv ...string) string {
+		return e2e.Series(name, append([]string{"source", v.source, "assignee", assignee, "group", group}, kv...)...)
+	}
+	const adaL, graceL, none = "Ada Lovelace", "Grace Hopper", "none"
+	want := map[string]float64{
+		key("helpdesk_tickets_created_total", adaL, "Billing"):                              2,
+		key("helpdesk_tickets_created_total", graceL, "Tech support"):                       1, // ticket 4
+		key("helpdesk_tickets_created_total", none, none):                                   1,
+		key("helpdesk_tickets_created_total", "503", "Tech support"):                        1,
+		key("helpdesk_tickets_solved_total", adaL, "Billing"):                               1,
+		key("helpdesk_tickets_solved_total", graceL, "Tech support"):                        2,
+		key("helpdesk_satisfaction_ratings_total", adaL, "Billing", "rating", "good"):       1,
+		key("helpdesk_satisfaction_ratings_total", graceL, "Tech support", "rating", "bad"): 1,
+		key("helpdesk_satisfaction_ratings_total", adaL, "Billing", "rating", "bad"):        0,
+		// First replies count where they happened: both of Ada's, and ticket 4's under Grace.
+		key("helpdesk_first_reply_seconds_count", adaL, "Billing", "hours", "calendar"):        2,
+		key("helpdesk_first_reply_seconds_count", graceL, "Tech support", "hours", "calendar"): 1,
+		key("helpdesk_resolution_seconds_count", graceL, "Tech support", "hours", "calendar"):  2,
+		key("helpdesk_resolution_seconds_count", adaL, "Billing", "hours", "calendar"):         1,
+		key("helpdesk_open_tickets", none, none, "status", "new"):                              1,
+		key("helpdesk_open_tickets", "503", "Tech support", "status", "open"):                  1,
+		key("helpdesk_open_tickets", adaL, "Billing", "status", "open"):                        0,
+	}
+	for k, w := range want {
+		if g, ok := got[k]; !ok || g != w {
+			t.Errorf("%s = %v (present %v), want %v", k, g, ok, w)
+		}
+	}
+	for k := range got {
+		if strings.Contains(k, `assignee="502"`) || strings.Contains(k, `assignee="501"`) || strings.Contains(k, `group="601"`) {
+			t.Errorf("an id where a name was known: %s", k)
+		}
+	}
+	// The cost: one full read of each list in the first 5 minutes, however
+	// many syncs and unknown ids: ⌈agents/page⌉ + ⌈groups/page⌉ requests.
+	wantReqs := (agents+v.agentsPage-1)/v.agentsPage + (groups+v.groupsPage-1)/v.groupsPage
+	if n := d.directoryRequests(); n != wantReqs || wantReqs < 3 {
+		t.Errorf("directory requests = %d, want %d (%d agents, %d groups)", n, wantReqs, agents, groups)
+	}
+	if t.Failed() {
+		t.Logf("scrape:\n%s", agentsLines(got))
+	}
+}
+
+func agentsLines(got map[string]float64) string {
+	var b strings.Builder
+	for k, v := range got {
+		if strings.Contains(k, "assignee=") && !strings.Contains(k, "_bucket") {
+			fmt.Fprintf(&b, "%s %v\n", k, v)
+		}
+	}
+	return b.String()
+}
+
+// zendeskAgents drives the scenario on the fake Zendesk.
+type zendeskAgents struct{ zd *fakezendesk.Server }
+
+func newZendeskAgents(t *testing.T) *zendeskAgents {
+	zd := fakezendesk.NewServer(fakezendesk.Options{Email: e2eEmail, APIToken: e2eToken, NoRateLimit: true})
+	t.Cleanup(zd.Close)
+	return &zendeskAgents{zd: zd}
+}
+
+func (d *zendeskAgents) env() []string {
+	return []string{"CX_ZENDESK_URL=" + d.zd.URL, "CX_ZENDESK_EMAIL=" + e2eEmail, "CX_ZENDESK_API_TOKEN=" + e2eToken,
+		"CX_ZENDESK_EXPORT_RATE=600"}
+}
+
+func (d *zendeskAgents) waiter() (string, func() []time.Time) {
+	return "export request", e2e.ServedBy(d.zd.Requests, func(r fakezendesk.Request) (time.Time, bool) {
+		return r.At, r.Status == 200 && r.Path == fakezendesk.ExportPath
+	})
+}
+
+func (d *zendeskAgents) people() *fake.People { return &d.zd.People }
+
+func (d *zendeskAgents) put(v agentTicket) {
+	t := fakezendesk.Ticket{ID: v.id, Status: v.status, Priority: "normal", Channel: "email", CreatedAt: v.created,
+		AssigneeID: v.assignee, GroupID: v.group, Satisfaction: v.rating}
+	if v.replied {
+		t.Metrics.Replies = 1
+		t.Metrics.ReplyTime = &fakezendesk.MinutePair{Calendar: 30, Business: 30}
+	}
+	if v.status == "solved" {
+		t.Metrics.SolvedAt = time.Now().UTC()
+		t.Metrics.FullResolutionTime = &fakezendesk.MinutePair{Calendar: 90, Business: 90}
+	}
+	d.zd.Put(t)
+}
+
+func (d *zendeskAgents) directoryRequests() int {
+	n := 0
+	for _, r := range d.zd.Requests() {
+		if strings.HasPrefix(r.Path, "/api/v2/users") || strings.HasPrefix(r.Path, "/api/v2/groups") {
+			n++
+		}
+	}
+	return n
+}
