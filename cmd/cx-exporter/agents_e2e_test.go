@@ -8,6 +8,7 @@ import (
 
 	"github.com/cx-exporter/cx-exporter/internal/e2e"
 	"github.com/cx-exporter/cx-exporter/internal/fake"
+	fakefreshdesk "github.com/cx-exporter/cx-exporter/internal/fake/freshdesk"
 	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
 )
 
@@ -19,7 +20,8 @@ import (
 
 // agentsVendors is the table: one row per vendor with a directory.
 var agentsVendors = []agentsVendor{
-	{source: "zendesk", agentsPage: 100, groupsPage: 100, driver: func(t *testing.T) agentsDriver { return newZendeskAgents(t) }},
+	{source: "zendesk", agentsPage: 100, groupsPage: 100, newStatus: "new", driver: func(t *testing.T) agentsDriver { return newZendeskAgents(t) }},
+	{source: "freshdesk", agentsPage: 100, groupsPage: 100, newStatus: "open", driver: func(t *testing.T) agentsDriver { return newFreshdeskAgents(t) }},
 }
 
 type agentsVendor struct {
@@ -27,7 +29,9 @@ type agentsVendor struct {
 	// agentsPage and groupsPage are the vendor's directory page sizes:
 	// a full read costs ⌈agents/agentsPage⌉ + ⌈groups/groupsPage⌉ requests.
 	agentsPage, groupsPage int
-	driver                 func(t *testing.T) agentsDriver
+	// newStatus is the backlog status of a new, unanswered ticket.
+	newStatus string
+	driver    func(t *testing.T) agentsDriver
 }
 
 // agentTicket is one version of a ticket of the scenario.
@@ -37,7 +41,6 @@ type agentTicket struct {
 	status          string // new, open, solved
 	assignee, group int64  // 0: none
 	replied         bool   // one public agent reply, 30 minutes after creation
-	rating          string // "", good, bad
 }
 
 // agentsDriver does the scenario's steps on one vendor's fake.
@@ -47,6 +50,8 @@ type agentsDriver interface {
 	waiter() (request string, served func() []time.Time)
 	people() *fake.People
 	put(v agentTicket)
+	// rate rates a solved ticket.
+	rate(id int64, good bool)
 	// directoryRequests counts the requests to the directory endpoints.
 	directoryRequests() int
 }
@@ -91,8 +96,8 @@ func runAgents(t *testing.T, v agentsVendor) {
 		{{id: 1, created: now, status: "open", assignee: ada, group: billing, replied: true},
 			{id: 2, created: now, status: "open", assignee: ada, group: billing, replied: true},
 			{id: 3, created: now, status: "new"}},
-		{{id: 1, created: now, status: "solved", assignee: ada, group: billing, replied: true, rating: "good"},
-			{id: 2, created: now, status: "solved", assignee: grace, group: tech, replied: true, rating: "bad"}},
+		{{id: 1, created: now, status: "solved", assignee: ada, group: billing, replied: true},
+			{id: 2, created: now, status: "solved", assignee: grace, group: tech, replied: true}},
 	}
 	for _, step := range steps {
 		for _, tk := range step {
@@ -100,6 +105,9 @@ func runAgents(t *testing.T, v agentsVendor) {
 		}
 		s.Synced()
 	}
+	d.rate(1, true)
+	d.rate(2, false)
+	s.Synced()
 	// Grace leaves (deleted from the directory), and Linus joins after the
 	// directory was read: her ticket keeps her name; his shows his id until
 	// the next read (at most 5 minutes for an unknown id).
@@ -128,7 +136,7 @@ func runAgents(t *testing.T, v agentsVendor) {
 		key("helpdesk_first_reply_seconds_count", graceL, "Tech support", "hours", "calendar"): 1,
 		key("helpdesk_resolution_seconds_count", graceL, "Tech support", "hours", "calendar"):  2,
 		key("helpdesk_resolution_seconds_count", adaL, "Billing", "hours", "calendar"):         1,
-		key("helpdesk_open_tickets", none, none, "status", "new"):                              1,
+		key("helpdesk_open_tickets", none, none, "status", v.newStatus):                        1,
 		key("helpdesk_open_tickets", "503", "Tech support", "status", "open"):                  1,
 		key("helpdesk_open_tickets", adaL, "Billing", "status", "open"):                        0,
 	}
@@ -185,9 +193,15 @@ func (d *zendeskAgents) waiter() (string, func() []time.Time) {
 
 func (d *zendeskAgents) people() *fake.People { return &d.zd.People }
 
+func (d *zendeskAgents) rate(id int64, good bool) {
+	t, _ := d.zd.Get(id)
+	t.Satisfaction, t.UpdatedAt = map[bool]string{true: "good", false: "bad"}[good], time.Time{}
+	d.zd.Put(t)
+}
+
 func (d *zendeskAgents) put(v agentTicket) {
 	t := fakezendesk.Ticket{ID: v.id, Status: v.status, Priority: "normal", Channel: "email", CreatedAt: v.created,
-		AssigneeID: v.assignee, GroupID: v.group, Satisfaction: v.rating}
+		AssigneeID: v.assignee, GroupID: v.group}
 	if v.replied {
 		t.Metrics.Replies = 1
 		t.Metrics.ReplyTime = &fakezendesk.MinutePair{Calendar: 30, Business: 30}
@@ -203,6 +217,54 @@ func (d *zendeskAgents) directoryRequests() int {
 	n := 0
 	for _, r := range d.zd.Requests() {
 		if strings.HasPrefix(r.Path, "/api/v2/users") || strings.HasPrefix(r.Path, "/api/v2/groups") {
+			n++
+		}
+	}
+	return n
+}
+
+// freshdeskAgents drives the scenario on the fake Freshdesk: responder_id
+// is the assignee, agents' names are their contacts'.
+type freshdeskAgents struct{ fd *fakefreshdesk.Server }
+
+func newFreshdeskAgents(t *testing.T) *freshdeskAgents {
+	fd := fakefreshdesk.NewServer(fakefreshdesk.Options{APIKey: fdE2EKey, NoRateLimit: true})
+	t.Cleanup(fd.Close)
+	return &freshdeskAgents{fd: fd}
+}
+
+func (d *freshdeskAgents) env() []string {
+	return []string{"CX_FRESHDESK_URL=" + d.fd.URL, "CX_FRESHDESK_API_KEY=" + fdE2EKey}
+}
+
+func (d *freshdeskAgents) waiter() (string, func() []time.Time) {
+	return "tickets request", e2e.ServedBy(d.fd.Requests, func(r fakefreshdesk.Request) (time.Time, bool) {
+		return r.At, r.Status == 200 && r.Path == "/api/v2/tickets"
+	})
+}
+
+func (d *freshdeskAgents) people() *fake.People { return &d.fd.People }
+
+func (d *freshdeskAgents) put(v agentTicket) {
+	t := fakefreshdesk.Ticket{ID: v.id, Status: fdOpen, Priority: fdMedium, Source: fdEmail, CreatedAt: v.created,
+		ResponderID: v.assignee, GroupID: v.group}
+	if v.replied {
+		t.Stats.FirstRespondedAt = v.created.Add(30 * time.Minute)
+	}
+	if v.status == "solved" {
+		t.Status, t.Stats.ResolvedAt = fdResolved, v.created.Add(90*time.Minute)
+	}
+	d.fd.Put(t)
+}
+
+func (d *freshdeskAgents) rate(id int64, good bool) {
+	d.fd.Rate(id, map[bool]int{true: 103, false: -103}[good])
+}
+
+func (d *freshdeskAgents) directoryRequests() int {
+	n := 0
+	for _, r := range d.fd.Requests() {
+		if r.Path == "/api/v2/agents" || r.Path == "/api/v2/groups" {
 			n++
 		}
 	}

@@ -19,6 +19,8 @@ type apiTicket struct {
 	Source    *int            `json:"source"`
 	Type      *string         `json:"type"`
 	GroupID   *int64          `json:"group_id"`
+	// ResponderID is the agent the ticket is assigned to.
+	ResponderID *int64 `json:"responder_id"`
 	CompanyID *int64          `json:"company_id"`
 	CreatedAt *time.Time      `json:"created_at"`
 	UpdatedAt *time.Time      `json:"updated_at"`
@@ -209,7 +211,7 @@ func canonical(at *apiTicket, deleted bool) (helpdesk.Ticket, *source.Rejection)
 	}
 	t := helpdesk.Ticket{
 		ID: id, Status: st, Priority: helpdesk.PriorityNone, Type: "none", Channel: "other",
-		Group: optID(at.GroupID), CreatedAt: at.CreatedAt.UTC(), UpdatedAt: at.UpdatedAt.UTC(),
+		Group: optID(at.GroupID), Assignee: optID(at.ResponderID), CreatedAt: at.CreatedAt.UTC(), UpdatedAt: at.UpdatedAt.UTC(),
 		// Freshdesk keeps no reopen count: the engine counts the solved →
 		// unresolved transitions it sees.
 		Reopens: -1,

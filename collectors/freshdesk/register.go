@@ -39,7 +39,12 @@ func init() {
 				base = "https://" + strings.TrimSuffix(c.Domain, ".freshdesk.com") + ".freshdesk.com"
 			}
 			return env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
-				return New(Options{Deps: env.Deps, BaseURL: base, APIKey: c.APIKey, Tracker: tr})
+				s, err := New(Options{Deps: env.Deps, BaseURL: base, APIKey: c.APIKey, Tracker: tr})
+				if err != nil {
+					return nil, err
+				}
+				s.o.Names = env.Names(s.Directory())
+				return s, nil
 			})
 		},
 		Demo: demo,
