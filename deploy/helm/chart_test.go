@@ -316,6 +316,7 @@ func exporterVariables(t *testing.T) map[string]bool {
 // for, and why.
 var notInChart = map[string]string{
 	"CX_LISTEN_ADDRESS":       "the container listens on :9860, the exporter's default",
+	"CX_TELEMETRY_PATH":       "the Service and ServiceMonitor scrape /metrics, the default",
 	"CX_WEB_CONFIG_FILE":      "TLS or basic auth would break the probes; use extraEnv with your own volume",
 	"CX_ZENDESK_API_TOKEN":    "secrets are passed as files (CX_ZENDESK_API_TOKEN_FILE)",
 	"CX_ZENDESK_OAUTH_TOKEN":  "secrets are passed as files (CX_ZENDESK_OAUTH_TOKEN_FILE)",
