@@ -138,3 +138,33 @@ func TestFlagsWinOverVariables(t *testing.T) {
 		t.Errorf("--log.level=debug --log.format=json: no JSON debug line in\n%.2000s", logs.String())
 	}
 }
+
+// TestRulesAndDashboardsSubcommands: the binary writes the rules with a
+// thresholds file and the dashboards, so neither needs a Go toolchain.
+func TestRulesAndDashboardsSubcommands(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	thresholds := filepath.Join(dir, "t.yaml")
+	if err := os.WriteFile(thresholds, []byte("Selector: job=\"cx-prod\"\nExtraLabels: {team: cx-sre}\nCSATMin: 0.85\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(e2e.Binary(t), "rules", "-thresholds", thresholds).Output()
+	if err != nil {
+		t.Fatalf("rules: %v", err)
+	}
+	for _, want := range []string{`helpdesk_open_tickets{job="cx-prod"}`, "team: cx-sre", "< 0.85\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("cx-exporter rules -thresholds: output lacks %q", want)
+		}
+	}
+	if err := exec.Command(e2e.Binary(t), "rules", "-thresholds", filepath.Join(dir, "missing")).Run(); err == nil {
+		t.Error("rules with a missing thresholds file exited 0")
+	}
+	if out, err := exec.Command(e2e.Binary(t), "dashboards", "-dir", dir).CombinedOutput(); err != nil {
+		t.Fatalf("dashboards: %v\n%s", err, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) < 3 {
+		t.Errorf("cx-exporter dashboards wrote %d files", len(files))
+	}
+}

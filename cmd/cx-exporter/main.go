@@ -17,7 +17,9 @@ import (
 	"github.com/prometheus/common/promslog"
 	"github.com/prometheus/common/version"
 
+	rules "github.com/cx-exporter/cx-exporter/alerts/gen"
 	_ "github.com/cx-exporter/cx-exporter/collectors/all" // every vendor registers itself
+	dashboards "github.com/cx-exporter/cx-exporter/dashboards/gen"
 	"github.com/cx-exporter/cx-exporter/exporter"
 )
 
@@ -35,6 +37,12 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) >= 2 && args[0] == "state" && args[1] == "check" {
 		return stateCheck(stdout, stderr)
+	}
+	if len(args) >= 1 && args[0] == "rules" {
+		return rules.Main(args[1:], stdout, stderr)
+	}
+	if len(args) >= 1 && args[0] == "dashboards" {
+		return dashboards.Main(args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("cx-exporter", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are printed below; -h goes to stdout
@@ -107,6 +115,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(w, `Usage: cx-exporter [flags]
        cx-exporter state check   checks the state file in CX_STATE_DIR
+       cx-exporter rules [-thresholds FILE] [-o FILE]
+                                 writes the Prometheus rules with your thresholds,
+                                 selector and labels (-print-defaults lists them; -h)
+       cx-exporter dashboards [-dir DIR] [-selector MATCHERS]
+                                 writes the Grafana dashboards (-h)
 
 Each flag also has a CX_* variable; a flag given on the command line wins.
 

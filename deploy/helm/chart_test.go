@@ -783,10 +783,10 @@ func TestPrometheusRuleOverride(t *testing.T) {
 		t.Fatal(err)
 	}
 	rulesFile := filepath.Join(dir, "my.rules.yml")
-	gen := exec.Command("go", "run", "./alerts/gen", "-thresholds", thresholds, "-o", rulesFile)
+	gen := exec.Command("go", "run", "./cmd/cx-exporter", "rules", "-thresholds", thresholds, "-o", rulesFile)
 	gen.Dir = repoRoot(t)
 	if out, err := gen.CombinedOutput(); err != nil {
-		t.Fatalf("go run ./alerts/gen -thresholds (as deploy/README.md documents): %v\n%s", err, out)
+		t.Fatalf("cx-exporter rules -thresholds (as deploy/README.md documents): %v\n%s", err, out)
 	}
 	data, err := os.ReadFile(rulesFile)
 	if err != nil {
