@@ -1,9 +1,15 @@
 # cx-exporter. `make test` is the whole suite, as CI runs it.
 GO        ?= go
 BIN       := $(CURDIR)/bin
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# VERSION is the one source of the version: the binary (--version,
+# cx_exporter_build_info), the image tag and the chart's version and
+# appVersion (deploy/helm/generate.sh writes them into Chart.yaml; CI fails
+# when they drift) all read it. A release tags the commit v$(VERSION).
+VERSION   ?= $(shell cat VERSION)
 REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
-LDFLAGS   := -X main.version=$(VERSION) -X main.revision=$(REVISION)
+BRANCH    ?= $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+VPKG      := github.com/prometheus/common/version
+LDFLAGS   := -X $(VPKG).Version=$(VERSION) -X $(VPKG).Revision=$(REVISION) -X $(VPKG).Branch=$(BRANCH)
 
 # Pinned tools, installed into ./bin (git-ignored) and reused. Alertmanager
 # v0.32 and later do not build with `go install` (their UI assets are not in
@@ -16,7 +22,7 @@ IMAGE                ?= cx-exporter
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build test tools lint e2e bench fuzz demo clean generate check-generated docker
+.PHONY: all build test tools lint e2e bench fuzz demo clean generate check-generated docker print-ldflags
 
 all: build
 
@@ -76,3 +82,7 @@ docker:
 
 clean:
 	rm -rf cx-exporter
+
+# The linker flags that stamp the version (tests build with them).
+print-ldflags:
+	@echo '$(LDFLAGS)'

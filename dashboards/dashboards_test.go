@@ -28,6 +28,8 @@ var wantUIDs = map[string]string{
 var allowedWindows = []string{"1d", "7d", "30d"}
 
 const (
+	jobMatcher      = `job=~"$job"`
+	instanceMatcher = `instance=~"$instance"`
 	sourceMatcher   = `source=~"$source"`
 	priorityMatcher = `priority=~"$priority"`
 	channelMatcher  = `channel=~"$channel"`
@@ -42,6 +44,10 @@ var (
 	variableRE = regexp.MustCompile(`\$\{?(\w+)`)
 	// a counter selector and the text before it
 	counterRE = regexp.MustCompile(`([\w(]*?)\b(\w+_total)\{`)
+	// a selector of an exporter metric and its matchers
+	metricSelectorRE = regexp.MustCompile(`(?:^|[^:\w])((?:helpdesk|billing|cx_exporter)_\w+)(\{[^{}]*\})?`)
+	// a selector of a recording rule's output
+	recordedSelectorRE = regexp.MustCompile(`\b(\w+:\w+:\w+)(\{[^{}]*\})?`)
 )
 
 func committedFiles(t *testing.T) []string {
@@ -62,9 +68,9 @@ func TestGeneratedUpToDate(t *testing.T) {
 		t.Fatalf("go toolchain not found: %v", err)
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(goBin, "run", "./gen", "-dir", dir)
+	cmd := exec.Command(goBin, "run", "../cmd/cx-exporter", "dashboards", "-dir", dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go run ./gen: %v\n%s", err, out)
+		t.Fatalf("cx-exporter dashboards: %v\n%s", err, out)
 	}
 
 	generated, err := filepath.Glob(filepath.Join(dir, "*.json"))
@@ -279,12 +285,23 @@ func lintVariables(t *testing.T, d dashboardJSON) map[string]variableJSON {
 		t.Errorf("%d datasource variables, want exactly one", dsVars)
 	}
 
+	for i, name := range []string{"job", "instance"} {
+		v, ok := vars[name]
+		switch {
+		case !ok:
+			t.Errorf("no %s variable", name)
+		case v.Type != "query" || !strings.HasPrefix(v.queryString(), "label_values(cx_exporter_build_info") || !v.Multi || !v.IncludeAll:
+			t.Errorf("%s variable = %+v, want a multi-value query variable over cx_exporter_build_info with All", name, v)
+		case len(d.Templating.List) < 3 || d.Templating.List[i+1].Name != name:
+			t.Errorf("%s variable is not right after the datasource", name)
+		}
+	}
 	src, ok := vars["source"]
 	switch {
 	case !ok:
 		t.Errorf("no source variable")
-	case src.Type != "query" || src.queryString() != "label_values(cx_exporter_source_up, source)" || !src.Multi || !src.IncludeAll:
-		t.Errorf("source variable = %+v, want a multi-value query variable over label_values(cx_exporter_source_up, source) with All", src)
+	case src.Type != "query" || src.queryString() != `label_values(cx_exporter_source_up{job=~"$job", instance=~"$instance"}, source)` || !src.Multi || !src.IncludeAll:
+		t.Errorf("source variable = %+v, want a multi-value query variable over cx_exporter_source_up's source in the selected jobs and instances, with All", src)
 	}
 	for _, name := range []string{"priority", "channel", "group", "ticket_type"} {
 		v, ok := vars[name]
@@ -352,6 +369,16 @@ func lintExpr(t *testing.T, where, expr string, vars map[string]variableJSON, us
 	}
 	if !strings.Contains(expr, sourceMatcher) {
 		t.Errorf("%s: expr lacks %s: %s", where, sourceMatcher, expr)
+	}
+	for _, m := range metricSelectorRE.FindAllStringSubmatch(expr, -1) {
+		if !strings.Contains(m[2], jobMatcher) || !strings.Contains(m[2], instanceMatcher) {
+			t.Errorf("%s: %s%s lacks %s or %s", where, m[1], m[2], jobMatcher, instanceMatcher)
+		}
+	}
+	for _, m := range recordedSelectorRE.FindAllStringSubmatch(expr, -1) {
+		if !strings.Contains(m[2], jobMatcher) || strings.Contains(m[2], "instance") {
+			t.Errorf("%s: recorded %s%s lacks %s, or matches instance, which the rules aggregate away", where, m[1], m[2], jobMatcher)
+		}
 	}
 	if strings.Contains(expr, "rate(") || strings.Contains(expr, "increase(") {
 		for _, m := range rangeRE.FindAllStringSubmatch(expr, -1) {

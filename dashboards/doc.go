@@ -22,4 +22,4 @@
 // can run them against a real Prometheus.
 package dashboards
 
-//go:generate go run ./gen -dir .
+//go:generate go run ../cmd/cx-exporter dashboards -dir .

@@ -11,13 +11,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
 
@@ -54,11 +54,10 @@ func newSelfMetrics(reg prometheus.Registerer, b Build) *selfMetrics {
 			Name: "cx_exporter_records_rejected_total", Help: "Upstream records dropped as invalid.",
 		}, []string{"source", "reason"}),
 	}
-	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "cx_exporter_build_info", Help: "Build of the running exporter; always 1.",
-	}, []string{"version", "revision", "goversion"})
-	info.WithLabelValues(b.Version, b.Revision, runtime.Version()).Set(1)
-	reg.MustRegister(m.up, m.lastSuccess, m.lastDuration, m.backfill, m.rejected, info)
+	// cx_exporter_build_info{version, revision, branch, goversion, goos,
+	// goarch, tags} from prometheus/common/version, as every Prometheus
+	// exporter exports it (main stamps the version with -ldflags).
+	reg.MustRegister(m.up, m.lastSuccess, m.lastDuration, m.backfill, m.rejected, versioncollector.NewCollector("cx_exporter"))
 	return m
 }
 
@@ -72,6 +71,7 @@ type Exporter struct {
 	logger  *slog.Logger
 	store   *state.Store
 	self    *selfMetrics
+	selfReg *prometheus.Registry // the exporter's own metrics
 	kpiReg  *prometheus.Registry
 	gather  prometheus.Gatherers
 	sources []*runningSource
@@ -132,13 +132,14 @@ func newExporter(cfg *Config, logger *slog.Logger, b Build, store *state.Store) 
 	kpiReg := prometheus.NewRegistry()
 	e := &Exporter{
 		cfg: cfg, logger: logger, store: store,
-		self:   newSelfMetrics(selfReg, b),
-		kpiReg: kpiReg,
-		gather: prometheus.Gatherers{selfReg, kpiReg},
-		now:    time.Now,
-		limits: defaultLimits,
-		status: map[string]*sourceStatus{},
-		logged: map[string]bool{},
+		self:    newSelfMetrics(selfReg, b),
+		selfReg: selfReg,
+		kpiReg:  kpiReg,
+		gather:  prometheus.Gatherers{selfReg, kpiReg},
+		now:     time.Now,
+		limits:  defaultLimits,
+		status:  map[string]*sourceStatus{},
+		logged:  map[string]bool{},
 	}
 	return e, upstream.Options{
 		UserAgent: "cx-exporter/" + b.Version,
@@ -425,17 +426,28 @@ func (e *Exporter) Ready() bool {
 	return true
 }
 
+// telemetryPath is where the metrics are served (CX_TELEMETRY_PATH,
+// --web.telemetry-path).
+func (e *Exporter) telemetryPath() string {
+	if e.cfg.TelemetryPath == "" {
+		return "/metrics"
+	}
+	return e.cfg.TelemetryPath
+}
+
 // Handler serves /metrics, /-/healthy, /-/ready, the landing page and the
 // routes of the sources that take pushes (the survey endpoint).
 func (e *Exporter) Handler() http.Handler {
 	mux := http.NewServeMux()
 	// One bad series is logged and left out; the rest of the scrape is
 	// served (never a 500 for one series).
-	mux.Handle("GET /metrics", promhttp.HandlerFor(e.gather, promhttp.HandlerOpts{
+	// Instrumented as promhttp.Handler is: promhttp_metric_handler_requests_total
+	// and _in_flight in the exporter's own registry.
+	mux.Handle("GET "+e.telemetryPath(), promhttp.InstrumentMetricHandler(e.selfReg, promhttp.HandlerFor(e.gather, promhttp.HandlerOpts{
 		ErrorLog:          slog.NewLogLogger(e.logger.Handler(), slog.LevelError),
 		ErrorHandling:     promhttp.ContinueOnError,
 		EnableOpenMetrics: true,
-	}))
+	})))
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})

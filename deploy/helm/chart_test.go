@@ -316,6 +316,7 @@ func exporterVariables(t *testing.T) map[string]bool {
 // for, and why.
 var notInChart = map[string]string{
 	"CX_LISTEN_ADDRESS":       "the container listens on :9860, the exporter's default",
+	"CX_TELEMETRY_PATH":       "the Service and ServiceMonitor scrape /metrics, the default",
 	"CX_WEB_CONFIG_FILE":      "TLS or basic auth would break the probes; use extraEnv with your own volume",
 	"CX_ZENDESK_API_TOKEN":    "secrets are passed as files (CX_ZENDESK_API_TOKEN_FILE)",
 	"CX_ZENDESK_OAUTH_TOKEN":  "secrets are passed as files (CX_ZENDESK_OAUTH_TOKEN_FILE)",
@@ -782,10 +783,10 @@ func TestPrometheusRuleOverride(t *testing.T) {
 		t.Fatal(err)
 	}
 	rulesFile := filepath.Join(dir, "my.rules.yml")
-	gen := exec.Command("go", "run", "./alerts/gen", "-thresholds", thresholds, "-o", rulesFile)
+	gen := exec.Command("go", "run", "./cmd/cx-exporter", "rules", "-thresholds", thresholds, "-o", rulesFile)
 	gen.Dir = repoRoot(t)
 	if out, err := gen.CombinedOutput(); err != nil {
-		t.Fatalf("go run ./alerts/gen -thresholds (as deploy/README.md documents): %v\n%s", err, out)
+		t.Fatalf("cx-exporter rules -thresholds (as deploy/README.md documents): %v\n%s", err, out)
 	}
 	data, err := os.ReadFile(rulesFile)
 	if err != nil {

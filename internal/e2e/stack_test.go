@@ -199,6 +199,7 @@ func TestStackRulesAndDashboards(t *testing.T) {
 		t.Fatal("no dashboard query found")
 	}
 	vars := strings.NewReplacer("$__rate_interval", "1m", "${__rate_interval}", "1m", "$__range", "5m", "$__interval", "15s",
+		"$job", ".+", "${job}", ".+", "$instance", ".+", "${instance}", ".+",
 		"$source", ".+", "${source}", ".+", "$priority", ".*", "${priority}", ".*",
 		"$channel", ".*", "${channel}", ".*", "$group", ".*", "${group}", ".*", "$ticket_type", ".*", "${ticket_type}", ".*", "$hours", "calendar", "${hours}", "calendar", "$currency", ".*", "${currency}", ".*")
 	for _, q := range queries {
