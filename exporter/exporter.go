@@ -32,7 +32,7 @@ type Build struct{ Version, Revision string }
 // selfMetrics are the exporter's own metrics, in their own registry.
 type selfMetrics struct {
 	up, lastSuccess, lastDuration, backfill *prometheus.GaugeVec
-	rejected                                *prometheus.CounterVec
+	rejected, webhooks                      *prometheus.CounterVec
 }
 
 func newSelfMetrics(reg prometheus.Registerer, b Build) *selfMetrics {
@@ -53,12 +53,16 @@ func newSelfMetrics(reg prometheus.Registerer, b Build) *selfMetrics {
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cx_exporter_records_rejected_total", Help: "Upstream records dropped as invalid.",
 		}, []string{"source", "reason"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cx_exporter_webhooks_received_total",
+			Help: "Vendor webhooks received: accepted (verified, its record fetched and applied), rejected (bad signature, outside the replay window, too large, malformed) or ignored (nothing to fetch, a repeat, or a record the vendor does not know).",
+		}, []string{"source", "result"}),
 	}
 	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "cx_exporter_build_info", Help: "Build of the running exporter; always 1.",
 	}, []string{"version", "revision", "goversion"})
 	info.WithLabelValues(b.Version, b.Revision, runtime.Version()).Set(1)
-	reg.MustRegister(m.up, m.lastSuccess, m.lastDuration, m.backfill, m.rejected, info)
+	reg.MustRegister(m.up, m.lastSuccess, m.lastDuration, m.backfill, m.rejected, m.webhooks, info)
 	return m
 }
 
@@ -140,6 +144,7 @@ func newExporter(cfg *Config, logger *slog.Logger, b Build, store *state.Store) 
 		status: map[string]*sourceStatus{},
 		logged: map[string]bool{},
 	}
+	selfReg.MustRegister(freshness{e})
 	return e, upstream.Options{
 		UserAgent: "cx-exporter/" + b.Version,
 		Timeout:   cfg.HTTPTimeout,
@@ -171,6 +176,11 @@ func (e *Exporter) addSource(s *runningSource, m *upstream.Metrics) error {
 	}
 	for _, r := range rejectReasons {
 		e.self.rejected.WithLabelValues(s.name, r)
+	}
+	if _, ok := s.Source.(source.WebhookReceiver); ok {
+		for _, r := range source.WebhookResults {
+			e.self.webhooks.WithLabelValues(s.name, r)
+		}
 	}
 	e.sources = append(e.sources, s)
 	e.status[s.name] = st
@@ -257,6 +267,13 @@ func (e *Exporter) Run(ctx context.Context, l net.Listener) error {
 			defer wg.Done()
 			e.loop(ctx, s)
 		}()
+		if w, ok := s.Source.(source.WebhookReceiver); ok {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w.Run(ctx)
+			}()
+		}
 	}
 	var err error
 	select {

@@ -63,6 +63,7 @@ type Tracker struct {
 	agg    *Aggregates
 	open   map[string]openTicket
 	labels map[string][]string // series key → label values (interned)
+	newest time.Time           // UpdatedAt of the newest version applied
 }
 
 // NewTracker returns an empty tracker; Load restores a persisted one.
@@ -112,6 +113,7 @@ type Batch struct {
 	agg     *Aggregates
 	changes map[string]*State // tickets whose backlog entry changes
 	now     time.Time         // Config.Now at Begin; zero when unset
+	newest  time.Time         // UpdatedAt of the newest version applied
 }
 
 // Begin starts a batch on a copy of the published aggregates.
@@ -141,6 +143,9 @@ func (b *Batch) Apply(rec Records, t *Ticket) (Events, error) {
 		return ev, err
 	}
 	b.agg.note(t)
+	if t.UpdatedAt.After(b.newest) {
+		b.newest = t.UpdatedAt
+	}
 	next.Labels = b.agg.Limits.capValues(t)
 	v, _ := next.MarshalBinary()
 	if err := rec.Put(t.ID, v); err != nil {
@@ -163,6 +168,9 @@ func (tr *Tracker) Publish(b *Batch) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	tr.agg = b.agg
+	if b.newest.After(tr.newest) {
+		tr.newest = b.newest
+	}
 	for id, s := range b.changes {
 		if s.Status.Unresolved() {
 			tr.open[id] = tr.openTicket(s)
@@ -170,6 +178,14 @@ func (tr *Tracker) Publish(b *Batch) {
 			delete(tr.open, id)
 		}
 	}
+}
+
+// NewestChange is the upstream time of the newest ticket version applied
+// since the process started; zero before any.
+func (tr *Tracker) NewestChange() time.Time {
+	tr.mu.RLock()
+	defer tr.mu.RUnlock()
+	return tr.newest
 }
 
 // sla is the tracker's SLA targets and clock.
