@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -108,3 +109,5 @@ func firstSync(w *e2e.Waiter) map[string]float64 {
 	w.T.Helper()
 	return w.WaitFor("the first sync", func(m map[string]float64) bool { return m[e2e.SyncSuccessKey(w.Source)] > 0 })
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
