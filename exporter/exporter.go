@@ -32,7 +32,7 @@ type Build struct{ Version, Revision string }
 // selfMetrics are the exporter's own metrics, in their own registry.
 type selfMetrics struct {
 	up, lastSuccess, lastDuration, backfill *prometheus.GaugeVec
-	rejected                                *prometheus.CounterVec
+	rejected, webhooks                      *prometheus.CounterVec
 }
 
 func newSelfMetrics(reg prometheus.Registerer, b Build) *selfMetrics {
@@ -53,11 +53,15 @@ func newSelfMetrics(reg prometheus.Registerer, b Build) *selfMetrics {
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cx_exporter_records_rejected_total", Help: "Upstream records dropped as invalid.",
 		}, []string{"source", "reason"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cx_exporter_webhooks_received_total",
+			Help: "Vendor webhooks received: accepted (verified, its record fetched and applied), rejected (bad signature, outside the replay window, too large, malformed) or ignored (nothing to fetch, a repeat, or a record the vendor does not know).",
+		}, []string{"source", "result"}),
 	}
 	// cx_exporter_build_info{version, revision, branch, goversion, goos,
 	// goarch, tags} from prometheus/common/version, as every Prometheus
 	// exporter exports it (main stamps the version with -ldflags).
-	reg.MustRegister(m.up, m.lastSuccess, m.lastDuration, m.backfill, m.rejected, versioncollector.NewCollector("cx_exporter"))
+	reg.MustRegister(m.up, m.lastSuccess, m.lastDuration, m.backfill, m.rejected, m.webhooks, versioncollector.NewCollector("cx_exporter"))
 	return m
 }
 
@@ -141,6 +145,7 @@ func newExporter(cfg *Config, logger *slog.Logger, b Build, store *state.Store) 
 		status:  map[string]*sourceStatus{},
 		logged:  map[string]bool{},
 	}
+	selfReg.MustRegister(freshness{e})
 	return e, upstream.Options{
 		UserAgent: "cx-exporter/" + b.Version,
 		Timeout:   cfg.HTTPTimeout,
@@ -172,6 +177,11 @@ func (e *Exporter) addSource(s *runningSource, m *upstream.Metrics) error {
 	}
 	for _, r := range rejectReasons {
 		e.self.rejected.WithLabelValues(s.name, r)
+	}
+	if _, ok := s.Source.(source.WebhookReceiver); ok {
+		for _, r := range source.WebhookResults {
+			e.self.webhooks.WithLabelValues(s.name, r)
+		}
 	}
 	e.sources = append(e.sources, s)
 	e.status[s.name] = st
@@ -258,6 +268,13 @@ func (e *Exporter) Run(ctx context.Context, l net.Listener) error {
 			defer wg.Done()
 			e.loop(ctx, s)
 		}()
+		if w, ok := s.Source.(source.WebhookReceiver); ok {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w.Run(ctx)
+			}()
+		}
 	}
 	var err error
 	select {

@@ -141,7 +141,7 @@ func (e Env) BillingTracker() (*billing.Tracker, error) {
 }
 
 // pullSource builds a pull vendor's Source from its restored engine.
-func pullSource[T any](tr T, err error, newSyncer func(T) (Syncer, error), collector func(T) prometheus.Collector) (Source, error) {
+func pullSource[T interface{ NewestChange() time.Time }](tr T, err error, newSyncer func(T) (Syncer, error), collector func(T) prometheus.Collector) (Source, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func pullSource[T any](tr T, err error, newSyncer func(T) (Syncer, error), colle
 	if err != nil {
 		return nil, err
 	}
-	return New(s, collector(tr)), nil
+	return &pull{Syncer: s, c: collector(tr), newest: tr.NewestChange}, nil
 }
 
 // HelpdeskSource builds a helpdesk vendor's Source: it restores the

@@ -75,9 +75,17 @@ func (raw *exportPage) decode() (*Page, error) {
 	if raw.AfterCursor == nil || *raw.AfterCursor == "" {
 		return nil, fmt.Errorf("malformed export page: no after_cursor")
 	}
-	p := &Page{AfterCursor: *raw.AfterCursor, EndOfStream: raw.EndOfStream}
-	metrics := make(map[int64]*apiMetricSet, len(raw.MetricSets))
-	for _, m := range raw.MetricSets {
+	p := decodeTickets(raw.Tickets, raw.MetricSets)
+	p.AfterCursor, p.EndOfStream = *raw.AfterCursor, raw.EndOfStream
+	return p, nil
+}
+
+// decodeTickets maps tickets with their metric sets; a record that cannot
+// be mapped is a Rejection.
+func decodeTickets(tickets, metricSets []json.RawMessage) *Page {
+	p := &Page{}
+	metrics := make(map[int64]*apiMetricSet, len(metricSets))
+	for _, m := range metricSets {
 		var ms apiMetricSet
 		if err := json.Unmarshal(m, &ms); err != nil || ms.TicketID == 0 {
 			p.Rejected = append(p.Rejected, source.Rejection{ID: source.RecordID(m), Reason: "malformed_record", Err: fmt.Errorf("metric set: %v", errOr(err, "no ticket_id"))})
@@ -85,7 +93,7 @@ func (raw *exportPage) decode() (*Page, error) {
 		}
 		metrics[ms.TicketID] = &ms
 	}
-	for _, r := range raw.Tickets {
+	for _, r := range tickets {
 		var at apiTicket
 		if err := json.Unmarshal(r, &at); err != nil {
 			p.Rejected = append(p.Rejected, source.Rejection{ID: source.RecordID(r), Reason: "malformed_record", Err: err})
@@ -98,7 +106,7 @@ func (raw *exportPage) decode() (*Page, error) {
 		}
 		p.Tickets = append(p.Tickets, t)
 	}
-	return p, nil
+	return p
 }
 
 func errOr(err error, s string) string {
