@@ -30,11 +30,14 @@ func run() int {
 	if len(os.Args) >= 3 && os.Args[1] == "state" && os.Args[2] == "check" {
 		return stateCheck()
 	}
+	if len(os.Args) >= 2 && os.Args[1] == "backfill" {
+		return backfillCmd(os.Args[2:])
+	}
 	fs := flag.NewFlagSet("cx-exporter", flag.ContinueOnError)
 	demo := fs.Bool("demo", false, "run built-in simulated vendor APIs and poll them (CX_DEMO)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: cx-exporter [-demo] [-version]\n       cx-exporter state check   (checks the state file in CX_STATE_DIR)\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: cx-exporter [-demo] [-version]\n       cx-exporter state check   (checks the state file in CX_STATE_DIR)\n       cx-exporter backfill -h   (writes past KPIs for promtool; docs/backfill.md)\n\nFlags:\n")
 		fs.PrintDefaults()
 		fmt.Fprintf(fs.Output(), "\nEnvironment:\n")
 		exporter.Usage(fs.Output())
