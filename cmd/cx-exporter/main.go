@@ -44,6 +44,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) >= 1 && args[0] == "dashboards" {
 		return dashboards.Main(args[1:], stdout, stderr)
 	}
+	if len(args) >= 1 && args[0] == "backfill" {
+		return backfillCmd(args[1:])
+	}
 	fs := flag.NewFlagSet("cx-exporter", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are printed below; -h goes to stdout
 	demo := fs.Bool("demo", false, "run built-in simulated vendor APIs and poll them (or CX_DEMO)")
@@ -120,6 +123,7 @@ func usage(w io.Writer, fs *flag.FlagSet) {
                                  selector and labels (-print-defaults lists them; -h)
        cx-exporter dashboards [-dir DIR] [-selector MATCHERS]
                                  writes the Grafana dashboards (-h)
+       cx-exporter backfill -h   writes past KPIs for promtool (docs/backfill.md)
 
 Each flag also has a CX_* variable; a flag given on the command line wins.
 

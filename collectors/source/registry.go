@@ -36,6 +36,9 @@ type Vendor[C any] struct {
 	Build func(c *C, env Env) (Source, error)
 	// Demo, when set, runs a simulated account of the vendor in demo mode.
 	Demo func(c *C) (*DemoRun, error)
+	// History, when set, reads the vendor's past for `cx-exporter
+	// backfill`.
+	History func(c *C, d Deps) (History, error)
 }
 
 // DemoRun is a vendor's simulated account, started by Vendor.Demo: the
@@ -78,6 +81,8 @@ type Registered struct {
 	Build     func(cfg any, env Env) (Source, error)
 	// Demo is nil when the vendor has no simulated account.
 	Demo func(cfg any) (*DemoRun, error)
+	// History is nil when the vendor has no backfill.
+	History func(cfg any, d Deps) (History, error)
 }
 
 var (
@@ -100,6 +105,9 @@ func Register[C any](v Vendor[C]) {
 	}
 	if v.Demo != nil {
 		r.Demo = func(cfg any) (*DemoRun, error) { return v.Demo(cfg.(*C)) }
+	}
+	if v.History != nil {
+		r.History = func(cfg any, d Deps) (History, error) { return v.History(cfg.(*C), d) }
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -45,16 +45,29 @@ func init() {
 				p.Bad("ZENDESK_EXPORT_RATE", "%d: want at least 1", c.ExportRate)
 			}
 		},
-		Build: build,
-		Demo:  demo,
+		Build:   build,
+		Demo:    demo,
+		History: history,
+	})
+}
+
+func baseURL(c *Config) string {
+	if c.URL != "" {
+		return c.URL
+	}
+	return "https://" + c.Subdomain + ".zendesk.com"
+}
+
+// history reads the account's ticket events for `cx-exporter backfill`.
+func history(c *Config, d source.Deps) (source.History, error) {
+	return NewHistory(Options{
+		Deps: d, BaseURL: baseURL(c), Email: c.Email, APIToken: c.APIToken, OAuthToken: c.OAuthToken,
+		PageSize: c.PageSize, ExportRequestsPerMinute: c.ExportRate,
 	})
 }
 
 func build(c *Config, env source.Env) (source.Source, error) {
-	base := c.URL
-	if base == "" {
-		base = "https://" + c.Subdomain + ".zendesk.com"
-	}
+	base := baseURL(c)
 	var zs *Syncer
 	src, err := env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
 		s, err := New(Options{

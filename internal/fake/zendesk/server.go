@@ -1,6 +1,9 @@
 // Package zendesk is a fake of the parts of Zendesk Support's REST API the
 // exporter reads: the cursor-based incremental ticket export
-// (GET /api/v2/incremental/tickets/cursor.json) with side-loaded metric sets.
+// (GET /api/v2/incremental/tickets/cursor.json) with side-loaded metric sets,
+// and the time-based incremental ticket event export
+// (GET /api/v2/incremental/ticket_events.json, for `cx-exporter backfill`),
+// which shares the export's per-minute request budget.
 //
 // The fake follows Zendesk's documented behaviour where it matters to a
 // collector: Basic "email/token" and Bearer authentication, the
@@ -148,6 +151,10 @@ type Server struct {
 	seq     uint64
 	lastID  int64
 	inst    uint32 // tags this server's cursors
+	// audits is the ticket event log in timestamp order (CreateTicket,
+	// UpdateTicket); eventSeq numbers audits and their child events.
+	audits   []audit
+	eventSeq int64
 
 	slowDelay time.Duration
 
@@ -369,7 +376,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) i
 		}
 		return write(w, s.directory(r, now))
 	}
-	if r.URL.Path != ExportPath && r.URL.Path != strings.TrimSuffix(ExportPath, ".json") {
+	isEvents := r.URL.Path == EventsPath || r.URL.Path == strings.TrimSuffix(EventsPath, ".json")
+	if r.URL.Path != ExportPath && r.URL.Path != strings.TrimSuffix(ExportPath, ".json") && !isEvents {
 		return write(w, jsonError(http.StatusNotFound, "InvalidEndpoint", "Not found"))
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -435,7 +443,12 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) i
 		}
 	}
 
-	resp := s.export(r, now, fault == FaultUnknownStatus)
+	var resp response
+	if isEvents {
+		resp = s.events(r, now)
+	} else {
+		resp = s.export(r, now, fault == FaultUnknownStatus)
+	}
 	if fault == FaultTruncated {
 		resp.Body = resp.Body[:len(resp.Body)/2]
 	}
