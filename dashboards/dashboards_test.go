@@ -21,6 +21,7 @@ var wantUIDs = map[string]string{
 	"support-operations.json":  "cx-support-ops",
 	"subscriptions-churn.json": "cx-subscriptions",
 	"exporter-health.json":     "cx-exporter-health",
+	"agents-teams.json":        "cx-agents-teams",
 }
 
 // allowedWindows are the explicit ranges allowed in rate() and increase()
@@ -35,6 +36,7 @@ const (
 	channelMatcher  = `channel=~"$channel"`
 	groupMatcher    = `group=~"$group"`
 	typeMatcher     = `ticket_type=~"$ticket_type"`
+	assigneeMatcher = `assignee=~"$assignee"`
 	hoursMatcher    = `hours="$hours"`
 	datasourceUID   = "${datasource}"
 )
@@ -392,15 +394,26 @@ func lintExpr(t *testing.T, where, expr string, vars map[string]variableJSON, us
 			t.Errorf("%s: counter %s is not wrapped in rate() or increase(): %s", where, m[2], expr)
 		}
 	}
-	// Ticket metrics follow the ticket label filters. NPS answers come from
-	// surveys, not tickets, and carry no ticket labels; the support cost is
-	// configuration and carries none either.
+	// Ticket metrics follow every ticket label filter the dashboard offers
+	// (the support dashboard offers them all; the agents dashboard group
+	// and assignee, which its recorded leaderboard series keep). NPS
+	// answers come from surveys, not tickets, and carry no ticket labels;
+	// the support cost is configuration and carries none either.
 	rest := strings.NewReplacer("helpdesk_support_cost_monthly", "").Replace(expr)
 	if strings.Contains(rest, "helpdesk_") && !strings.Contains(expr, "helpdesk_nps_responses_total") {
-		for _, m := range []string{priorityMatcher, channelMatcher, groupMatcher, typeMatcher} {
-			if !strings.Contains(expr, m) {
-				t.Errorf("%s: ticket query lacks %s: %s", where, m, expr)
+		offered := 0
+		for _, m := range []struct{ variable, matcher string }{{"priority", priorityMatcher}, {"channel", channelMatcher},
+			{"group", groupMatcher}, {"ticket_type", typeMatcher}, {"assignee", assigneeMatcher}} {
+			if _, ok := vars[m.variable]; !ok {
+				continue
 			}
+			offered++
+			if !strings.Contains(expr, m.matcher) {
+				t.Errorf("%s: ticket query lacks %s: %s", where, m.matcher, expr)
+			}
+		}
+		if offered == 0 {
+			t.Errorf("%s: ticket query on a dashboard without ticket label variables: %s", where, expr)
 		}
 	}
 	if strings.Contains(expr, "histogram_quantile(") && strings.Contains(expr, "_seconds") && !strings.Contains(expr, hoursMatcher) {

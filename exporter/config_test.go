@@ -101,6 +101,8 @@ func TestConfigBad(t *testing.T) {
 		{"targets priority", "CX_FIRST_REPLY_TARGETS", with(zd, "CX_FIRST_REPLY_TARGETS", "critical=1h")},
 		{"sla hours", "CX_SLA_HOURS", with(zd, "CX_SLA_HOURS", "weekly")},
 		{"max label values", "CX_MAX_LABEL_VALUES", with(zd, "CX_MAX_LABEL_VALUES", "0")},
+		{"agent label", "CX_AGENT_LABEL", with(zd, "CX_AGENT_LABEL", "email")},
+		{"ticket label", "CX_TICKET_LABELS", with(zd, "CX_TICKET_LABELS", "priority,agent")},
 		{"demo helpdesk", "CX_DEMO_HELPDESK", with(zd, "CX_DEMO_HELPDESK", "kayako")},
 		{"demo billing", "CX_DEMO_BILLING", with(zd, "CX_DEMO_BILLING", "paypal")},
 		{"secret and its file", "CX_ZENDESK_API_TOKEN_FILE", with(zd, "CX_ZENDESK_API_TOKEN_FILE", "/nonexistent")},
@@ -175,6 +177,25 @@ func TestConfigDemo(t *testing.T) {
 	}
 	if reflectString(cfg.Vendors["zendesk"], "URL") != "" {
 		t.Error("demo started Zendesk although CX_DEMO_HELPDESK=intercom")
+	}
+}
+
+// TestConfigDemoLabels: demo mode shows the demo team (group and assignee)
+// unless the user chose the ticket labels.
+func TestConfigDemoLabels(t *testing.T) {
+	for _, c := range []struct{ set, want string }{{"", "priority,group,assignee"}, {"channel", "channel"}} {
+		clearEnv(t)
+		if c.set != "" {
+			t.Setenv("CX_TICKET_LABELS", c.set)
+		}
+		cfg, err := exporter.Load(true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.StopDemo()
+		if got := strings.Join(cfg.Labels.Names(), ","); got != c.want {
+			t.Errorf("CX_TICKET_LABELS=%q: demo labels %s, want %s", c.set, got, c.want)
+		}
 	}
 }
 

@@ -98,7 +98,7 @@ func ruleGroups(t Thresholds) []group {
 	billing := billingRecording()
 	billing.Rules = append(billing.Rules, billingKPIs()...)
 	billing.Rules = append(billing.Rules, billingAlerts(t)...)
-	return []group{helpdesk, slo, billing, exporterAlerts(t)}
+	return []group{helpdesk, slo, billing, exporterAlerts(t), agentsRecording()}
 }
 
 func helpdeskRecording() group {
@@ -425,3 +425,39 @@ cx_exporter_last_sync_success_timestamp_seconds`,
 
 // humanPercent writes a ratio as a percentage for descriptions ("80%").
 func humanPercent(r float64) string { return strconv.FormatFloat(r*100, 'g', 10, 64) + "%" }
+
+// agentLevel is the aggregation level of the agents and teams rules: per
+// source, group and assignee (the opt-in ticket labels; without them each
+// source has one series with neither).
+const agentLevel = "source, group, assignee"
+
+// agentsRecording are the leaderboard aggregates of the agents and teams
+// dashboard: the counters and the first-reply histogram summed per agent
+// and group at a 5-minute rate, so that a table over any range reads a few
+// series per agent (avg_over_time × the range) instead of every label
+// combination of every agent.
+func agentsRecording() group {
+	g := group{Name: "cx-exporter-agents"}
+	level := strings.ReplaceAll(agentLevel, ", ", "_")
+	for _, c := range []struct{ metric, extra string }{
+		{"helpdesk_tickets_solved", ""},
+		{"helpdesk_tickets_reopened", ""},
+		{"helpdesk_tickets_first_solved", ""},
+		{"helpdesk_tickets_solved_first_contact", ""},
+		{"helpdesk_satisfaction_ratings", "rating"},
+		{"helpdesk_first_reply_sla", "result"},
+		{"helpdesk_resolution_sla", "result"},
+	} {
+		by, lvl := agentLevel, level
+		if c.extra != "" {
+			by, lvl = by+", "+c.extra, lvl+"_"+c.extra
+		}
+		g.Rules = append(g.Rules, record(
+			fmt.Sprintf("%s:%s:rate5m", lvl, c.metric),
+			fmt.Sprintf("sum by (%s) (rate(%s_total[5m]))", by, c.metric)))
+	}
+	g.Rules = append(g.Rules, record(
+		level+"_hours_le:helpdesk_first_reply_seconds_bucket:rate5m",
+		fmt.Sprintf("sum by (%s, hours, le) (rate(helpdesk_first_reply_seconds_bucket[5m]))", agentLevel)))
+	return g
+}

@@ -23,7 +23,12 @@ func init() {
 		Validate: func(c *Config, p *source.Problems) { p.URL("INTERCOM_URL", c.URL) },
 		Build: func(c *Config, env source.Env) (source.Source, error) {
 			return env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
-				return New(Options{Deps: env.Deps, BaseURL: c.URL, Token: c.Token, Tracker: tr})
+				s, err := New(Options{Deps: env.Deps, BaseURL: c.URL, Token: c.Token, Tracker: tr})
+				if err != nil {
+					return nil, err
+				}
+				s.o.Names = env.Names(s.Directory())
+				return s, nil
 			})
 		},
 		Demo: demo,

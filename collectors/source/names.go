@@ -151,7 +151,9 @@ func (n *Names) refresh(ctx context.Context, what string, k *namesKind, list fun
 	var unknown []string
 	for i := range tickets {
 		v := id(&tickets[i])
-		if _, ok := k.Names[v]; v != "" && !ok && !k.Missing[v] {
+		// A full read forgets what the last one missed: those ids are
+		// judged (and marked missing) again.
+		if _, ok := k.Names[v]; v != "" && !ok && (full || !k.Missing[v]) {
 			unknown = append(unknown, v)
 		}
 	}

@@ -131,11 +131,14 @@ func TestNamesCacheCost(t *testing.T) {
 	w.dir.agents["1"] = "Ada L."
 	delete(w.dir.agents, "2")
 	w.now = w.now.Add(time.Hour)
-	w.want(w.resolve(n, [2]string{"1", "10"}, [2]string{"2", "10"}), [2]string{"Ada L.", "Billing"}, [2]string{"Grace", "Billing"})
+	w.want(w.resolve(n, [2]string{"1", "10"}, [2]string{"2", "10"}, [2]string{"99", "10"}), [2]string{"Ada L.", "Billing"}, [2]string{"Grace", "Billing"}, [2]string{"99", "Billing"})
+	w.reads(4, 2)
+	// The id the hourly read did not find either waits for the next one.
+	w.now = w.now.Add(10 * time.Minute)
+	w.resolve(n, [2]string{"99", "10"})
 	w.reads(4, 2)
 	// A restart reads the stored cache, not the directory.
 	re := w.env.Names(w.dir.dir())
-	w.now = w.now.Add(time.Minute)
 	w.want(w.resolve(re, [2]string{"2", "10"}, [2]string{"3", ""}), [2]string{"Grace", "Billing"}, [2]string{"Linus", ""})
 	w.reads(4, 2)
 }

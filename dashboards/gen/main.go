@@ -99,6 +99,7 @@ func run(dir string) error {
 		{"support-operations.json", supportOperations()},
 		{"subscriptions-churn.json", subscriptionsChurn()},
 		{"exporter-health.json", exporterHealth()},
+		{"agents-teams.json", agentsTeams()},
 	}
 	for _, o := range outputs {
 		d, err := o.builder.Build()

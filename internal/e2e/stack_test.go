@@ -201,7 +201,7 @@ func TestStackRulesAndDashboards(t *testing.T) {
 	vars := strings.NewReplacer("$__rate_interval", "1m", "${__rate_interval}", "1m", "$__range", "5m", "$__interval", "15s",
 		"$job", ".+", "${job}", ".+", "$instance", ".+", "${instance}", ".+",
 		"$source", ".+", "${source}", ".+", "$priority", ".*", "${priority}", ".*",
-		"$channel", ".*", "${channel}", ".*", "$group", ".*", "${group}", ".*", "$ticket_type", ".*", "${ticket_type}", ".*", "$hours", "calendar", "${hours}", "calendar", "$currency", ".*", "${currency}", ".*")
+		"$channel", ".*", "${channel}", ".*", "$group", ".*", "${group}", ".*", "$ticket_type", ".*", "${ticket_type}", ".*", "$assignee", ".*", "${assignee}", ".*", "${__range_s}", "300", "$hours", "calendar", "${hours}", "calendar", "$currency", ".*", "${currency}", ".*")
 	for _, q := range queries {
 		where := fmt.Sprintf("dashboard %s panel %q %s", q.Dashboard, q.Panel, q.RefID)
 		expr := vars.Replace(q.Expr)

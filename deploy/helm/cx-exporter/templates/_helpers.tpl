@@ -258,6 +258,7 @@ out, so that the exporter's defaults apply.
   (list "CX_SLA_HOURS" $c.slaHours)
   (list "CX_SUPPORT_COST_MONTHLY" $c.supportCostMonthly)
   (list "CX_MAX_LABEL_VALUES" $c.maxLabelValues)
+  (list "CX_AGENT_LABEL" $c.agentLabel)
   (list "CX_DEMO_HELPDESK" .Values.demoHelpdesk)
   (list "CX_DEMO_BILLING" .Values.demoBilling)
 }}
