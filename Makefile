@@ -63,7 +63,7 @@ generate:
 
 # CI: the committed generated files are what the generators write.
 check-generated: generate
-	git diff --exit-code -- alerts dashboards deploy/helm/cx-exporter/files
+	git diff --exit-code -- alerts dashboards deploy/helm/cx-exporter
 
 lint:
 	$(GO) vet ./...
