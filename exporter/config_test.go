@@ -93,6 +93,8 @@ func TestConfigBad(t *testing.T) {
 		{"retries", "CX_HTTP_RETRIES", with(zd, "CX_HTTP_RETRIES", "99")},
 		{"log level", "CX_LOG_LEVEL", with(zd, "CX_LOG_LEVEL", "loud")},
 		{"log format", "CX_LOG_FORMAT", with(zd, "CX_LOG_FORMAT", "xml")},
+		{"telemetry path", "CX_TELEMETRY_PATH", with(zd, "CX_TELEMETRY_PATH", "/-/metrics")},
+		{"telemetry path relative", "CX_TELEMETRY_PATH", with(zd, "CX_TELEMETRY_PATH", "metrics")},
 		{"timezone", "CX_TIMEZONE", with(zd, "CX_TIMEZONE", "Mars/Olympus")},
 		{"business hours", "CX_BUSINESS_HOURS", with(zd, "CX_BUSINESS_HOURS", "Mon-Fri 18:00-09:00")},
 		{"holidays", "CX_HOLIDAYS", with(zd, "CX_HOLIDAYS", "2026-13-45")},

@@ -23,9 +23,9 @@ import (
 const rulesFile = "alerts/cx-exporter.rules.yml"
 
 // promConfig is a Prometheus configuration scraping the exporter every
-// second, with native and classic histograms, our rules and optionally an
-// Alertmanager.
-func promConfig(target, rules, alertmanager string) string {
+// second, with native histograms (and the classic ones too when classic),
+// our rules and optionally an Alertmanager.
+func promConfig(target, rules, alertmanager string, classic bool) string {
 	c := fmt.Sprintf(`global:
   scrape_interval: 1s
   evaluation_interval: 1s
@@ -33,18 +33,18 @@ rule_files: [%q]
 scrape_configs:
   - job_name: cx-exporter
     scrape_native_histograms: true
-    always_scrape_classic_histograms: true
+    always_scrape_classic_histograms: %t
     static_configs: [{targets: [%q]}]
-`, rules, target)
+`, rules, classic, target)
 	if alertmanager != "" {
 		c += fmt.Sprintf("alerting:\n  alertmanagers: [{static_configs: [{targets: [%q]}]}]\n", alertmanager)
 	}
 	return c
 }
 
-func startPrometheus(t *testing.T, target, rules, alertmanager string) *e2e.Process {
+func startPrometheus(t *testing.T, target, rules, alertmanager string, classic bool) *e2e.Process {
 	dir := t.TempDir()
-	cfg := e2e.WriteFile(t, dir, "prometheus.yml", promConfig(target, rules, alertmanager))
+	cfg := e2e.WriteFile(t, dir, "prometheus.yml", promConfig(target, rules, alertmanager, classic))
 	addr := e2e.FreeAddr(t)
 	return e2e.StartProcess(t, addr, e2e.Tool(t, "prometheus"),
 		"--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
@@ -61,7 +61,7 @@ var (
 // family strips the series suffixes of histograms.
 func family(name string) string {
 	for _, s := range []string{"_bucket", "_sum", "_count"} {
-		if f, ok := strings.CutSuffix(name, s); ok && (strings.HasSuffix(f, "_seconds") || strings.HasSuffix(f, "_ticket")) {
+		if f, ok := strings.CutSuffix(name, s); ok && (strings.HasSuffix(f, "_seconds") || strings.HasSuffix(f, "_ticket") || strings.HasSuffix(f, "_score")) {
 			return f
 		}
 	}
@@ -142,11 +142,26 @@ type rulesAPI struct {
 }
 
 // TestStackRulesAndDashboards runs the demo, a real Prometheus with our
-// rules, and checks every rule group and every dashboard query.
+// rules, and checks that every rule group and every dashboard query finds
+// data: once with native and classic histograms scraped
+// (always_scrape_classic_histograms), once with native histograms only
+// (Prometheus 3's default on protobuf scrapes).
 func TestStackRulesAndDashboards(t *testing.T) {
 	t.Parallel()
+	for _, mode := range []struct {
+		name    string
+		classic bool
+	}{{"classic+native", true}, {"native-only", false}} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			stackRulesAndDashboards(t, mode.classic)
+		})
+	}
+}
+
+func stackRulesAndDashboards(t *testing.T, classic bool) {
 	exp := e2e.Start(t, []string{"CX_STATE_DIR=" + t.TempDir()}, "-demo")
-	prom := startPrometheus(t, exp.Addr, filepath.Join(e2e.Root(), rulesFile), "")
+	prom := startPrometheus(t, exp.Addr, filepath.Join(e2e.Root(), rulesFile), "", classic)
 	// Let the demo move every metric and Prometheus gather 30 scrapes.
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -160,6 +175,21 @@ func TestStackRulesAndDashboards(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	exposed, planned := exposedFamilies(t, exp), plannedMetrics(t)
+	// What Prometheus stored: the native form of the duration histograms
+	// always, their classic _bucket series only when asked to.
+	for expr, want := range map[string]bool{
+		`count(helpdesk_first_reply_seconds)`:        true,
+		`count(helpdesk_first_reply_seconds_bucket)`: classic,
+		`count(helpdesk_resolution_seconds_count)`:   classic,
+	} {
+		q, err := e2e.Query(prom.Addr, expr)
+		if err != nil || q.Status != "success" {
+			t.Fatalf("%s: %v %v", expr, err, q)
+		}
+		if got := len(q.Data.Result) > 0; got != want {
+			t.Fatalf("%s has data: %v, want %v (always_scrape_classic_histograms: %v)", expr, got, want, classic)
+		}
+	}
 
 	var rules rulesAPI
 	if err := e2e.GetJSON("http://"+prom.Addr+"/api/v1/rules", &rules); err != nil {
@@ -228,10 +258,9 @@ func TestStackBacklogSpikeAlert(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	short := filepath.Join(dir, "short.rules.yml")
-	gen := exec.Command("go", "run", "./alerts/gen", "-short-for", "-o", short)
-	gen.Dir = e2e.Root()
+	gen := exec.Command(e2e.Binary(t), "rules", "-short-for", "-o", short)
 	if out, err := gen.CombinedOutput(); err != nil {
-		t.Fatalf("alerts/gen -short-for: %v\n%s", err, out)
+		t.Fatalf("cx-exporter rules -short-for: %v\n%s", err, out)
 	}
 
 	var mu sync.Mutex
@@ -253,13 +282,18 @@ func TestStackBacklogSpikeAlert(t *testing.T) {
 	}))
 	defer hook.Close()
 	amAddr := e2e.FreeAddr(t)
+	// Routed by the category label, as a support team's route would be.
 	amCfg := e2e.WriteFile(t, dir, "alertmanager.yml", fmt.Sprintf(`route:
-  receiver: hook
+  receiver: nobody
   group_by: [alertname]
   group_wait: 1s
   group_interval: 1s
   repeat_interval: 1h
+  routes:
+    - matchers: ['category="support"']
+      receiver: hook
 receivers:
+  - name: nobody
   - name: hook
     webhook_configs: [{url: %q, send_resolved: false}]
 `, hook.URL))
@@ -270,7 +304,7 @@ receivers:
 	defer zd.Close()
 	exp := e2e.Start(t, []string{"CX_STATE_DIR=" + dir + "/state", "CX_ZENDESK_URL=" + zd.URL, "CX_ZENDESK_EMAIL=spike@example.invalid",
 		"CX_ZENDESK_API_TOKEN=spike-fixture-token", "CX_POLL_INTERVAL=1s", "CX_ZENDESK_EXPORT_RATE=600"})
-	prom := startPrometheus(t, exp.Addr, short, amAddr)
+	prom := startPrometheus(t, exp.Addr, short, amAddr, true)
 
 	firing := func() []string {
 		mu.Lock()
@@ -304,7 +338,8 @@ receivers:
 		time.Sleep(500 * time.Millisecond)
 	}
 	got := firing()
-	if !slices.ContainsFunc(got, func(s string) bool { return strings.HasSuffix(s, " critical") }) {
-		t.Errorf("HelpdeskBacklogSpike delivered without severity critical: %v", got)
+	// A business alert: a ticket (warning) by default, not a page.
+	if !slices.ContainsFunc(got, func(s string) bool { return strings.HasSuffix(s, " warning") }) {
+		t.Errorf("HelpdeskBacklogSpike delivered without severity warning: %v", got)
 	}
 }
