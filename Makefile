@@ -16,7 +16,7 @@ IMAGE                ?= cx-exporter
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build test tools lint e2e bench fuzz demo clean generate check-generated docker
+.PHONY: all build test tools lint e2e bench bench-webhooks fuzz demo clean generate check-generated docker
 
 all: build
 
@@ -66,9 +66,15 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# Change-to-metric latency and request cost of webhooks, through the binary.
+bench-webhooks:
+	$(GO) run ./internal/bench/webhooklatency
+
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodePage -fuzztime 30s ./collectors/zendesk/
 	$(GO) test -run '^$$' -fuzz FuzzBetween -fuzztime 30s ./collectors/helpdesk/businesshours/
+	$(GO) test -run '^$$' -fuzz FuzzVerifier -fuzztime 30s ./collectors/zendesk/
+	$(GO) test -run '^$$' -fuzz FuzzVerifier -fuzztime 30s ./collectors/stripe/
 
 # The container image (needs a Docker engine).
 docker:

@@ -88,12 +88,14 @@ zendesk:
   secrets:
     apiToken: CX_ZENDESK_API_TOKEN
     oauthToken: CX_ZENDESK_OAUTH_TOKEN
+    webhookSecret: CX_ZENDESK_WEBHOOK_SECRET
 stripe:
   settings:
     url: CX_STRIPE_URL
     pageSize: CX_STRIPE_PAGE_SIZE
   secrets:
     apiKey: CX_STRIPE_API_KEY
+    webhookSecret: CX_STRIPE_WEBHOOK_SECRET
 chargebee:
   settings:
     site: CX_CHARGEBEE_SITE

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"time"
+
+	"github.com/cx-exporter/cx-exporter/internal/e2e"
+	fakestripe "github.com/cx-exporter/cx-exporter/internal/fake/stripe"
+	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
+)
+
+const benchSecret = "bench-webhook-secret-not-a-secret"
+
+type zendesk struct{ zd *fakezendesk.Server }
+
+func newZendesk() vendor {
+	return &zendesk{fakezendesk.NewServer(fakezendesk.Options{Email: "bench@example.invalid", APIToken: "bench-token", RateLimit: 10, Lag: time.Minute})}
+}
+
+func (z *zendesk) name() string { return "zendesk" }
+func (z *zendesk) env() []string {
+	return []string{"CX_ZENDESK_URL=" + z.zd.URL, "CX_ZENDESK_EMAIL=bench@example.invalid", "CX_ZENDESK_API_TOKEN=bench-token",
+		"CX_ZENDESK_WEBHOOK_SECRET=" + benchSecret}
+}
+func (z *zendesk) sendWebhooks(url string) { z.zd.SendWebhooks(url, benchSecret) }
+
+// change creates ticket i; a scrape shows it in tickets created.
+func (z *zendesk) change(i int) {
+	z.zd.Put(fakezendesk.Ticket{ID: int64(i), Status: "new", Priority: "normal", Channel: "web"})
+}
+
+func (z *zendesk) reached(m map[string]float64, i int) bool {
+	return m[e2e.HelpdeskKey("zendesk", "helpdesk_tickets_created_total", "normal", "web")] >= float64(i)
+}
+
+func (z *zendesk) burst(n int) {
+	for i := range n {
+		z.zd.Put(fakezendesk.Ticket{ID: int64(100_000 + i), Status: "open", Priority: "low", Channel: "email"})
+	}
+}
+
+// reads counts every request the fake answered (show_many, and any
+// export read of a poll).
+func (z *zendesk) reads() int    { return len(z.zd.Requests()) }
+func (z *zendesk) webhooks() int { return len(z.zd.Webhooks()) }
+func (z *zendesk) close()        { z.zd.Close() }
+
+type stripe struct {
+	f          *fakestripe.Server
+	basic, pro string
+	sub        string
+}
+
+func newStripe() vendor {
+	f := fakestripe.NewServer(fakestripe.Options{})
+	s := &stripe{f: f}
+	s.basic = f.CreatePrice(fakestripe.Price{Product: "prod_basic", Currency: "usd", UnitAmount: 2000})
+	s.pro = f.CreatePrice(fakestripe.Price{Product: "prod_pro", Currency: "usd", UnitAmount: 5000})
+	return s
+}
+
+func (s *stripe) name() string { return "stripe" }
+func (s *stripe) env() []string {
+	return []string{"CX_STRIPE_API_KEY=" + fakestripe.DefaultAPIKey, "CX_STRIPE_URL=" + s.f.URL, "CX_STRIPE_WEBHOOK_SECRET=" + benchSecret}
+}
+func (s *stripe) sendWebhooks(url string) { s.f.SendWebhooks(url, benchSecret) }
+
+// change starts a subscription of the pro plan; a scrape shows it in
+// subscriptions started.
+func (s *stripe) change(int) {
+	s.f.CreateSubscription(fakestripe.Subscription{Customer: s.f.CreateCustomer(), Items: []fakestripe.Item{{Price: s.pro}}})
+}
+
+func (s *stripe) reached(m map[string]float64, i int) bool {
+	return m[e2e.Series("billing_subscriptions_started_total", "source", "stripe", "plan", "prod_pro")] >= float64(i)
+}
+
+func (s *stripe) burst(n int) {
+	for range n {
+		s.f.CreateSubscription(fakestripe.Subscription{Customer: s.f.CreateCustomer(), Items: []fakestripe.Item{{Price: s.basic}}})
+	}
+}
+
+// reads counts every request the fake answered (events pages, and any
+// item or coupon look-up).
+func (s *stripe) reads() int    { return len(s.f.Requests()) }
+func (s *stripe) webhooks() int { return len(s.f.Webhooks()) }
+func (s *stripe) close()        { s.f.Close() }
