@@ -20,7 +20,19 @@ func (d Deps) CommitTickets(tr *helpdesk.Tracker, tickets []helpdesk.Ticket, p P
 		return b.ApplyAll(tx.Records(), tickets, func(t *helpdesk.Ticket, e *helpdesk.InvalidError) {
 			d.Reject(t.ID, e.Reason, e)
 		})
-	}, func() { tr.Publish(b) })
+	}, func() {
+		tr.Publish(b)
+		for i := range tickets {
+			d.noteApplied(tickets[i].ID)
+		}
+	})
+}
+
+// noteApplied tells Recent, when set, of a record a commit applied.
+func (d Deps) noteApplied(id string) {
+	if d.Recent != nil {
+		d.Recent.Add(id)
+	}
 }
 
 // CommitSubscriptions commits one page of canonical subscriptions through
@@ -37,7 +49,12 @@ func (d Deps) CommitSubscriptions(tr *billing.Tracker, subs []billing.Subscripti
 		return b.ApplyAll(tx.Records(), subs, func(s *billing.Subscription, e *billing.InvalidError) {
 			d.Reject(s.ID, e.Reason, e)
 		})
-	}, func() { tr.Publish(b) })
+	}, func() {
+		tr.Publish(b)
+		for i := range subs {
+			d.noteApplied(subs[i].ID)
+		}
+	})
 }
 
 // Env is what the process hands a vendor's Build: the source's Deps, and

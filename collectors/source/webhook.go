@@ -332,3 +332,63 @@ func HMAC(h func() hash.Hash, key []byte, parts ...[]byte) []byte {
 	}
 	return m.Sum(nil)
 }
+
+// RecentIDs remembers the ids of the latest records a source applied (by
+// poll or webhook), so that a webhook fetch that runs the incremental
+// sync can tell the records the vendor knew. It is safe for concurrent
+// use.
+type RecentIDs struct {
+	mu    sync.Mutex
+	ids   map[string]bool
+	order []string
+}
+
+const recentIDsMax = 50_000
+
+// Add notes ids.
+func (r *RecentIDs) Add(ids ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ids == nil {
+		r.ids = map[string]bool{}
+	}
+	for _, id := range ids {
+		if r.ids[id] {
+			continue
+		}
+		r.ids[id] = true
+		r.order = append(r.order, id)
+	}
+	for len(r.order) > recentIDsMax {
+		delete(r.ids, r.order[0])
+		r.order = r.order[1:]
+	}
+}
+
+// Has reports whether id was noted (and not forgotten since).
+func (r *RecentIDs) Has(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ids[id]
+}
+
+// SyncFetch is the webhook Fetch of a vendor whose incremental listing
+// shows a change at once: it runs the source's own sync, which reads
+// every record changed since the cursor (the webhook's among them), a
+// page of up to 100 a request, and applies them exactly as the poll does,
+// cursor included. It returns the ids the listing brought (this time or
+// lately).
+func (d Deps) SyncFetch(s Syncer) func(ctx context.Context, ids []string) ([]string, error) {
+	return func(ctx context.Context, ids []string) ([]string, error) {
+		if err := s.Sync(ctx); err != nil {
+			return nil, err
+		}
+		var found []string
+		for _, id := range ids {
+			if d.Recent != nil && d.Recent.Has(id) {
+				found = append(found, id)
+			}
+		}
+		return found, nil
+	}
+}

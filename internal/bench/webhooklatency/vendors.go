@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/internal/e2e"
+	fakechargebee "github.com/cx-exporter/cx-exporter/internal/fake/chargebee"
 	fakestripe "github.com/cx-exporter/cx-exporter/internal/fake/stripe"
 	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
 )
@@ -85,3 +87,46 @@ func (s *stripe) burst(n int) {
 func (s *stripe) reads() int    { return len(s.f.Requests()) }
 func (s *stripe) webhooks() int { return len(s.f.Webhooks()) }
 func (s *stripe) close()        { s.f.Close() }
+
+type chargebee struct{ cb *fakechargebee.Server }
+
+func newChargebee() vendor {
+	return &chargebee{fakechargebee.NewServer(fakechargebee.Options{APIKey: "bench_key"})}
+}
+
+func (c *chargebee) name() string { return "chargebee" }
+func (c *chargebee) env() []string {
+	return []string{"CX_CHARGEBEE_URL=" + c.cb.URL, "CX_CHARGEBEE_API_KEY=bench_key", "CX_CHARGEBEE_WEBHOOK_SECRET=hook:" + benchSecret}
+}
+func (c *chargebee) sendWebhooks(url string) { c.cb.SendWebhooks(url, "hook", benchSecret) }
+
+// tick keeps the fake's clock (which moves only when told) on the wall
+// clock, so that updated_at advances as it does at Chargebee.
+func (c *chargebee) tick() {
+	if d := time.Since(c.cb.Now()); d > 0 {
+		c.cb.Advance(d)
+	}
+}
+
+func (c *chargebee) put(id string, price string) {
+	c.tick()
+	c.cb.Put(fakechargebee.Subscription{ID: id, CustomerID: "c-" + id, Status: "active", MRR: fakechargebee.Int64(1000),
+		Items: []fakechargebee.Item{{ItemPriceID: price, Quantity: 1, UnitPrice: fakechargebee.Int64(1000)}}})
+}
+
+// change starts subscription i; a scrape shows it in subscriptions started.
+func (c *chargebee) change(i int) { c.put(fmt.Sprint("t", i), "pro-USD-Monthly") }
+
+func (c *chargebee) reached(m map[string]float64, i int) bool {
+	return m[e2e.Series("billing_subscriptions_started_total", "source", "chargebee", "plan", "pro-USD-Monthly")] >= float64(i)
+}
+
+func (c *chargebee) burst(n int) {
+	for i := range n {
+		c.put(fmt.Sprint("b", i), "basic-USD-Monthly")
+	}
+}
+
+func (c *chargebee) reads() int    { return len(c.cb.Requests()) }
+func (c *chargebee) webhooks() int { return len(c.cb.Webhooks()) }
+func (c *chargebee) close()        { c.cb.Close() }

@@ -101,6 +101,7 @@ chargebee:
     site: CX_CHARGEBEE_SITE
     url: CX_CHARGEBEE_URL
   secrets:
+    webhookSecret: CX_CHARGEBEE_WEBHOOK_SECRET
     apiKey: CX_CHARGEBEE_API_KEY
 paddle:
   settings:
