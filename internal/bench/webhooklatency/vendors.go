@@ -6,6 +6,7 @@ import (
 
 	"github.com/cx-exporter/cx-exporter/internal/e2e"
 	fakechargebee "github.com/cx-exporter/cx-exporter/internal/fake/chargebee"
+	fakepaddle "github.com/cx-exporter/cx-exporter/internal/fake/paddle"
 	fakestripe "github.com/cx-exporter/cx-exporter/internal/fake/stripe"
 	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
 )
@@ -130,3 +131,41 @@ func (c *chargebee) burst(n int) {
 func (c *chargebee) reads() int    { return len(c.cb.Requests()) }
 func (c *chargebee) webhooks() int { return len(c.cb.Webhooks()) }
 func (c *chargebee) close()        { c.cb.Close() }
+
+type paddle struct {
+	f          *fakepaddle.Server
+	basic, pro string
+}
+
+func newPaddle() vendor {
+	f := fakepaddle.NewServer(fakepaddle.Options{})
+	return &paddle{f: f, basic: f.CreatePrice(fakepaddle.Price{ProductID: "pro_basic", Currency: "USD", Amount: 2000}),
+		pro: f.CreatePrice(fakepaddle.Price{ProductID: "pro_pro", Currency: "USD", Amount: 5000})}
+}
+
+func (p *paddle) name() string { return "paddle" }
+func (p *paddle) env() []string {
+	return []string{"CX_PADDLE_URL=" + p.f.URL, "CX_PADDLE_API_KEY=" + fakepaddle.DefaultAPIKey, "CX_PADDLE_WEBHOOK_SECRET=" + benchSecret}
+}
+func (p *paddle) sendWebhooks(url string) { p.f.SendWebhooks(url, benchSecret) }
+
+// change starts a subscription of the pro product.
+func (p *paddle) change(int) {
+	p.f.CreateSubscription(fakepaddle.Subscription{Items: []fakepaddle.Item{{PriceID: p.pro}}})
+}
+
+func (p *paddle) reached(m map[string]float64, i int) bool {
+	return m[e2e.Series("billing_subscriptions_started_total", "source", "paddle", "plan", "pro_pro")] >= float64(i)
+}
+
+// burst makes n notifications: a new subscription sends two
+// (subscription.created and .activated).
+func (p *paddle) burst(n int) {
+	for range n / 2 {
+		p.f.CreateSubscription(fakepaddle.Subscription{Items: []fakepaddle.Item{{PriceID: p.basic}}})
+	}
+}
+
+func (p *paddle) reads() int    { return len(p.f.Requests()) }
+func (p *paddle) webhooks() int { return len(p.f.Webhooks()) }
+func (p *paddle) close()        { p.f.Close() }

@@ -108,6 +108,7 @@ paddle:
     url: CX_PADDLE_URL
     pageSize: CX_PADDLE_PAGE_SIZE
   secrets:
+    webhookSecret: CX_PADDLE_WEBHOOK_SECRET
     apiKey: CX_PADDLE_API_KEY
 freshdesk:
   settings:
