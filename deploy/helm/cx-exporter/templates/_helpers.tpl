@@ -126,6 +126,7 @@ intercom:
   settings:
     url: CX_INTERCOM_URL
   secrets:
+    webhookSecret: CX_INTERCOM_WEBHOOK_SECRET
     token: CX_INTERCOM_TOKEN
 edesk:
   settings:
