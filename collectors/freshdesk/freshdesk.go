@@ -305,7 +305,12 @@ func (c *Syncer) commit(cur *Cursor, ph *Phase, kind phaseKind, raw []json.RawMe
 			}
 		}
 		return nil
-	}, func() { c.o.Tracker.Publish(batch) })
+	}, func() {
+		c.o.Tracker.Publish(batch)
+		for i := range tickets {
+			c.o.NoteApplied(tickets[i].ID)
+		}
+	})
 	return !next, err
 }
 

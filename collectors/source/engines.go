@@ -23,15 +23,16 @@ func (d Deps) CommitTickets(tr *helpdesk.Tracker, tickets []helpdesk.Ticket, p P
 	}, func() {
 		tr.Publish(b)
 		for i := range tickets {
-			d.noteApplied(tickets[i].ID)
+			d.NoteApplied(tickets[i].ID)
 		}
 	})
 }
 
-// noteApplied tells Recent, when set, of a record a commit applied.
-func (d Deps) noteApplied(id string) {
+// NoteApplied tells Recent, when set, of records a commit applied (for
+// SyncFetch); CommitTickets and CommitSubscriptions do it themselves.
+func (d Deps) NoteApplied(ids ...string) {
 	if d.Recent != nil {
-		d.Recent.Add(id)
+		d.Recent.Add(ids...)
 	}
 }
 
@@ -52,7 +53,7 @@ func (d Deps) CommitSubscriptions(tr *billing.Tracker, subs []billing.Subscripti
 	}, func() {
 		tr.Publish(b)
 		for i := range subs {
-			d.noteApplied(subs[i].ID)
+			d.NoteApplied(subs[i].ID)
 		}
 	})
 }

@@ -94,6 +94,11 @@ type WebhookVendor struct {
 	Fetch func(ctx context.Context, ids []string) (found []string, err error)
 	// Batch is the most ids one Fetch takes (default 100).
 	Batch int
+	// Untimed: the scheme is a shared secret sent as is, not a signature
+	// over the body and a time (Freshdesk's automation header), so there
+	// is no time to hold to a replay window. A replay can only make the
+	// source fetch the record again.
+	Untimed bool
 	// MaxBody, ReplayWindow and Debounce override the defaults.
 	MaxBody      int64
 	ReplayWindow time.Duration
@@ -194,7 +199,7 @@ func (h *hooked) serve(w http.ResponseWriter, r *http.Request) {
 	if at.IsZero() {
 		at = ev.At
 	}
-	if at.IsZero() || now.Sub(at).Abs() > h.v.ReplayWindow {
+	if !h.v.Untimed && (at.IsZero() || now.Sub(at).Abs() > h.v.ReplayWindow) {
 		h.reject(w, "timestamp outside the replay window", nil)
 		return
 	}
@@ -365,8 +370,12 @@ func (r *RecentIDs) Add(ids ...string) {
 	}
 }
 
-// Has reports whether id was noted (and not forgotten since).
+// Has reports whether id was noted (and not forgotten since); false on a
+// nil set.
 func (r *RecentIDs) Has(id string) bool {
+	if r == nil {
+		return false
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.ids[id]
@@ -385,7 +394,7 @@ func (d Deps) SyncFetch(s Syncer) func(ctx context.Context, ids []string) ([]str
 		}
 		var found []string
 		for _, id := range ids {
-			if d.Recent != nil && d.Recent.Has(id) {
+			if d.Recent.Has(id) {
 				found = append(found, id)
 			}
 		}

@@ -115,6 +115,7 @@ freshdesk:
     domain: CX_FRESHDESK_DOMAIN
     url: CX_FRESHDESK_URL
   secrets:
+    webhookSecret: CX_FRESHDESK_WEBHOOK_SECRET
     apiKey: CX_FRESHDESK_API_KEY
 helpscout:
   settings:
