@@ -25,7 +25,7 @@ IMAGE                ?= cx-exporter
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all build test tools lint e2e bench fuzz demo clean generate check-generated docker print-ldflags release-check release
+.PHONY: all build test tools lint e2e bench bench-webhooks fuzz demo clean generate check-generated docker print-ldflags release-check release
 
 all: build
 
@@ -95,9 +95,15 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# Change-to-metric latency and request cost of webhooks, through the binary.
+bench-webhooks:
+	$(GO) run ./internal/bench/webhooklatency
+
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodePage -fuzztime 30s ./collectors/zendesk/
 	$(GO) test -run '^$$' -fuzz FuzzBetween -fuzztime 30s ./collectors/helpdesk/businesshours/
+	$(GO) test -run '^$$' -fuzz FuzzVerifier -fuzztime 30s ./collectors/zendesk/
+	$(GO) test -run '^$$' -fuzz FuzzVerifier -fuzztime 30s ./collectors/stripe/
 
 # The container image (needs a Docker engine).
 docker:

@@ -306,7 +306,12 @@ func (c *Syncer) commit(ctx context.Context, cur *Cursor, ph *Phase, kind phaseK
 			}
 		}
 		return nil
-	}, func() { c.o.Tracker.Publish(batch) })
+	}, func() {
+		c.o.Tracker.Publish(batch)
+		for i := range tickets {
+			c.o.NoteApplied(tickets[i].ID)
+		}
+	})
 	return !next, err
 }
 

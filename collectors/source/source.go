@@ -110,6 +110,8 @@ type Deps struct {
 	// WebhookResult counts one webhook received, by result (see
 	// WebhookAccepted).
 	WebhookResult func(result string)
+	// Recent is told the ids of the records each commit applied.
+	Recent *RecentIDs
 }
 
 // DefaultFetchGrace is how long the fetch in flight (the request, its
@@ -169,6 +171,9 @@ func (d Deps) WithDefaults() Deps {
 	}
 	if d.WebhookResult == nil {
 		d.WebhookResult = func(string) {}
+	}
+	if d.Recent == nil {
+		d.Recent = new(RecentIDs)
 	}
 	d.Client.Source = d.Name
 	return d

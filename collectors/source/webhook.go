@@ -94,6 +94,11 @@ type WebhookVendor struct {
 	Fetch func(ctx context.Context, ids []string) (found []string, err error)
 	// Batch is the most ids one Fetch takes (default 100).
 	Batch int
+	// Untimed: the scheme is a shared secret sent as is, not a signature
+	// over the body and a time (Freshdesk's automation header), so there
+	// is no time to hold to a replay window. A replay can only make the
+	// source fetch the record again.
+	Untimed bool
 	// MaxBody, ReplayWindow and Debounce override the defaults.
 	MaxBody      int64
 	ReplayWindow time.Duration
@@ -194,7 +199,7 @@ func (h *hooked) serve(w http.ResponseWriter, r *http.Request) {
 	if at.IsZero() {
 		at = ev.At
 	}
-	if at.IsZero() || now.Sub(at).Abs() > h.v.ReplayWindow {
+	if !h.v.Untimed && (at.IsZero() || now.Sub(at).Abs() > h.v.ReplayWindow) {
 		h.reject(w, "timestamp outside the replay window", nil)
 		return
 	}
@@ -331,4 +336,68 @@ func HMAC(h func() hash.Hash, key []byte, parts ...[]byte) []byte {
 		m.Write(p)
 	}
 	return m.Sum(nil)
+}
+
+// RecentIDs remembers the ids of the latest records a source applied (by
+// poll or webhook), so that a webhook fetch that runs the incremental
+// sync can tell the records the vendor knew. It is safe for concurrent
+// use.
+type RecentIDs struct {
+	mu    sync.Mutex
+	ids   map[string]bool
+	order []string
+}
+
+const recentIDsMax = 50_000
+
+// Add notes ids.
+func (r *RecentIDs) Add(ids ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ids == nil {
+		r.ids = map[string]bool{}
+	}
+	for _, id := range ids {
+		if r.ids[id] {
+			continue
+		}
+		r.ids[id] = true
+		r.order = append(r.order, id)
+	}
+	for len(r.order) > recentIDsMax {
+		delete(r.ids, r.order[0])
+		r.order = r.order[1:]
+	}
+}
+
+// Has reports whether id was noted (and not forgotten since); false on a
+// nil set.
+func (r *RecentIDs) Has(id string) bool {
+	if r == nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ids[id]
+}
+
+// SyncFetch is the webhook Fetch of a vendor whose incremental listing
+// shows a change at once: it runs the source's own sync, which reads
+// every record changed since the cursor (the webhook's among them), a
+// page of up to 100 a request, and applies them exactly as the poll does,
+// cursor included. It returns the ids the listing brought (this time or
+// lately).
+func (d Deps) SyncFetch(s Syncer) func(ctx context.Context, ids []string) ([]string, error) {
+	return func(ctx context.Context, ids []string) ([]string, error) {
+		if err := s.Sync(ctx); err != nil {
+			return nil, err
+		}
+		var found []string
+		for _, id := range ids {
+			if d.Recent.Has(id) {
+				found = append(found, id)
+			}
+		}
+		return found, nil
+	}
 }

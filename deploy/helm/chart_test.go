@@ -349,20 +349,26 @@ func exporterVariables(t *testing.T) map[string]bool {
 // notInChart are the exporter variables the chart deliberately has no value
 // for, and why.
 var notInChart = map[string]string{
-	"CX_LISTEN_ADDRESS":       "the container listens on :9860, the exporter's default",
-	"CX_TELEMETRY_PATH":       "the Service and ServiceMonitor scrape /metrics, the default",
-	"CX_WEB_CONFIG_FILE":      "TLS or basic auth would break the probes; use extraEnv with your own volume",
-	"CX_ZENDESK_API_TOKEN":    "secrets are passed as files (CX_ZENDESK_API_TOKEN_FILE)",
-	"CX_ZENDESK_OAUTH_TOKEN":  "secrets are passed as files (CX_ZENDESK_OAUTH_TOKEN_FILE)",
-	"CX_STRIPE_API_KEY":       "secrets are passed as files (CX_STRIPE_API_KEY_FILE)",
-	"CX_PADDLE_API_KEY":       "secrets are passed as files (CX_PADDLE_API_KEY_FILE)",
-	"CX_CHARGEBEE_API_KEY":    "secrets are passed as files (CX_CHARGEBEE_API_KEY_FILE)",
-	"CX_FRESHDESK_API_KEY":    "secrets are passed as files (CX_FRESHDESK_API_KEY_FILE)",
-	"CX_HELPSCOUT_APP_SECRET": "secrets are passed as files (CX_HELPSCOUT_APP_SECRET_FILE)",
-	"CX_INTERCOM_TOKEN":       "secrets are passed as files (CX_INTERCOM_TOKEN_FILE)",
-	"CX_EDESK_API_TOKEN":      "secrets are passed as files (CX_EDESK_API_TOKEN_FILE)",
-	"CX_SURVEY_TOKEN":         "secrets are passed as files (CX_SURVEY_TOKEN_FILE)",
-	"CX_UDESK_API_TOKEN":      "secrets are passed as files (CX_UDESK_API_TOKEN_FILE)",
+	"CX_LISTEN_ADDRESS":           "the container listens on :9860, the exporter's default",
+	"CX_TELEMETRY_PATH":           "the Service and ServiceMonitor scrape /metrics, the default",
+	"CX_WEB_CONFIG_FILE":          "TLS or basic auth would break the probes; use extraEnv with your own volume",
+	"CX_ZENDESK_API_TOKEN":        "secrets are passed as files (CX_ZENDESK_API_TOKEN_FILE)",
+	"CX_ZENDESK_OAUTH_TOKEN":      "secrets are passed as files (CX_ZENDESK_OAUTH_TOKEN_FILE)",
+	"CX_STRIPE_API_KEY":           "secrets are passed as files (CX_STRIPE_API_KEY_FILE)",
+	"CX_PADDLE_API_KEY":           "secrets are passed as files (CX_PADDLE_API_KEY_FILE)",
+	"CX_CHARGEBEE_API_KEY":        "secrets are passed as files (CX_CHARGEBEE_API_KEY_FILE)",
+	"CX_FRESHDESK_API_KEY":        "secrets are passed as files (CX_FRESHDESK_API_KEY_FILE)",
+	"CX_HELPSCOUT_APP_SECRET":     "secrets are passed as files (CX_HELPSCOUT_APP_SECRET_FILE)",
+	"CX_INTERCOM_TOKEN":           "secrets are passed as files (CX_INTERCOM_TOKEN_FILE)",
+	"CX_EDESK_API_TOKEN":          "secrets are passed as files (CX_EDESK_API_TOKEN_FILE)",
+	"CX_SURVEY_TOKEN":             "secrets are passed as files (CX_SURVEY_TOKEN_FILE)",
+	"CX_UDESK_API_TOKEN":          "secrets are passed as files (CX_UDESK_API_TOKEN_FILE)",
+	"CX_ZENDESK_WEBHOOK_SECRET":   "secrets are passed as files (CX_ZENDESK_WEBHOOK_SECRET_FILE)",
+	"CX_STRIPE_WEBHOOK_SECRET":    "secrets are passed as files (CX_STRIPE_WEBHOOK_SECRET_FILE)",
+	"CX_PADDLE_WEBHOOK_SECRET":    "secrets are passed as files (CX_PADDLE_WEBHOOK_SECRET_FILE)",
+	"CX_INTERCOM_WEBHOOK_SECRET":  "secrets are passed as files (CX_INTERCOM_WEBHOOK_SECRET_FILE)",
+	"CX_FRESHDESK_WEBHOOK_SECRET": "secrets are passed as files (CX_FRESHDESK_WEBHOOK_SECRET_FILE)",
+	"CX_CHARGEBEE_WEBHOOK_SECRET": "secrets are passed as files (CX_CHARGEBEE_WEBHOOK_SECRET_FILE)",
 }
 
 func TestEnvVarsAreExporterVariables(t *testing.T) {
@@ -626,12 +632,14 @@ func checkCredentials(t *testing.T, r *rendered, pod corev1.PodSpec, c corev1.Co
 	want := map[string][]string{ // variant => the _FILE variables it should set
 		"default": nil,
 		"persistence": {"CX_CHARGEBEE_API_KEY_FILE", "CX_EDESK_API_TOKEN_FILE", "CX_FRESHDESK_API_KEY_FILE", "CX_HELPSCOUT_APP_SECRET_FILE", "CX_INTERCOM_TOKEN_FILE",
-			"CX_PADDLE_API_KEY_FILE", "CX_STRIPE_API_KEY_FILE", "CX_SURVEY_TOKEN_FILE", "CX_UDESK_API_TOKEN_FILE", "CX_ZENDESK_API_TOKEN_FILE"},
+			"CX_PADDLE_API_KEY_FILE", "CX_STRIPE_API_KEY_FILE", "CX_STRIPE_WEBHOOK_SECRET_FILE", "CX_SURVEY_TOKEN_FILE", "CX_UDESK_API_TOKEN_FILE",
+			"CX_ZENDESK_API_TOKEN_FILE", "CX_ZENDESK_WEBHOOK_SECRET_FILE", "CX_CHARGEBEE_WEBHOOK_SECRET_FILE", "CX_PADDLE_WEBHOOK_SECRET_FILE", "CX_INTERCOM_WEBHOOK_SECRET_FILE", "CX_FRESHDESK_WEBHOOK_SECRET_FILE"},
 		"existing-secret": {"CX_CHARGEBEE_API_KEY_FILE", "CX_EDESK_API_TOKEN_FILE", "CX_FRESHDESK_API_KEY_FILE", "CX_HELPSCOUT_APP_SECRET_FILE", "CX_INTERCOM_TOKEN_FILE",
-			"CX_STRIPE_API_KEY_FILE", "CX_SURVEY_TOKEN_FILE", "CX_ZENDESK_OAUTH_TOKEN_FILE"},
+			"CX_STRIPE_API_KEY_FILE", "CX_STRIPE_WEBHOOK_SECRET_FILE", "CX_SURVEY_TOKEN_FILE", "CX_ZENDESK_OAUTH_TOKEN_FILE", "CX_ZENDESK_WEBHOOK_SECRET_FILE"},
 		"monitoring":    nil,
 		"networkpolicy": {"CX_ZENDESK_OAUTH_TOKEN_FILE"},
 	}[variantName(variant)]
+	slices.Sort(want)
 	if got := slices.Sorted(maps.Keys(files)); !slices.Equal(got, want) {
 		t.Errorf("credential files %v, want %v", got, want)
 	}

@@ -120,6 +120,7 @@ type Server struct {
 
 	faults  fake.Faults
 	log     fake.RequestLog[Request]
+	hooks   *fake.Webhooks // nil until SendWebhooks
 	limiter *fake.RateLimiter
 
 	// People is the account's agents and groups, listed by
@@ -152,7 +153,12 @@ func NewServer(o Options) *Server {
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.hs.Close() }
+func (s *Server) Close() {
+	s.hs.Close()
+	s.mu.Lock()
+	s.hooks.Close()
+	s.mu.Unlock()
+}
 
 func (s *Server) now() time.Time { return s.opts.Now().UTC().Truncate(time.Second) }
 
@@ -172,6 +178,7 @@ func (s *Server) putLocked(t Ticket) {
 		t.CreatedAt = t.UpdatedAt
 	}
 	s.tickets[t.ID] = &t
+	s.notifyLocked(t.ID)
 }
 
 // Get returns a stored ticket.
@@ -191,6 +198,7 @@ func (s *Server) Delete(id int64) {
 	defer s.mu.Unlock()
 	if t, ok := s.tickets[id]; ok {
 		t.Deleted, t.UpdatedAt = true, s.now()
+		s.notifyLocked(id)
 	}
 }
 

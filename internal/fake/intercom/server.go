@@ -142,6 +142,8 @@ type Server struct {
 	// People is the workspace's admins (teammates) and teams, listed by
 	// GET /admins and GET /teams (unpaged, as Intercom lists them).
 	fake.People
+	hooks *fake.Webhooks // nil until SendWebhooks
+	notif uint64
 }
 
 // NewServer starts a fake on 127.0.0.1.
@@ -164,7 +166,12 @@ func NewServer(o Options) *Server {
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.ts.Close() }
+func (s *Server) Close() {
+	s.ts.Close()
+	s.mu.Lock()
+	s.hooks.Close()
+	s.mu.Unlock()
+}
 
 // NextID returns a fresh numeric conversation id.
 func (s *Server) NextID() string {
@@ -195,7 +202,9 @@ func (s *Server) Put(cs ...Conversation) {
 			s.lastID = n
 		}
 		s.seq++
+		_, known := s.convs[c.ID]
 		s.convs[c.ID] = &record{c: c, seq: s.seq}
+		s.notifyLocked(&c, !known)
 	}
 }
 

@@ -143,29 +143,34 @@ zendesk:
   secrets:
     apiToken: CX_ZENDESK_API_TOKEN
     oauthToken: CX_ZENDESK_OAUTH_TOKEN
+    webhookSecret: CX_ZENDESK_WEBHOOK_SECRET
 stripe:
   settings:
     url: CX_STRIPE_URL
     pageSize: CX_STRIPE_PAGE_SIZE
   secrets:
     apiKey: CX_STRIPE_API_KEY
+    webhookSecret: CX_STRIPE_WEBHOOK_SECRET
 chargebee:
   settings:
     site: CX_CHARGEBEE_SITE
     url: CX_CHARGEBEE_URL
   secrets:
+    webhookSecret: CX_CHARGEBEE_WEBHOOK_SECRET
     apiKey: CX_CHARGEBEE_API_KEY
 paddle:
   settings:
     url: CX_PADDLE_URL
     pageSize: CX_PADDLE_PAGE_SIZE
   secrets:
+    webhookSecret: CX_PADDLE_WEBHOOK_SECRET
     apiKey: CX_PADDLE_API_KEY
 freshdesk:
   settings:
     domain: CX_FRESHDESK_DOMAIN
     url: CX_FRESHDESK_URL
   secrets:
+    webhookSecret: CX_FRESHDESK_WEBHOOK_SECRET
     apiKey: CX_FRESHDESK_API_KEY
 helpscout:
   settings:
@@ -177,6 +182,7 @@ intercom:
   settings:
     url: CX_INTERCOM_URL
   secrets:
+    webhookSecret: CX_INTERCOM_WEBHOOK_SECRET
     token: CX_INTERCOM_TOKEN
 edesk:
   settings:
