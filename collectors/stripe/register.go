@@ -34,6 +34,9 @@ func init() {
 			})
 		},
 		Demo: demo,
+		History: func(c *Config, d source.Deps) (source.History, error) {
+			return NewHistory(Options{Deps: d, BaseURL: c.URL, APIKey: c.APIKey, PageSize: c.PageSize})
+		},
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/cx-exporter/cx-exporter/dashboards"
 	"github.com/cx-exporter/cx-exporter/internal/e2e"
+	fakestripe "github.com/cx-exporter/cx-exporter/internal/fake/stripe"
 	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
 )
 
@@ -95,6 +96,46 @@ func (h helpdeskHistory) backlog(d, hh, mm int) float64 {
 	return n
 }
 
+// billingHistory scripts the fake Stripe over the same 90 days (changes
+// at 12:00 on day d): sub1 basic $50 from day 2, upgraded to pro $80 on
+// day 75; sub2 team $30 on a trial from day 10 to 24, canceled day 50;
+// sub3 basic $20 from day 40, canceled day 85; sub4 pro $100 from day 65,
+// upgraded to $150 on day 70. Events older than 30 days have expired by
+// the end, as Stripe's do: sub2's and sub1's early history come from
+// their timestamps and sub1's upgrade event's previous attributes.
+func billingHistory(h helpdeskHistory, st *fakestripe.Server) {
+	to := func(d int) { st.Advance(h.at(d, 12, 0).Sub(st.Now())) }
+	price := func(product string, amount int64) string {
+		return st.CreatePrice(fakestripe.Price{Product: product, Currency: "usd", UnitAmount: amount, Interval: "month"})
+	}
+	p50, p80, p30, p20, p100, p150 := price("prod_basic", 5000), price("prod_pro", 8000), price("prod_team", 3000),
+		price("prod_basic", 2000), price("prod_pro", 10000), price("prod_pro", 15000)
+	items := func(p string) []fakestripe.Item { return []fakestripe.Item{{Price: p, Quantity: 1}} }
+	to(2)
+	sub1 := st.CreateSubscription(fakestripe.Subscription{Customer: st.CreateCustomer(), Items: items(p50)})
+	to(10)
+	sub2 := st.CreateSubscription(fakestripe.Subscription{Customer: st.CreateCustomer(), Items: items(p30), Status: "trialing",
+		TrialStart: h.at(10, 12, 0), TrialEnd: h.at(24, 12, 0)})
+	to(24)
+	st.UpdateSubscription(sub2, func(s *fakestripe.Subscription) { s.Status = "active" })
+	to(40)
+	sub3 := st.CreateSubscription(fakestripe.Subscription{Customer: st.CreateCustomer(), Items: items(p20)})
+	to(50)
+	st.UpdateSubscription(sub2, func(s *fakestripe.Subscription) { s.Status = "canceled" })
+	to(65)
+	sub4 := st.CreateSubscription(fakestripe.Subscription{Customer: st.CreateCustomer(), Items: items(p100)})
+	to(70)
+	st.UpdateSubscription(sub4, func(s *fakestripe.Subscription) { s.Items = items(p150) })
+	to(75)
+	st.UpdateSubscription(sub1, func(s *fakestripe.Subscription) { s.Items = items(p80) })
+	to(85)
+	st.UpdateSubscription(sub3, func(s *fakestripe.Subscription) { s.Status = "canceled" })
+	st.Advance(time.Until(st.Now()) * -1)
+}
+
+// mrr is the truth of the MRR (dollars) at d 18:00.
+var mrr = map[int]float64{20: 50, 30: 80, 45: 100, 60: 70, 68: 170, 72: 220, 80: 250, 88: 230}
+
 // promAt runs an instant query at t and returns the values of its vector.
 func promAt(t *testing.T, addr, expr string, at time.Time) []float64 {
 	t.Helper()
@@ -168,13 +209,19 @@ func TestBackfillIntoPrometheus(t *testing.T) {
 	zd := fakezendesk.NewServer(fakezendesk.Options{Email: "e2e@example.invalid", APIToken: "e2e-token-not-a-secret", RateLimit: 100000, PageSize: 100})
 	t.Cleanup(zd.Close)
 	h.script(zd)
+	st := fakestripe.NewServer(fakestripe.Options{Start: h.day0})
+	t.Cleanup(st.Close)
+	billingHistory(h, st)
 	stateDir, out := t.TempDir(), t.TempDir()
 	env := []string{"CX_STATE_DIR=" + stateDir, "CX_ZENDESK_URL=" + zd.URL, "CX_ZENDESK_EMAIL=e2e@example.invalid",
-		"CX_ZENDESK_API_TOKEN=e2e-token-not-a-secret", "CX_ZENDESK_EXPORT_RATE=100000", "CX_ZENDESK_PAGE_SIZE=100", "CX_POLL_INTERVAL=1s"}
+		"CX_ZENDESK_API_TOKEN=e2e-token-not-a-secret", "CX_ZENDESK_EXPORT_RATE=100000", "CX_ZENDESK_PAGE_SIZE=100", "CX_POLL_INTERVAL=1s",
+		"CX_STRIPE_URL=" + st.URL, "CX_STRIPE_API_KEY=" + fakestripe.DefaultAPIKey}
 
 	// The exporter's first start records the watermark.
 	first := e2e.Start(t, env)
-	(&e2e.Waiter{T: t, Exp: first}).WaitFor("the first sync", func(m map[string]float64) bool { return m[e2e.SyncSuccessKey("zendesk")] > 0 })
+	(&e2e.Waiter{T: t, Exp: first}).WaitFor("the first sync", func(m map[string]float64) bool {
+		return m[e2e.SyncSuccessKey("zendesk")] > 0 && m[e2e.SyncSuccessKey("stripe")] > 0
+	})
 	if err := first.Stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +230,7 @@ func TestBackfillIntoPrometheus(t *testing.T) {
 	const instance = "cx-exporter-e2e"
 	res := run(t, env, bin, "backfill", "--since=91d", "--step=1h", "--chunk=30d", "--out="+out, "--label=job=cx-exporter", "--label=instance="+instance)
 	m := regexp.MustCompile(`zendesk: (\S+) to (\S+), (\d+) files`).FindStringSubmatch(res)
-	if m == nil {
+	if m == nil || !strings.Contains(res, "stripe: ") {
 		t.Fatalf("backfill output: %s", res)
 	}
 	watermark, _ := time.Parse(time.RFC3339, m[2])
@@ -244,6 +291,30 @@ scrape_configs:
 			}
 		}
 	}
+	// MRR at past instants, and the subscriptions started and churned.
+	for d, want := range mrr {
+		if got := promAt(t, addr, `sum(billing_mrr{source="stripe"})`, h.at(d, 18, 0)); len(got) != 1 || got[0] != want {
+			t.Errorf("MRR at day %d 18:00 = %v, want %v", d, got, want)
+		}
+	}
+	for _, c := range []struct {
+		expr string
+		d    int
+		want float64
+	}{
+		{`sum(billing_active_customers{source="stripe"})`, 20, 1},
+		{`sum(billing_active_customers{source="stripe"})`, 45, 3},
+		{`sum(billing_subscriptions{source="stripe",status="trialing"})`, 20, 1},
+		{`sum(billing_subscriptions_started_total{source="stripe"}) - sum(billing_subscriptions_started_total{source="stripe"} offset 1d)`, 24, 1},
+		{`sum(billing_subscriptions_churned_total{source="stripe"}) - sum(billing_subscriptions_churned_total{source="stripe"} offset 1d)`, 50, 1},
+		{`sum(billing_mrr_movements_total{source="stripe",kind="expansion"}) - sum(billing_mrr_movements_total{source="stripe",kind="expansion"} offset 1d)`, 75, 30},
+		{`sum(billing_subscriptions_started_total{source="stripe"})`, 88, 4},
+	} {
+		if got := promAt(t, addr, c.expr, h.at(c.d, 23, 0)); len(got) != 1 || got[0] != c.want {
+			t.Errorf("%s at day %d 23:00 = %v, want %v", c.expr, c.d, got, c.want)
+		}
+	}
+
 	// Awaiting a first reply at day 30 08:30: A (B comes at 10:00).
 	if got := promAt(t, addr, `sum(helpdesk_awaiting_first_reply_tickets{source="zendesk"})`, h.at(30, 8, 30)); len(got) != 1 || got[0] != 1 {
 		t.Errorf("awaiting first reply at day 30 08:30: %v, want 1", got)
@@ -277,7 +348,12 @@ scrape_configs:
 	if err != nil {
 		t.Fatal(err)
 	}
-	written := backfilledFamilies(t, files[len(files)/2])
+	written := map[string]bool{}
+	for _, f := range files {
+		for k := range backfilledFamilies(t, f) {
+			written[k] = true
+		}
+	}
 	vars := strings.NewReplacer("$__rate_interval", "1d", "${__rate_interval}", "1d", "$__range", "1d", "$__interval", "1h",
 		"$source", ".+", "${source}", ".+", "$priority", ".*", "${priority}", ".*",
 		"$channel", ".*", "${channel}", ".*", "$group", ".*", "${group}", ".*", "$ticket_type", ".*", "${ticket_type}", ".*", "$hours", "calendar", "${hours}", "calendar", "$currency", ".*", "${currency}", ".*")
@@ -296,6 +372,9 @@ scrape_configs:
 		checked++
 		missing := 0
 		for d := 8; d < 90; d += 9 {
+			if d < 32 && strings.Contains(expr, `window="30d"`) {
+				continue // a 30-day ratio needs customers 30 days before (the first pays on day 2)
+			}
 			if len(promAt(t, addr, expr, h.at(d, 12, 0))) == 0 {
 				missing++
 			}
