@@ -26,7 +26,7 @@ func backfillCmd(args []string) int {
 	fs := flag.NewFlagSet("cx-exporter backfill", flag.ContinueOnError)
 	since := fs.String("since", "90d", "how far back from the end to start (Prometheus duration: 90d, 2w, 36h)")
 	until := fs.String("until", "", "end of the backfill (RFC 3339); default: each source's watermark in CX_STATE_DIR")
-	step := fs.String("step", "5m", "interval between samples; at most Prometheus' 5m lookback, so that instant queries see every step")
+	step := fs.String("step", "5m", "interval between samples; over 5m (Prometheus' default lookback) needs --query.lookback-delta of at least the step")
 	out := fs.String("out", "backfill", "directory of the OpenMetrics files and the resume checkpoints")
 	sources := fs.String("source", "", "comma-separated source names to backfill (default: every enabled source with a history)")
 	chunk := fs.String("chunk", "1d", "time span of one output file and checkpoint")
@@ -55,8 +55,7 @@ func backfillCmd(args []string) int {
 		*d.dst = time.Duration(v)
 	}
 	if o.Step > 5*time.Minute {
-		fmt.Fprintf(os.Stderr, "cx-exporter backfill: --step %s: at most 5m, Prometheus' lookback, or instant queries miss steps\n", *step)
-		return 2
+		fmt.Fprintf(os.Stderr, "cx-exporter backfill: warning: --step %s is over Prometheus' default 5m lookback: run it with --query.lookback-delta=%s or instant queries between steps find nothing\n", *step, *step)
 	}
 	if *until != "" {
 		t, err := time.Parse(time.RFC3339, *until)

@@ -67,6 +67,8 @@ type subscriptionJSON struct {
 	Status              string     `json:"status"`
 	Currency            string     `json:"currency"`
 	Created             int64      `json:"created"`
+	TrialStart          *int64     `json:"trial_start"`
+	TrialEnd            *int64     `json:"trial_end"`
 	CanceledAt          *int64     `json:"canceled_at"`
 	EndedAt             *int64     `json:"ended_at"`
 	CancelAtPeriodEnd   bool       `json:"cancel_at_period_end"`
@@ -371,6 +373,7 @@ type eventJSON struct {
 	Type    string `json:"type"`
 	Created int64  `json:"created"`
 	Data    struct {
-		Object json.RawMessage `json:"object"`
+		Object             json.RawMessage `json:"object"`
+		PreviousAttributes json.RawMessage `json:"previous_attributes"`
 	} `json:"data"`
 }

@@ -466,6 +466,9 @@ func (l *lookup) get(k string) []byte {
 		return v
 	}
 	var v []byte
+	if l.c.o.State == nil {
+		return nil // a backfill keeps no cache
+	}
 	_ = l.c.o.State.View(func(tx *state.Tx) error {
 		v = append([]byte(nil), tx.Records().Get(k)...)
 		return nil
