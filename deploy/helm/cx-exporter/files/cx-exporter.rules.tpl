@@ -623,3 +623,21 @@ groups:
           summary: 'cx-exporter dropped invalid upstream records.'
           description: '{{ "{{" }} $labels.source {{ "}}" }} on {{ "{{" }} $labels.instance {{ "}}" }} rejected {{ "{{" }} $value | humanize {{ "}}" }} records as {{ "{{" }} $labels.reason {{ "}}" }} in the last hour (alert above {{ $t.RecordsRejectedMax }} for {{ $t.RecordsRejectedFor }}); they are missing from every metric.'
           runbook_url: '{{ $t.RunbookBaseURL }}#cxexporterrecordsrejected'
+  - name: cx-exporter-agents
+    rules:
+      - record: source_group_assignee:helpdesk_tickets_solved:rate5m
+        expr: 'sum by ({{ $by }}, source, group, assignee) (rate(helpdesk_tickets_solved_total{ {{- $sel -}} }[5m]))'
+      - record: source_group_assignee:helpdesk_tickets_reopened:rate5m
+        expr: 'sum by ({{ $by }}, source, group, assignee) (rate(helpdesk_tickets_reopened_total{ {{- $sel -}} }[5m]))'
+      - record: source_group_assignee:helpdesk_tickets_first_solved:rate5m
+        expr: 'sum by ({{ $by }}, source, group, assignee) (rate(helpdesk_tickets_first_solved_total{ {{- $sel -}} }[5m]))'
+      - record: source_group_assignee:helpdesk_tickets_solved_first_contact:rate5m
+        expr: 'sum by ({{ $by }}, source, group, assignee) (rate(helpdesk_tickets_solved_first_contact_total{ {{- $sel -}} }[5m]))'
+      - record: source_group_assignee_rating:helpdesk_satisfaction_ratings:rate5m
+        expr: 'sum by ({{ $by }}, source, group, assignee, rating) (rate(helpdesk_satisfaction_ratings_total{ {{- $sel -}} }[5m]))'
+      - record: source_group_assignee_result:helpdesk_first_reply_sla:rate5m
+        expr: 'sum by ({{ $by }}, source, group, assignee, result) (rate(helpdesk_first_reply_sla_total{ {{- $sel -}} }[5m]))'
+      - record: source_group_assignee_result:helpdesk_resolution_sla:rate5m
+        expr: 'sum by ({{ $by }}, source, group, assignee, result) (rate(helpdesk_resolution_sla_total{ {{- $sel -}} }[5m]))'
+      - record: source_group_assignee_hours_le:helpdesk_first_reply_seconds_bucket:rate5m
+        expr: 'sum by ({{ $by }}, source, group, assignee, hours, le) (rate(helpdesk_first_reply_seconds_bucket{ {{- $sel -}} }[5m]))'
