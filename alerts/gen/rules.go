@@ -458,6 +458,10 @@ func agentsRecording() group {
 	}
 	g.Rules = append(g.Rules, record(
 		level+"_hours_le:helpdesk_first_reply_seconds_bucket:rate5m",
-		fmt.Sprintf("sum by (%s, hours, le) (rate(helpdesk_first_reply_seconds_bucket[5m]))", agentLevel)))
+		fmt.Sprintf("sum by (%s, hours, le) (rate(helpdesk_first_reply_seconds_bucket[5m]))", agentLevel)),
+		// The same as a native histogram, when the exporter is scraped
+		// with native histograms (empty on classic-only scrapes).
+		record(level+"_hours:helpdesk_first_reply_seconds:rate5m",
+			fmt.Sprintf("sum by (%s, hours) (rate(helpdesk_first_reply_seconds[5m]))", agentLevel)))
 	return g
 }

@@ -17,10 +17,20 @@ import (
 // group and assignee).
 const agentSel = sourceSel + `, group=~"$group", assignee=~"$assignee"`
 
-// agentMetric is a selector on a helpdesk metric or an agents recording
-// rule, filtered by source, group and assignee.
+// agentRecSel filters the agents recording rules: recorded series keep
+// job but not instance (the rules aggregate it away, so that a restarted
+// pod does not split them).
+const agentRecSel = `job=~"$job", source=~"$source", group=~"$group", assignee=~"$assignee"`
+
+// agentMetric is a selector on a helpdesk metric, filtered by source,
+// group and assignee.
 func agentMetric(name string, matchers ...string) string {
 	return selector(name, agentSel, matchers)
+}
+
+// agentRecorded is a selector on an agents recording rule.
+func agentRecorded(name string, matchers ...string) string {
+	return selector(name, agentRecSel, matchers)
 }
 
 // The recording rules of alerts/gen's agentsRecording the leaderboards read.
@@ -32,12 +42,13 @@ const (
 	recRatings       = "source_group_assignee_rating:helpdesk_satisfaction_ratings:rate5m"
 	recFirstReplySLA = "source_group_assignee_result:helpdesk_first_reply_sla:rate5m"
 	recFirstReplyLe  = "source_group_assignee_hours_le:helpdesk_first_reply_seconds_bucket:rate5m"
+	recFirstReplyNat = "source_group_assignee_hours:helpdesk_first_reply_seconds:rate5m"
 )
 
 // overRange is the mean per-second rate of a recorded 5-minute rate over
 // the dashboard's range, per value of by.
 func overRange(by, rec string, matchers ...string) string {
-	return fmt.Sprintf("sum by (%s) (avg_over_time(%s[$__range]))", by, agentMetric(rec, matchers...))
+	return fmt.Sprintf("sum by (%s) (avg_over_time(%s[$__range]))", by, agentRecorded(rec, matchers...))
 }
 
 // countOverRange is how many events the recorded rate adds up to over the
@@ -54,8 +65,10 @@ func leaderboard(title, by string) *table.PanelBuilder {
 		ref, name, unit, expr string
 	}{
 		{"A", "Solved", units.Short, "sort_desc(" + countOverRange(by, recSolved) + ")"},
-		{"B", "Median first reply", units.Seconds, fmt.Sprintf("histogram_quantile(0.5, sum by (%s, le) (avg_over_time(%s[$__range])))",
-			by, agentMetric(recFirstReplyLe, `hours="$hours"`))},
+		// Classic buckets, or the native histogram when only that is scraped.
+		{"B", "Median first reply", units.Seconds, fmt.Sprintf("histogram_quantile(0.5, sum by (%[1]s, le) (avg_over_time(%[2]s[$__range])))"+
+			" or histogram_quantile(0.5, sum by (%[1]s) (avg_over_time(%[3]s[$__range])))",
+			by, agentRecorded(recFirstReplyLe, `hours="$hours"`), agentRecorded(recFirstReplyNat, `hours="$hours"`))},
 		{"C", "CSAT", units.PercentUnit, overRange(by, recRatings, `rating="good"`) + " / " + overRange(by, recRatings)},
 		{"D", "Bad ratings", units.Short, countOverRange(by, recRatings, `rating="bad"`)},
 		{"E", "Reopen rate", units.PercentUnit, overRange(by, recReopened) + " / " + overRange(by, recSolved)},
@@ -147,14 +160,14 @@ func agentsTeams() *dashboard.DashboardBuilder {
 		WithPanel(timeseriesPanel("Solved per hour by agent",
 			"Tickets solved per hour by each assignee (re-solves after a reopen count again).",
 			units.Short,
-			query("A", fmt.Sprintf(`sum by (assignee) (%s)`+perHour, agentMetric(recSolved)), "{{assignee}}")).
+			query("A", fmt.Sprintf(`sum by (assignee) (%s)`+perHour, agentRecorded(recSolved)), "{{assignee}}")).
 			Min(0)).
 		WithPanel(timeseriesPanel("CSAT by group",
 			"Per group: good / all satisfaction ratings over the last 7 days.",
 			units.PercentUnit,
 			query("A", strings.Join([]string{
-				fmt.Sprintf(`sum by (group) (avg_over_time(%s[7d]))`, agentMetric(recRatings, `rating="good"`)),
-				fmt.Sprintf(`sum by (group) (avg_over_time(%s[7d]))`, agentMetric(recRatings)),
+				fmt.Sprintf(`sum by (group) (avg_over_time(%s[7d]))`, agentRecorded(recRatings, `rating="good"`)),
+				fmt.Sprintf(`sum by (group) (avg_over_time(%s[7d]))`, agentRecorded(recRatings)),
 			}, " / "), "{{group}}")).
 			Min(0).Max(1))
 }

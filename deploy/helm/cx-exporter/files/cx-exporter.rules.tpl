@@ -641,3 +641,5 @@ groups:
         expr: 'sum by ({{ $by }}, source, group, assignee, result) (rate(helpdesk_resolution_sla_total{ {{- $sel -}} }[5m]))'
       - record: source_group_assignee_hours_le:helpdesk_first_reply_seconds_bucket:rate5m
         expr: 'sum by ({{ $by }}, source, group, assignee, hours, le) (rate(helpdesk_first_reply_seconds_bucket{ {{- $sel -}} }[5m]))'
+      - record: source_group_assignee_hours:helpdesk_first_reply_seconds:rate5m
+        expr: 'sum by ({{ $by }}, source, group, assignee, hours) (rate(helpdesk_first_reply_seconds{ {{- $sel -}} }[5m]))'
