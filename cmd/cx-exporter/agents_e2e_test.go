@@ -11,6 +11,7 @@ import (
 	fakefreshdesk "github.com/cx-exporter/cx-exporter/internal/fake/freshdesk"
 	fakehelpscout "github.com/cx-exporter/cx-exporter/internal/fake/helpscout"
 	fakeintercom "github.com/cx-exporter/cx-exporter/internal/fake/intercom"
+	fakeudesk "github.com/cx-exporter/cx-exporter/internal/fake/udesk"
 	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
 )
 
@@ -29,6 +30,7 @@ var agentsVendors = []agentsVendor{
 	// Intercom lists admins and teams unpaged; a new conversation waiting
 	// for the customer's reply is snoozed, i.e. on_hold.
 	{source: "intercom", agentsPage: 1 << 30, groupsPage: 1 << 30, newStatus: "open", driver: func(t *testing.T) agentsDriver { return newIntercomAgents(t) }},
+	{source: "udesk", agentsPage: 100, groupsPage: 100, newStatus: "open", driver: func(t *testing.T) agentsDriver { return newUdeskAgents(t) }},
 	{source: "helpscout", agentsPage: 50, groupsPage: 50, newStatus: "open", noGroup: "Inbox", driver: func(t *testing.T) agentsDriver { return newHelpScoutAgents(t) }},
 }
 
@@ -391,6 +393,58 @@ func (d *intercomAgents) directoryRequests() int {
 	n := 0
 	for _, r := range d.ic.Requests() {
 		if r.Path == "/admins" || r.Path == "/teams" {
+			n++
+		}
+	}
+	return n
+}
+
+// udeskAgents drives the scenario on the fake Udesk: assignee_id and
+// user_group_id, named through the agents and user-group lists.
+type udeskAgents struct{ ud *fakeudesk.Server }
+
+func newUdeskAgents(t *testing.T) *udeskAgents {
+	ud := fakeudesk.NewServer(fakeudesk.Options{Email: udE2EEmail, Token: udE2EToken, NoRateLimit: true})
+	t.Cleanup(ud.Close)
+	return &udeskAgents{ud: ud}
+}
+
+func (d *udeskAgents) env() []string {
+	return []string{"CX_UDESK_URL=" + d.ud.URL, "CX_UDESK_EMAIL=" + udE2EEmail, "CX_UDESK_API_TOKEN=" + udE2EToken,
+		"CX_UDESK_REQUESTS_PER_MINUTE=6000"}
+}
+
+func (d *udeskAgents) waiter() (string, func() []time.Time) {
+	return "list request", e2e.ServedBy(d.ud.Requests, func(r fakeudesk.Request) (time.Time, bool) {
+		return r.At, r.Status == 200 && r.Path == fakeudesk.ListPath
+	})
+}
+
+func (d *udeskAgents) people() *fake.People { return &d.ud.People }
+
+func (d *udeskAgents) put(v agentTicket) {
+	t := fakeudesk.Ticket{ID: v.id, StatusID: udOpen, PriorityID: udMedium, Platform: "email", CreatedAt: v.created,
+		AssigneeID: v.assignee, GroupID: v.group}
+	if v.replied {
+		t.FirstReplyAt = v.created.Add(30 * time.Minute)
+	}
+	if v.status == "solved" {
+		t.StatusID, t.ResolvedAt = udResolved, v.created.Add(90*time.Minute)
+	}
+	d.ud.Put(t)
+}
+
+func (d *udeskAgents) rate(id int64, good bool) {
+	t, _ := d.ud.Get(id)
+	t.Satisfaction = &fakeudesk.Satisfaction{Score: map[bool]int{true: 5, false: 1}[good], CreatedAt: time.Now().UTC()}
+	t.UpdatedAt = time.Time{}
+	d.ud.Put(t)
+}
+
+func (d *udeskAgents) directoryRequests() int {
+	n := 0
+	for _, r := range d.ud.Requests() {
+		if r.Path == fakeudesk.AgentsPath || r.Path == fakeudesk.UserGroupsPath {
 			n++
 		}
 	}
