@@ -8,9 +8,11 @@ import (
 
 	"github.com/cx-exporter/cx-exporter/internal/e2e"
 	"github.com/cx-exporter/cx-exporter/internal/fake"
+	fakeedesk "github.com/cx-exporter/cx-exporter/internal/fake/edesk"
 	fakefreshdesk "github.com/cx-exporter/cx-exporter/internal/fake/freshdesk"
 	fakehelpscout "github.com/cx-exporter/cx-exporter/internal/fake/helpscout"
 	fakeintercom "github.com/cx-exporter/cx-exporter/internal/fake/intercom"
+	fakeudesk "github.com/cx-exporter/cx-exporter/internal/fake/udesk"
 	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
 )
 
@@ -29,6 +31,9 @@ var agentsVendors = []agentsVendor{
 	// Intercom lists admins and teams unpaged; a new conversation waiting
 	// for the customer's reply is snoozed, i.e. on_hold.
 	{source: "intercom", agentsPage: 1 << 30, groupsPage: 1 << 30, newStatus: "open", driver: func(t *testing.T) agentsDriver { return newIntercomAgents(t) }},
+	// eDesk tickets have an owner but no group: every group is none.
+	{source: "edesk", agentsPage: 100, newStatus: "open", noGroups: true, driver: func(t *testing.T) agentsDriver { return newEdeskAgents(t) }},
+	{source: "udesk", agentsPage: 100, groupsPage: 100, newStatus: "open", driver: func(t *testing.T) agentsDriver { return newUdeskAgents(t) }},
 	{source: "helpscout", agentsPage: 50, groupsPage: 50, newStatus: "open", noGroup: "Inbox", driver: func(t *testing.T) agentsDriver { return newHelpScoutAgents(t) }},
 }
 
@@ -42,7 +47,10 @@ type agentsVendor struct {
 	// noGroup is the group label of a ticket put without a group ("none"
 	// when empty).
 	noGroup string
-	driver  func(t *testing.T) agentsDriver
+	// noGroups: the vendor's tickets carry no group (and it has no group
+	// list): every group label is none.
+	noGroups bool
+	driver   func(t *testing.T) agentsDriver
 }
 
 // agentTicket is one version of a ticket of the scenario.
@@ -129,6 +137,9 @@ func runAgents(t *testing.T, v agentsVendor) {
 	got := s.Synced()
 
 	key := func(name, assignee, group string, kv ...string) string {
+		if v.noGroups {
+			group = "none"
+		}
 		return e2e.Series(name, append([]string{"source", v.source, "assignee", assignee, "group", group}, kv...)...)
 	}
 	const adaL, graceL, none = "Ada Lovelace", "Grace Hopper", "none"
@@ -167,7 +178,10 @@ func runAgents(t *testing.T, v agentsVendor) {
 	}
 	// The cost: one full read of each list in the first 5 minutes, however
 	// many syncs and unknown ids: ⌈agents/page⌉ + ⌈groups/page⌉ requests.
-	wantReqs := (agents+v.agentsPage-1)/v.agentsPage + (groups+v.groupsPage-1)/v.groupsPage
+	wantReqs := (agents + v.agentsPage - 1) / v.agentsPage
+	if !v.noGroups {
+		wantReqs += (groups + v.groupsPage - 1) / v.groupsPage
+	}
 	if n := d.directoryRequests(); n != wantReqs {
 		t.Errorf("directory requests = %d, want %d (%d agents, %d groups)", n, wantReqs, agents, groups)
 	}
@@ -391,6 +405,116 @@ func (d *intercomAgents) directoryRequests() int {
 	n := 0
 	for _, r := range d.ic.Requests() {
 		if r.Path == "/admins" || r.Path == "/teams" {
+			n++
+		}
+	}
+	return n
+}
+
+// udeskAgents drives the scenario on the fake Udesk: assignee_id and
+// user_group_id, named through the agents and user-group lists.
+type udeskAgents struct{ ud *fakeudesk.Server }
+
+func newUdeskAgents(t *testing.T) *udeskAgents {
+	ud := fakeudesk.NewServer(fakeudesk.Options{Email: udE2EEmail, Token: udE2EToken, NoRateLimit: true})
+	t.Cleanup(ud.Close)
+	return &udeskAgents{ud: ud}
+}
+
+func (d *udeskAgents) env() []string {
+	return []string{"CX_UDESK_URL=" + d.ud.URL, "CX_UDESK_EMAIL=" + udE2EEmail, "CX_UDESK_API_TOKEN=" + udE2EToken,
+		"CX_UDESK_REQUESTS_PER_MINUTE=6000"}
+}
+
+func (d *udeskAgents) waiter() (string, func() []time.Time) {
+	return "list request", e2e.ServedBy(d.ud.Requests, func(r fakeudesk.Request) (time.Time, bool) {
+		return r.At, r.Status == 200 && r.Path == fakeudesk.ListPath
+	})
+}
+
+func (d *udeskAgents) people() *fake.People { return &d.ud.People }
+
+func (d *udeskAgents) put(v agentTicket) {
+	t := fakeudesk.Ticket{ID: v.id, StatusID: udOpen, PriorityID: udMedium, Platform: "email", CreatedAt: v.created,
+		AssigneeID: v.assignee, GroupID: v.group}
+	if v.replied {
+		t.FirstReplyAt = v.created.Add(30 * time.Minute)
+	}
+	if v.status == "solved" {
+		t.StatusID, t.ResolvedAt = udResolved, v.created.Add(90*time.Minute)
+	}
+	d.ud.Put(t)
+}
+
+func (d *udeskAgents) rate(id int64, good bool) {
+	t, _ := d.ud.Get(id)
+	t.Satisfaction = &fakeudesk.Satisfaction{Score: map[bool]int{true: 5, false: 1}[good], CreatedAt: time.Now().UTC()}
+	t.UpdatedAt = time.Time{}
+	d.ud.Put(t)
+}
+
+func (d *udeskAgents) directoryRequests() int {
+	n := 0
+	for _, r := range d.ud.Requests() {
+		if r.Path == fakeudesk.AgentsPath || r.Path == fakeudesk.UserGroupsPath {
+			n++
+		}
+	}
+	return n
+}
+
+// edeskAgents drives the scenario on the fake eDesk: the owner is the
+// assignee; replies and solves are items of the ticket.
+type edeskAgents struct {
+	ed              *fakeedesk.Server
+	replied, solved map[int64]bool
+}
+
+func newEdeskAgents(t *testing.T) *edeskAgents {
+	ed := fakeedesk.NewServer(fakeedesk.Options{Token: edE2EToken, NoRateLimit: true})
+	t.Cleanup(ed.Close)
+	return &edeskAgents{ed: ed, replied: map[int64]bool{}, solved: map[int64]bool{}}
+}
+
+func (d *edeskAgents) env() []string {
+	return []string{"CX_EDESK_URL=" + d.ed.URL, "CX_EDESK_API_TOKEN=" + edE2EToken}
+}
+
+func (d *edeskAgents) waiter() (string, func() []time.Time) {
+	return "listing request", e2e.ServedBy(d.ed.Requests, func(r fakeedesk.Request) (time.Time, bool) {
+		return r.At, r.Path == "/v1/tickets" && r.Status == 200
+	})
+}
+
+func (d *edeskAgents) people() *fake.People { return &d.ed.People }
+
+func (d *edeskAgents) put(v agentTicket) {
+	t := fakeedesk.Ticket{ID: v.id, ChannelID: edEmail, Status: "Open", OwnerUserID: v.assignee, CreatedAt: v.created}
+	if _, ok := d.ed.Get(v.id); !ok {
+		t.Items = append(t.Items, edCustomer(v.created))
+	}
+	if v.replied && !d.replied[v.id] {
+		d.replied[v.id] = true
+		t.Items = append(t.Items, edReply(v.created.Add(30*time.Minute)))
+	}
+	if v.status == "solved" {
+		t.Status = "Closed"
+		if !d.solved[v.id] {
+			d.solved[v.id] = true
+			t.Items = append(t.Items, edStatus("Closed", v.created.Add(90*time.Minute)))
+		}
+	}
+	d.ed.Put(t)
+}
+
+func (d *edeskAgents) rate(id int64, good bool) {
+	d.ed.Rate(id, map[bool]string{true: "Good", false: "Bad"}[good])
+}
+
+func (d *edeskAgents) directoryRequests() int {
+	n := 0
+	for _, r := range d.ed.Requests() {
+		if r.Path == "/v1/users" {
 			n++
 		}
 	}

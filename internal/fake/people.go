@@ -31,16 +31,16 @@ func (p *People) PutAgent(a Person) { p.put(&p.agents, a) }
 func (p *People) PutGroup(g Person) { p.put(&p.groups, g) }
 
 // DeleteAgent removes an agent from the listing.
-func (p *People) DeleteAgent(id int64) { p.del(p.agents, id) }
+func (p *People) DeleteAgent(id int64) { p.del(&p.agents, id) }
 
 // DeleteGroup removes a group from the listing.
-func (p *People) DeleteGroup(id int64) { p.del(p.groups, id) }
+func (p *People) DeleteGroup(id int64) { p.del(&p.groups, id) }
 
 // Agents lists the agents by id.
-func (p *People) Agents() []Person { return p.list(p.agents) }
+func (p *People) Agents() []Person { return p.list(&p.agents) }
 
 // Groups lists the groups by id.
-func (p *People) Groups() []Person { return p.list(p.groups) }
+func (p *People) Groups() []Person { return p.list(&p.groups) }
 
 func (p *People) put(m *map[int64]Person, v Person) {
 	p.mu.Lock()
@@ -51,17 +51,19 @@ func (p *People) put(m *map[int64]Person, v Person) {
 	(*m)[v.ID] = v
 }
 
-func (p *People) del(m map[int64]Person, id int64) {
+// del and list take the field's address: the map is read under the lock,
+// since put may be creating it.
+func (p *People) del(m *map[int64]Person, id int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	delete(m, id)
+	delete(*m, id)
 }
 
-func (p *People) list(m map[int64]Person) []Person {
+func (p *People) list(m *map[int64]Person) []Person {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make([]Person, 0, len(m))
-	for _, v := range m {
+	out := make([]Person, 0, len(*m))
+	for _, v := range *m {
 		out = append(out, v)
 	}
 	slices.SortFunc(out, func(a, b Person) int { return int(a.ID - b.ID) })
