@@ -172,14 +172,16 @@ func (e *Exporter) addSource(s *runningSource, m *upstream.Metrics) error {
 		return fmt.Errorf("%s: %w", s.name, err)
 	}
 	// The first backfill's progress while /-/ready still waits for it
-	// (and the chart's readiness means serving).
-	name := s.name
-	if err := e.selfReg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
-		Name:        "cx_exporter_state_commits_total",
-		Help:        "Pages of upstream data committed to the state store (records, aggregates and cursor together) since the exporter started; its rate is a first backfill's progress.",
-		ConstLabels: prometheus.Labels{"source": name},
-	}, func() float64 { return float64(e.store.Commits(name)) })); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+	// (and the chart's readiness means serving). A survey source is pushed
+	// to and has nothing to backfill.
+	if name := s.name; s.role != source.RoleSurvey {
+		if err := e.selfReg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "cx_exporter_state_commits_total",
+			Help:        "Pages of upstream data committed to the state store (records, aggregates and cursor together) since the exporter started; its rate is a first backfill's progress.",
+			ConstLabels: prometheus.Labels{"source": name},
+		}, func() float64 { return float64(e.store.Commits(name)) })); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	e.self.up.WithLabelValues(s.name, s.kind).Set(0)
 	if s.role != source.RoleSurvey { // pushed to: no upstream

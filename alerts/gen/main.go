@@ -46,9 +46,10 @@ const shortFor = Duration(10 * time.Second)
 // Main is `cx-exporter rules ARGS`: it returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
 	if err := run(args, stdout, stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, "cx-exporter rules:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
 		}
+		fmt.Fprintln(stderr, "cx-exporter rules:", err)
 		return 2
 	}
 	return 0
@@ -57,12 +58,17 @@ func Main(args []string, stdout, stderr io.Writer) int {
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("cx-exporter rules", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	thresholdsFile := fs.String("thresholds", "", "JSON `file` overriding any field of the default thresholds (see -print-defaults)")
+	thresholdsFile := fs.String("thresholds", "", "JSON or YAML `file` overriding any field of the default thresholds (see -print-defaults)")
 	short := fs.Bool("short-for", false, "replace every alert's for with 10s, for end-to-end tests; windows and thresholds stay")
 	printDefaults := fs.Bool("print-defaults", false, "print the default thresholds as JSON and exit")
 	out := fs.String("o", "", "write the rules to `file` instead of standard output")
 	helmTemplate := fs.Bool("helm-template", false, "write the rules as the Helm chart's template, every threshold read from .Values.rules.thresholds")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) { // -h: the usage, on stdout
+			fmt.Fprintln(stdout, "Usage: cx-exporter rules [flags]\n\nWrites cx-exporter's Prometheus rules; docs/runbooks.md describes every threshold.\n\nFlags:")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+		}
 		return err
 	}
 	if fs.NArg() > 0 {

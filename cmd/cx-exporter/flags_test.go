@@ -95,7 +95,7 @@ func TestFlagsWinOverVariables(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	get := func(path string) (int, string) {
 		r, err := http.Get("http://" + addr + path)
 		if err != nil {
@@ -112,6 +112,8 @@ func TestFlagsWinOverVariables(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
 			t.Fatalf("not serving on --web.listen-address %s:\n%s", addr, logs.String())
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -134,6 +136,8 @@ func TestFlagsWinOverVariables(t *testing.T) {
 			t.Errorf("/flag-metrics lacks %q", want)
 		}
 	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait() // the log writer is done once Wait returns
 	if !strings.Contains(logs.String(), `"level":"DEBUG"`) {
 		t.Errorf("--log.level=debug --log.format=json: no JSON debug line in\n%.2000s", logs.String())
 	}

@@ -71,7 +71,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", ".", "directory to write the dashboard JSON files into")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
+		if errors.Is(err, flag.ErrHelp) { // -h: the usage, on stdout
+			fmt.Fprintln(stdout, "Usage: cx-exporter dashboards [-dir DIR]\n\nWrites cx-exporter's Grafana dashboards as JSON files.\n\nFlags:")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
 			return 0
 		}
 		return 2
