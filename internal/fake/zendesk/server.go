@@ -169,7 +169,7 @@ type Server struct {
 	// People is the account's agents and groups, listed by the directory
 	// endpoints (see directory.go).
 	fake.People
-	hooks   *webhooks // nil until SendWebhooks
+	hooks *webhooks // nil until SendWebhooks
 }
 
 // NewServer starts a fake Zendesk account. It panics if Options.Addr cannot
