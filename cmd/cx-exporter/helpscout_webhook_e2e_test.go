@@ -60,10 +60,8 @@ func TestWebhooksHelpScout(t *testing.T) {
 	}
 	final[k("helpdesk_tickets_created_total", "phone")] = burst
 	lat.wait(w, "the burst", final)
-	for len(hs.Webhooks()) < sentBefore+burst {
-		time.Sleep(20 * time.Millisecond)
-	}
-	want := webhookCounts{accepted: float64(len(hs.Webhooks()))}
+	sent := sentAll(t, func() int { return len(hs.Webhooks()) }, sentBefore+burst)
+	want := webhookCounts{accepted: float64(sent)}
 	waitWebhookCounts(w, "helpscout", want)
 	// The listing, and the threads of each new conversation (a request
 	// per conversation, as at every sync: the first reply is in them).

@@ -158,7 +158,7 @@ type Server struct {
 	// (show_many), separate from the export's.
 	account *fake.RateLimiter
 	auth    fake.Auth
-	hooks   *webhooks // nil until SendWebhooks
+	hooks   *fake.Webhooks // nil until SendWebhooks
 }
 
 // NewServer starts a fake Zendesk account. It panics if Options.Addr cannot
@@ -208,6 +208,9 @@ func NewServer(o Options) *Server {
 func (s *Server) Close() {
 	s.once.Do(func() { close(s.closing) })
 	s.ts.Close()
+	s.mu.Lock()
+	s.hooks.Close()
+	s.mu.Unlock()
 }
 
 func (s *Server) now() time.Time { return s.opts.Now() }
