@@ -217,8 +217,8 @@ func (h *hooked) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	_, repeat := h.seen[dl.Key]
-	if dl.Key != "" && !repeat {
-		h.seen[dl.Key] = now
+	if dl.Key != "" && !repeat && len(h.seen) < maxPendingWebhooks {
+		h.seen[dl.Key] = now // beyond the bound, repeats are fetched again: harmless
 	}
 	full := len(h.pending) >= maxPendingWebhooks && h.pending[ev.ID] == 0
 	queue := !repeat && ev.ID != "" && !full
