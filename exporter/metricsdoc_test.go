@@ -235,11 +235,17 @@ func exporterFamilies(t *testing.T) map[string]*dto.MetricFamily {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		// Ready: every source (helpdesk and billing) has synced once.
-		mfs, err := scrape(url)
+		// Ready first, then the scrape: a scrape taken before the
+		// readiness check may predate the sync that ended the backfill,
+		// with the gauges still withheld.
+		var err error
 		if r, rerr := http.Get(strings.TrimSuffix(url, "/metrics") + "/-/ready"); rerr == nil {
 			r.Body.Close()
-			if err == nil && r.StatusCode == http.StatusOK {
-				return mfs
+			if r.StatusCode == http.StatusOK {
+				var mfs map[string]*dto.MetricFamily
+				if mfs, err = scrape(url); err == nil {
+					return mfs
+				}
 			}
 		}
 		if time.Now().After(deadline) {

@@ -65,10 +65,8 @@ func TestWebhooksFreshdesk(t *testing.T) {
 	}
 	final[k("helpdesk_tickets_created_total", "low", "web")] = burst
 	lat.wait(w, "the burst", final)
-	for len(fd.Webhooks()) < sentBefore+burst {
-		time.Sleep(20 * time.Millisecond)
-	}
-	want := webhookCounts{accepted: float64(len(fd.Webhooks()))}
+	sent := sentAll(t, func() int { return len(fd.Webhooks()) }, sentBefore+burst)
+	want := webhookCounts{accepted: float64(sent)}
 	waitWebhookCounts(w, "freshdesk", want)
 	// Each sync reads ratings, tickets and deleted tickets: a few requests
 	// per fetch, not one per webhook.

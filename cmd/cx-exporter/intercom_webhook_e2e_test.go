@@ -71,10 +71,8 @@ func TestWebhooksIntercom(t *testing.T) {
 	}
 	final[k("helpdesk_tickets_created_total", "normal", "chat")] = burst
 	lat.wait(w, "the burst", final)
-	for len(ic.Webhooks()) < sentBefore+burst {
-		time.Sleep(20 * time.Millisecond)
-	}
-	want := webhookCounts{accepted: float64(len(ic.Webhooks()))}
+	sent := sentAll(t, func() int { return len(ic.Webhooks()) }, sentBefore+burst)
+	want := webhookCounts{accepted: float64(sent)}
 	waitWebhookCounts(w, "intercom", want)
 	if n := len(ic.Requests()) - reqsBefore; n > burst/10 {
 		t.Errorf("%d webhooks cost %d requests, want at most %d", burst, n, burst/10)

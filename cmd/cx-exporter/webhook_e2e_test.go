@@ -111,3 +111,24 @@ func firstSync(w *e2e.Waiter) map[string]float64 {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// sentAll waits until a fake has sent at least min webhooks and sent no
+// more for half a second, and returns how many it sent.
+func sentAll(t *testing.T, count func() int, min int) int {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	last, since := -1, time.Now()
+	for {
+		n := count()
+		if n != last {
+			last, since = n, time.Now()
+		}
+		if n >= min && time.Since(since) > 500*time.Millisecond {
+			return n
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the fake sent %d webhooks, want at least %d", n, min)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -17,6 +17,8 @@ type Config struct {
 	AppID     string `envconfig:"HELPSCOUT_APP_ID" desc:"enables the Help Scout collector: OAuth2 client-credentials app id"`
 	AppSecret string `envconfig:"HELPSCOUT_APP_SECRET" secret:"true" desc:"Help Scout OAuth2 app secret"`
 	URL       string `envconfig:"HELPSCOUT_URL" desc:"Help Scout API base URL override (default https://api.helpscout.net)"`
+	// WebhookSecret turns on POST /api/v1/webhooks/helpscout.
+	WebhookSecret string `envconfig:"HELPSCOUT_WEBHOOK_SECRET" secret:"true" desc:"secret key of a Help Scout webhook; enables POST /api/v1/webhooks/helpscout (off when unset)"`
 }
 
 func init() {
@@ -37,14 +39,20 @@ func init() {
 			if base == "" {
 				base = DefaultBaseURL
 			}
-			return env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
+			var hs *Syncer
+			src, err := env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
 				s, err := New(Options{Deps: env.Deps, BaseURL: base, AppID: c.AppID, AppSecret: c.AppSecret, Watermark: wm, Tracker: tr})
 				if err != nil {
 					return nil, err
 				}
 				s.o.Names = env.Names(s.Directory())
+				hs = s
 				return s, nil
 			})
+			if err != nil {
+				return nil, err
+			}
+			return env.WithWebhooks(src, c.WebhookSecret, hs.WebhookVendor(c.WebhookSecret))
 		},
 		Demo: demo,
 	})

@@ -87,6 +87,9 @@ type WebhookVendor struct {
 	Verifier Verifier
 	// Parse reads a verified body; an error rejects the request.
 	Parse func(body []byte) (WebhookEvent, error)
+	// ParseRequest, when set, replaces Parse for vendors that name the
+	// event in a header (Help Scout's X-HelpScout-Event).
+	ParseRequest func(h http.Header, body []byte) (WebhookEvent, error)
 	// Fetch fetches the named records through the vendor's API and applies
 	// them through the engine and the state transaction, as the poller
 	// does; it returns the ids the vendor knew. It never runs concurrently
@@ -127,7 +130,11 @@ func (e Env) WithWebhooks(src Source, secret string, v WebhookVendor) (Source, e
 	if !ok {
 		return nil, errors.New("webhooks need a pull source")
 	}
-	if v.Verifier == nil || v.Parse == nil || v.Fetch == nil {
+	if v.ParseRequest == nil && v.Parse != nil {
+		parse := v.Parse
+		v.ParseRequest = func(_ http.Header, body []byte) (WebhookEvent, error) { return parse(body) }
+	}
+	if v.Verifier == nil || v.ParseRequest == nil || v.Fetch == nil {
 		return nil, errors.New("webhook vendor without verifier, parser or fetch")
 	}
 	if v.Batch <= 0 {
@@ -187,7 +194,7 @@ func (h *hooked) serve(w http.ResponseWriter, r *http.Request) {
 		h.reject(w, "signature", err)
 		return
 	}
-	ev, err := h.v.Parse(body)
+	ev, err := h.v.ParseRequest(r.Header, body)
 	if err != nil {
 		h.count(WebhookRejected, 1)
 		h.d.Logger.Debug("webhook rejected", "why", "not the vendor's webhook shape", "err", err)
@@ -210,8 +217,8 @@ func (h *hooked) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	_, repeat := h.seen[dl.Key]
-	if dl.Key != "" && !repeat {
-		h.seen[dl.Key] = now
+	if dl.Key != "" && !repeat && len(h.seen) < maxPendingWebhooks {
+		h.seen[dl.Key] = now // beyond the bound, repeats are fetched again: harmless
 	}
 	full := len(h.pending) >= maxPendingWebhooks && h.pending[ev.ID] == 0
 	queue := !repeat && ev.ID != "" && !full

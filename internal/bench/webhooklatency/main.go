@@ -5,7 +5,7 @@
 // first scrape that shows it, then the upstream requests a burst of 1,000
 // webhook events costs, counted on the fake's request log.
 //
-//	go run ./internal/bench/webhooklatency [-vendor zendesk,stripe,chargebee,paddle] [-changes 100] [-burst 1000]
+//	go run ./internal/bench/webhooklatency [-vendor zendesk,stripe,...] [-changes 100] [-burst 1000]
 package main
 
 import (
@@ -46,10 +46,11 @@ type vendor interface {
 	close()
 }
 
-var vendors = map[string]func() vendor{"zendesk": newZendesk, "stripe": newStripe, "chargebee": newChargebee, "paddle": newPaddle}
+var vendors = map[string]func() vendor{"zendesk": newZendesk, "stripe": newStripe, "chargebee": newChargebee, "paddle": newPaddle,
+	"intercom": newIntercom, "freshdesk": newFreshdesk, "helpscout": newHelpScout}
 
 func main() {
-	which := flag.String("vendor", "zendesk,stripe,chargebee,paddle", "comma-separated vendors")
+	which := flag.String("vendor", "zendesk,stripe,chargebee,paddle,intercom,freshdesk,helpscout", "comma-separated vendors")
 	changes := flag.Int("changes", 100, "changes timed, one after the other")
 	burst := flag.Int("burst", 1000, "webhook events of the cost burst")
 	flag.Parse()

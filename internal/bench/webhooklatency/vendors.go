@@ -6,6 +6,9 @@ import (
 
 	"github.com/cx-exporter/cx-exporter/internal/e2e"
 	fakechargebee "github.com/cx-exporter/cx-exporter/internal/fake/chargebee"
+	fakefreshdesk "github.com/cx-exporter/cx-exporter/internal/fake/freshdesk"
+	fakehelpscout "github.com/cx-exporter/cx-exporter/internal/fake/helpscout"
+	fakeintercom "github.com/cx-exporter/cx-exporter/internal/fake/intercom"
 	fakepaddle "github.com/cx-exporter/cx-exporter/internal/fake/paddle"
 	fakestripe "github.com/cx-exporter/cx-exporter/internal/fake/stripe"
 	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
@@ -169,3 +172,64 @@ func (p *paddle) burst(n int) {
 func (p *paddle) reads() int    { return len(p.f.Requests()) }
 func (p *paddle) webhooks() int { return len(p.f.Webhooks()) }
 func (p *paddle) close()        { p.f.Close() }
+
+// helpdesk is a helpdesk vendor whose change i creates ticket i and whose
+// scrape shows it in tickets created with the given labels.
+type helpdesk struct {
+	kind, priority, channel string
+	envs                    []string
+	send                    func(url string)
+	create                  func(id int)
+	requests, sent          func() int
+	stop                    func()
+}
+
+func (h *helpdesk) name() string            { return h.kind }
+func (h *helpdesk) env() []string           { return h.envs }
+func (h *helpdesk) sendWebhooks(url string) { h.send(url) }
+func (h *helpdesk) change(i int)            { h.create(i) }
+func (h *helpdesk) reached(m map[string]float64, i int) bool {
+	return m[e2e.HelpdeskKey(h.kind, "helpdesk_tickets_created_total", h.priority, h.channel)] >= float64(i)
+}
+func (h *helpdesk) burst(n int) {
+	for i := range n {
+		h.create(100_000 + i)
+	}
+}
+func (h *helpdesk) reads() int    { return h.requests() }
+func (h *helpdesk) webhooks() int { return h.sent() }
+func (h *helpdesk) close()        { h.stop() }
+
+func newIntercom() vendor {
+	ic := fakeintercom.NewServer(fakeintercom.Options{Token: "bench-token"})
+	return &helpdesk{kind: "intercom", priority: "high", channel: "email",
+		envs: []string{"CX_INTERCOM_URL=" + ic.URL, "CX_INTERCOM_TOKEN=bench-token", "CX_INTERCOM_WEBHOOK_SECRET=" + benchSecret},
+		send: func(url string) { ic.SendWebhooks(url, benchSecret) },
+		create: func(id int) {
+			ic.Put(fakeintercom.Conversation{ID: fmt.Sprint(id), State: "open", Priority: "priority", SourceType: "email"})
+		},
+		requests: func() int { return len(ic.Requests()) }, sent: func() int { return len(ic.Webhooks()) }, stop: ic.Close}
+}
+
+func newFreshdesk() vendor {
+	fd := fakefreshdesk.NewServer(fakefreshdesk.Options{APIKey: "bench-key", RateLimit: 700})
+	return &helpdesk{kind: "freshdesk", priority: "urgent", channel: "email",
+		envs: []string{"CX_FRESHDESK_URL=" + fd.URL, "CX_FRESHDESK_API_KEY=bench-key", "CX_FRESHDESK_WEBHOOK_SECRET=" + benchSecret},
+		send: func(url string) { fd.SendWebhooks(url, benchSecret) },
+		create: func(id int) {
+			fd.Put(fakefreshdesk.Ticket{ID: int64(id), Status: 2, Priority: 4, Source: 1})
+		},
+		requests: func() int { return len(fd.Requests()) }, sent: func() int { return len(fd.Webhooks()) }, stop: fd.Close}
+}
+
+func newHelpScout() vendor {
+	hs := fakehelpscout.NewServer(fakehelpscout.Options{AppID: "bench-app", AppSecret: "bench-secret"})
+	return &helpdesk{kind: "helpscout", priority: "none", channel: "email",
+		envs: []string{"CX_HELPSCOUT_URL=" + hs.URL, "CX_HELPSCOUT_APP_ID=bench-app", "CX_HELPSCOUT_APP_SECRET=bench-secret",
+			"CX_HELPSCOUT_WEBHOOK_SECRET=" + benchSecret},
+		send: func(url string) { hs.SendWebhooks(url, benchSecret) },
+		create: func(id int) {
+			hs.Put(fakehelpscout.Conversation{ID: int64(id), Status: "active", Source: "email", MailboxID: 7, CreatedAt: time.Now().UTC()})
+		},
+		requests: func() int { return len(hs.Requests()) }, sent: func() int { return len(hs.Webhooks()) }, stop: hs.Close}
+}

@@ -104,7 +104,8 @@ type Server struct {
 	bogusN    int
 	bogusSeq  int64 // only conversations changed after this are made bogus
 
-	faults  fake.Faults // its latency delays listings
+	faults  fake.Faults    // its latency delays listings
+	hooks   *fake.Webhooks // nil until SendWebhooks
 	log     fake.RequestLog[Request]
 	limiter *fake.RateLimiter
 
@@ -138,11 +139,13 @@ func (s *Server) now() time.Time { return s.opts.Now().UTC() }
 
 func (s *Server) touchLocked(r *record, at time.Time) {
 	s.seq++
+	created := r.seq == 0
 	r.seq = s.seq
 	if at.IsZero() {
 		at = s.now()
 	}
 	r.c.ModifiedAt = at
+	s.notifyLocked(r, created)
 }
 
 // Put creates or replaces a conversation (its threads and rating stay;

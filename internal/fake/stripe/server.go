@@ -138,7 +138,7 @@ type Server struct {
 
 	faults fake.Faults
 	log    fake.RequestLog[Request]
-	hooks  *webhooks // nil until SendWebhooks
+	hooks  *fake.Webhooks // nil until SendWebhooks
 }
 
 // NewServer starts a fake.
@@ -168,7 +168,12 @@ func NewServer(o Options) *Server {
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.hs.Close() }
+func (s *Server) Close() {
+	s.hs.Close()
+	s.mu.Lock()
+	s.hooks.Close()
+	s.mu.Unlock()
+}
 
 // Now is the fake's clock.
 func (s *Server) Now() time.Time {

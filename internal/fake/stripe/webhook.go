@@ -38,40 +38,23 @@ func WebhookRequest(url, secret string, t time.Time, body []byte) (*http.Request
 	return r, nil
 }
 
-// Delivery is one webhook the fake sent.
-type Delivery struct {
-	Event  string
-	At     time.Time // real clock
-	Status int       // the receiver's answer; 0 for a transport error
-	Body   []byte
-}
-
-type webhooks struct {
-	url, secret string
-	queue       chan []byte
-	log         fake.RequestLog[Delivery]
-}
-
 // SendWebhooks makes the fake post every later event to url, signed with
 // secret, as a Stripe webhook endpoint subscribed to the subscription
 // events is sent them: asynchronously, in order.
 func (s *Server) SendWebhooks(url, secret string) {
-	w := &webhooks{url: url, secret: secret, queue: make(chan []byte, 100_000)}
+	w := fake.NewWebhooks(func(body []byte, at time.Time) (*http.Request, error) {
+		return WebhookRequest(url, secret, at, body)
+	})
 	s.mu.Lock()
 	s.hooks = w
 	s.mu.Unlock()
-	go w.run()
 }
 
 // Webhooks returns the webhooks sent so far.
-func (s *Server) Webhooks() []Delivery {
+func (s *Server) Webhooks() []fake.Delivery {
 	s.mu.Lock()
-	w := s.hooks
-	s.mu.Unlock()
-	if w == nil {
-		return nil
-	}
-	return w.log.All()
+	defer s.mu.Unlock()
+	return s.hooks.Deliveries()
 }
 
 // notifyLocked queues the webhook of an event; the caller holds s.mu.
@@ -80,27 +63,5 @@ func (s *Server) notifyLocked(e *event) {
 		return
 	}
 	b, _ := json.Marshal(e.render())
-	select {
-	case s.hooks.queue <- b:
-	default:
-	}
-}
-
-func (w *webhooks) run() {
-	client := &http.Client{Timeout: 10 * time.Second}
-	for body := range w.queue {
-		var ev struct {
-			ID string `json:"id"`
-		}
-		_ = json.Unmarshal(body, &ev)
-		now := time.Now()
-		d := Delivery{Event: ev.ID, At: now, Body: body}
-		if req, err := WebhookRequest(w.url, w.secret, now, body); err == nil {
-			if resp, err := client.Do(req); err == nil {
-				d.Status = resp.StatusCode
-				resp.Body.Close()
-			}
-		}
-		w.log.Add(d)
-	}
+	s.hooks.Send(e.ID, b)
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/internal/fake"
@@ -77,49 +78,25 @@ func WebhookRequest(url, secret string, ts time.Time, invocation string, body []
 	return r, nil
 }
 
-// Delivery is one webhook the fake sent.
-type Delivery struct {
-	TicketID int64
-	At       time.Time // when it was sent (real clock)
-	Status   int       // the receiver's answer; 0 for a transport error
-}
-
-// webhooks sends a signed webhook for every change, in order, from one
-// goroutine, as a Zendesk webhook subscribed to ticket events does.
-type webhooks struct {
-	url, secret string
-	queue       chan hook
-	log         fake.RequestLog[Delivery]
-	seq         int
-}
-
-type hook struct {
-	id          int64
-	typ, status string
-	changed     time.Time
-}
-
 // SendWebhooks makes the fake post a signed webhook to url for every later
 // change of a ticket (Put, Delete, Touch), as a Zendesk webhook
 // subscribed to the ticket events does. Deliveries are asynchronous and in
 // order; Webhooks lists them.
 func (s *Server) SendWebhooks(url, secret string) {
-	w := &webhooks{url: url, secret: secret, queue: make(chan hook, 100_000)}
+	var seq atomic.Uint64
+	w := fake.NewWebhooks(func(body []byte, at time.Time) (*http.Request, error) {
+		return WebhookRequest(url, secret, at, fmt.Sprintf("inv-%d-%d", at.UnixNano(), seq.Add(1)), body)
+	})
 	s.mu.Lock()
 	s.hooks = w
 	s.mu.Unlock()
-	go w.run(s.closing)
 }
 
 // Webhooks returns the webhooks sent so far.
-func (s *Server) Webhooks() []Delivery {
+func (s *Server) Webhooks() []fake.Delivery {
 	s.mu.Lock()
-	w := s.hooks
-	s.mu.Unlock()
-	if w == nil {
-		return nil
-	}
-	return w.log.All()
+	defer s.mu.Unlock()
+	return s.hooks.Deliveries()
 }
 
 // notifyLocked queues the webhook of a change; the caller holds s.mu.
@@ -131,33 +108,7 @@ func (s *Server) notifyLocked(t *Ticket, created bool) {
 	if created {
 		typ = "created"
 	}
-	select {
-	case s.hooks.queue <- hook{id: t.ID, typ: typ, status: t.Status, changed: time.Now()}:
-	default: // a full queue drops the webhook, as a failing delivery would
-	}
-}
-
-func (w *webhooks) run(closing <-chan struct{}) {
-	client := &http.Client{Timeout: 10 * time.Second}
-	for {
-		select {
-		case <-closing:
-			return
-		case h := <-w.queue:
-			w.seq++
-			now := time.Now()
-			body := WebhookBody(h.id, h.typ, h.status, h.changed)
-			req, err := WebhookRequest(w.url, w.secret, now, fmt.Sprintf("inv-%d-%d", now.UnixNano(), w.seq), body)
-			d := Delivery{TicketID: h.id, At: now}
-			if err == nil {
-				if resp, err := client.Do(req); err == nil {
-					d.Status = resp.StatusCode
-					resp.Body.Close()
-				}
-			}
-			w.log.Add(d)
-		}
-	}
+	s.hooks.Send(strconv.FormatInt(t.ID, 10), WebhookBody(t.ID, typ, t.Status, time.Now()))
 }
 
 // showMany answers GET show_many.

@@ -177,6 +177,7 @@ helpscout:
     appId: CX_HELPSCOUT_APP_ID
     url: CX_HELPSCOUT_URL
   secrets:
+    webhookSecret: CX_HELPSCOUT_WEBHOOK_SECRET
     appSecret: CX_HELPSCOUT_APP_SECRET
 intercom:
   settings:
