@@ -8,12 +8,15 @@
 //	go generate ./alerts/...
 //
 // (or make generate) and commit the result: TestGeneratedRulesUpToDate in ./gen
-// fails while the committed file differs from the generator's output.
+// fails while the committed file differs from the generator's output. The
+// same generator writes the Helm chart's template of the rules
+// (-helm-template).
 //
-// To deploy different thresholds, write a JSON file with the fields to change
-// (any field of gen's Thresholds; see docs/runbooks.md for the list) and run
+// To deploy different thresholds, write a JSON or YAML file with the fields
+// to change (any field of gen's Thresholds; see docs/runbooks.md for the
+// list) and run the binary's subcommand, which needs no Go toolchain:
 //
-//	go run ./alerts/gen -thresholds my-thresholds.json -o my.rules.yml
+//	cx-exporter rules -thresholds my-thresholds.json -o my.rules.yml
 //
 // The flag -short-for sets every alert's "for" to 10s and leaves every range
 // window and threshold untouched; end-to-end tests use it to get a copy that
@@ -24,9 +27,11 @@
 // check that every alert has a severity, a summary, a description, a runbook
 // in docs/runbooks.md, and a firing and a non-firing test case.
 //
-// The histogram rules read the classic buckets (_bucket series). They are
-// what Prometheus stores by default; a Prometheus that scrapes native
-// histograms over protobuf must also set always_scrape_classic_histograms.
+// The histogram rules read the classic series and fall back to the native
+// histogram where those are missing, so they work whether Prometheus keeps
+// classic histograms, native ones (Prometheus 3 on protobuf scrapes without
+// always_scrape_classic_histograms) or both; tests/histograms.test.yml runs
+// each rule on each.
 package alerts
 
-//go:generate go run ./gen -o cx-exporter.rules.yml
+//go:generate go run ../cmd/cx-exporter rules -o cx-exporter.rules.yml

@@ -284,3 +284,45 @@ func TestEveryRuleIsTested(t *testing.T) {
 		}
 	}
 }
+
+// TestHistogramRulesTestedThreeWays: every recording rule that reads a
+// histogram is evaluated in each of the three tests of
+// tests/histograms.test.yml (classic only, native only, both).
+func TestHistogramRulesTestedThreeWays(t *testing.T) {
+	b, err := os.ReadFile(rulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f ruleFile
+	if err := yaml.UnmarshalStrict(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	var histogramRules []string
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			if r.Record != "" && regexp.MustCompile(`histogram_(quantile|sum|count|fraction)\(`).MatchString(r.Expr) {
+				histogramRules = append(histogramRules, r.Record)
+			}
+		}
+	}
+	if len(histogramRules) < 10 {
+		t.Fatalf("only %d recording rules read a histogram", len(histogramRules))
+	}
+	tests := loadTests(t)["tests/histograms.test.yml"]
+	if len(tests.Tests) != 3 {
+		t.Fatalf("tests/histograms.test.yml has %d tests, want classic only, native only and both", len(tests.Tests))
+	}
+	for _, tc := range tests.Tests {
+		tested := map[string]bool{}
+		for _, e := range tc.PromQLExprTest {
+			if len(e.ExpSamples) > 0 {
+				tested[e.Expr] = true
+			}
+		}
+		for _, r := range histogramRules {
+			if !tested[r] {
+				t.Errorf("%s: %s reads a histogram and is not tested", tc.Name, r)
+			}
+		}
+	}
+}

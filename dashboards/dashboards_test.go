@@ -21,6 +21,7 @@ var wantUIDs = map[string]string{
 	"support-operations.json":  "cx-support-ops",
 	"subscriptions-churn.json": "cx-subscriptions",
 	"exporter-health.json":     "cx-exporter-health",
+	"agents-teams.json":        "cx-agents-teams",
 }
 
 // allowedWindows are the explicit ranges allowed in rate() and increase()
@@ -28,11 +29,14 @@ var wantUIDs = map[string]string{
 var allowedWindows = []string{"1d", "7d", "30d"}
 
 const (
+	jobMatcher      = `job=~"$job"`
+	instanceMatcher = `instance=~"$instance"`
 	sourceMatcher   = `source=~"$source"`
 	priorityMatcher = `priority=~"$priority"`
 	channelMatcher  = `channel=~"$channel"`
 	groupMatcher    = `group=~"$group"`
 	typeMatcher     = `ticket_type=~"$ticket_type"`
+	assigneeMatcher = `assignee=~"$assignee"`
 	hoursMatcher    = `hours="$hours"`
 	datasourceUID   = "${datasource}"
 )
@@ -42,6 +46,10 @@ var (
 	variableRE = regexp.MustCompile(`\$\{?(\w+)`)
 	// a counter selector and the text before it
 	counterRE = regexp.MustCompile(`([\w(]*?)\b(\w+_total)\{`)
+	// a selector of an exporter metric and its matchers
+	metricSelectorRE = regexp.MustCompile(`(?:^|[^:\w])((?:helpdesk|billing|cx_exporter)_\w+)(\{[^{}]*\})?`)
+	// a selector of a recording rule's output
+	recordedSelectorRE = regexp.MustCompile(`\b(\w+:\w+:\w+)(\{[^{}]*\})?`)
 )
 
 func committedFiles(t *testing.T) []string {
@@ -62,9 +70,9 @@ func TestGeneratedUpToDate(t *testing.T) {
 		t.Fatalf("go toolchain not found: %v", err)
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(goBin, "run", "./gen", "-dir", dir)
+	cmd := exec.Command(goBin, "run", "../cmd/cx-exporter", "dashboards", "-dir", dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go run ./gen: %v\n%s", err, out)
+		t.Fatalf("cx-exporter dashboards: %v\n%s", err, out)
 	}
 
 	generated, err := filepath.Glob(filepath.Join(dir, "*.json"))
@@ -279,12 +287,23 @@ func lintVariables(t *testing.T, d dashboardJSON) map[string]variableJSON {
 		t.Errorf("%d datasource variables, want exactly one", dsVars)
 	}
 
+	for i, name := range []string{"job", "instance"} {
+		v, ok := vars[name]
+		switch {
+		case !ok:
+			t.Errorf("no %s variable", name)
+		case v.Type != "query" || !strings.HasPrefix(v.queryString(), "label_values(cx_exporter_build_info") || !v.Multi || !v.IncludeAll:
+			t.Errorf("%s variable = %+v, want a multi-value query variable over cx_exporter_build_info with All", name, v)
+		case len(d.Templating.List) < 3 || d.Templating.List[i+1].Name != name:
+			t.Errorf("%s variable is not right after the datasource", name)
+		}
+	}
 	src, ok := vars["source"]
 	switch {
 	case !ok:
 		t.Errorf("no source variable")
-	case src.Type != "query" || src.queryString() != "label_values(cx_exporter_source_up, source)" || !src.Multi || !src.IncludeAll:
-		t.Errorf("source variable = %+v, want a multi-value query variable over label_values(cx_exporter_source_up, source) with All", src)
+	case src.Type != "query" || src.queryString() != `label_values(cx_exporter_source_up{job=~"$job", instance=~"$instance"}, source)` || !src.Multi || !src.IncludeAll:
+		t.Errorf("source variable = %+v, want a multi-value query variable over cx_exporter_source_up's source in the selected jobs and instances, with All", src)
 	}
 	for _, name := range []string{"priority", "channel", "group", "ticket_type"} {
 		v, ok := vars[name]
@@ -353,6 +372,16 @@ func lintExpr(t *testing.T, where, expr string, vars map[string]variableJSON, us
 	if !strings.Contains(expr, sourceMatcher) {
 		t.Errorf("%s: expr lacks %s: %s", where, sourceMatcher, expr)
 	}
+	for _, m := range metricSelectorRE.FindAllStringSubmatch(expr, -1) {
+		if !strings.Contains(m[2], jobMatcher) || !strings.Contains(m[2], instanceMatcher) {
+			t.Errorf("%s: %s%s lacks %s or %s", where, m[1], m[2], jobMatcher, instanceMatcher)
+		}
+	}
+	for _, m := range recordedSelectorRE.FindAllStringSubmatch(expr, -1) {
+		if !strings.Contains(m[2], jobMatcher) || strings.Contains(m[2], "instance") {
+			t.Errorf("%s: recorded %s%s lacks %s, or matches instance, which the rules aggregate away", where, m[1], m[2], jobMatcher)
+		}
+	}
 	if strings.Contains(expr, "rate(") || strings.Contains(expr, "increase(") {
 		for _, m := range rangeRE.FindAllStringSubmatch(expr, -1) {
 			if m[1] != "$__rate_interval" && !slices.Contains(allowedWindows, m[1]) {
@@ -365,15 +394,26 @@ func lintExpr(t *testing.T, where, expr string, vars map[string]variableJSON, us
 			t.Errorf("%s: counter %s is not wrapped in rate() or increase(): %s", where, m[2], expr)
 		}
 	}
-	// Ticket metrics follow the ticket label filters. NPS answers come from
-	// surveys, not tickets, and carry no ticket labels; the support cost is
-	// configuration and carries none either.
+	// Ticket metrics follow every ticket label filter the dashboard offers
+	// (the support dashboard offers them all; the agents dashboard group
+	// and assignee, which its recorded leaderboard series keep). NPS
+	// answers come from surveys, not tickets, and carry no ticket labels;
+	// the support cost is configuration and carries none either.
 	rest := strings.NewReplacer("helpdesk_support_cost_monthly", "").Replace(expr)
 	if strings.Contains(rest, "helpdesk_") && !strings.Contains(expr, "helpdesk_nps_responses_total") {
-		for _, m := range []string{priorityMatcher, channelMatcher, groupMatcher, typeMatcher} {
-			if !strings.Contains(expr, m) {
-				t.Errorf("%s: ticket query lacks %s: %s", where, m, expr)
+		offered := 0
+		for _, m := range []struct{ variable, matcher string }{{"priority", priorityMatcher}, {"channel", channelMatcher},
+			{"group", groupMatcher}, {"ticket_type", typeMatcher}, {"assignee", assigneeMatcher}} {
+			if _, ok := vars[m.variable]; !ok {
+				continue
 			}
+			offered++
+			if !strings.Contains(expr, m.matcher) {
+				t.Errorf("%s: ticket query lacks %s: %s", where, m.matcher, expr)
+			}
+		}
+		if offered == 0 {
+			t.Errorf("%s: ticket query on a dashboard without ticket label variables: %s", where, expr)
 		}
 	}
 	if strings.Contains(expr, "histogram_quantile(") && strings.Contains(expr, "_seconds") && !strings.Contains(expr, hoursMatcher) {

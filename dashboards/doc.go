@@ -10,7 +10,16 @@
 //   - exporter-health.json (uid cx-exporter-health): source syncs, upstream
 //     API requests, retries, rate limits, rejected records and build info.
 //
-// Edit gen/main.go, never the JSON, then run `go generate ./dashboards/...`.
+// Every dashboard has multi-select `job` and `instance` variables (added by
+// the generator after the datasource variable, whoever builds the
+// dashboard) and every selector of an exporter metric carries them; series
+// of recording rules carry job only (the rules aggregate instance away).
+// Ratios are kept per job. Histograms are read classic first, native as the
+// fallback, so the panels work whether Prometheus keeps classic histograms,
+// native ones or both.
+//
+// Edit gen/main.go, never the JSON, then run `go generate ./dashboards/...`
+// (or `cx-exporter dashboards -dir DIR`, which needs no Go toolchain).
 // The tests fail when the committed JSON differs from what the generator
 // writes, and lint the JSON the way grafana/dashboard-linter does: one
 // `datasource` variable used by every panel and query, `source=~"$source"` in
@@ -22,4 +31,4 @@
 // can run them against a real Prometheus.
 package dashboards
 
-//go:generate go run ./gen -dir .
+//go:generate go run ../cmd/cx-exporter dashboards -dir .

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"reflect"
@@ -29,16 +30,17 @@ const Prefix = "CX"
 // Config is the exporter's whole configuration, read from CX_* variables.
 // Fields tagged secret also accept <NAME>_FILE.
 type Config struct {
-	ListenAddress string        `envconfig:"LISTEN_ADDRESS" default:":9860" desc:"HTTP listen address"`
-	WebConfigFile string        `envconfig:"WEB_CONFIG_FILE" desc:"exporter-toolkit web config file (TLS, basic auth)"`
-	StateDir      string        `envconfig:"STATE_DIR" default:"./data" desc:"directory of the persistent state store"`
+	ListenAddress string        `envconfig:"LISTEN_ADDRESS" flag:"web.listen-address" default:":9860" desc:"HTTP listen address"`
+	WebConfigFile string        `envconfig:"WEB_CONFIG_FILE" flag:"web.config.file" desc:"exporter-toolkit web config file (TLS, basic auth)"`
+	TelemetryPath string        `envconfig:"TELEMETRY_PATH" flag:"web.telemetry-path" default:"/metrics" desc:"path under which the metrics are served"`
+	StateDir      string        `envconfig:"STATE_DIR" flag:"state.dir" default:"./data" desc:"directory of the persistent state store"`
 	PollInterval  time.Duration `envconfig:"POLL_INTERVAL" default:"60s" desc:"time between syncs of each source"`
 	SyncTimeout   time.Duration `envconfig:"SYNC_TIMEOUT" default:"10m" desc:"longest one sync may take before it is abandoned"`
 	HTTPTimeout   time.Duration `envconfig:"HTTP_TIMEOUT" default:"30s" desc:"timeout of one upstream HTTP request"`
 	HTTPRetries   int           `envconfig:"HTTP_RETRIES" default:"4" desc:"retries of a failed upstream request (transport errors, 5xx, 429)"`
 	Demo          bool          `envconfig:"DEMO" default:"false" desc:"run built-in simulated vendor APIs and poll them (also -demo)"`
-	LogLevel      string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
-	LogFormat     string        `envconfig:"LOG_FORMAT" default:"logfmt" desc:"logfmt or json"`
+	LogLevel      string        `envconfig:"LOG_LEVEL" flag:"log.level" default:"info" desc:"debug, info, warn or error"`
+	LogFormat     string        `envconfig:"LOG_FORMAT" flag:"log.format" default:"logfmt" desc:"logfmt or json"`
 
 	DemoHelpdesk string `envconfig:"DEMO_HELPDESK" default:"zendesk" desc:"which simulated helpdesk demo mode runs (a helpdesk vendor with a demo)"`
 	DemoBilling  string `envconfig:"DEMO_BILLING" default:"stripe" desc:"which simulated billing system demo mode runs (a billing vendor with a demo)"`
@@ -50,8 +52,9 @@ type Config struct {
 	ResolutionTargets string `envconfig:"RESOLUTION_TARGETS" default:"urgent=4h,high=1d,normal=3d,low=7d,none=3d" desc:"resolution (first solve) SLA target per priority"`
 	SupportCost       string `envconfig:"SUPPORT_COST_MONTHLY" desc:"monthly support cost and its ISO 4217 currency, e.g. 25000 USD (cost per solved ticket, cost vs MRR)"`
 	SLAHours          string `envconfig:"SLA_HOURS" default:"business" desc:"whether SLA targets count business or calendar time"`
-	TicketLabels      string `envconfig:"TICKET_LABELS" default:"priority,channel" desc:"ticket labels to export, from priority,channel,group,ticket_type,brand"`
-	MaxLabelValues    int    `envconfig:"MAX_LABEL_VALUES" default:"50" desc:"distinct values per label; further values are exported as other"`
+	TicketLabels      string `envconfig:"TICKET_LABELS" default:"priority,channel" desc:"ticket labels to export, from priority,channel,group,ticket_type,brand,assignee"`
+	MaxLabelValues    int    `envconfig:"MAX_LABEL_VALUES" default:"50" desc:"distinct values per label; further values are exported as other (assignee keeps the most active agents of the last 30 days)"`
+	AgentLabel        string `envconfig:"AGENT_LABEL" default:"name" desc:"assignee label value: name (the agent's display name) or id (the vendor's id, for teams that must not export names)"`
 
 	// Parsed forms, set by Load.
 	Labels   helpdesk.LabelSet        `ignored:"true"`
@@ -71,9 +74,17 @@ type Config struct {
 // Every error names the variable at fault; none quotes a secret. In demo
 // mode it starts the simulated vendor APIs (idle until StartDemo) and
 // points their vendors' configuration at them.
-func Load(demo bool) (*Config, error) {
+func Load(demo bool) (*Config, error) { return LoadWith(demo, nil) }
+
+// LoadWith is Load with command-line flags: flags maps a flag's name (see
+// Flags) to the value given on the command line, which wins over the
+// variable.
+func LoadWith(demo bool, flags map[string]string) (*Config, error) {
 	c := Config{Vendors: map[string]any{}}
 	if err := processEnv(&c); err != nil {
+		return nil, err
+	}
+	if err := applyFlags(&c, flags); err != nil {
 		return nil, err
 	}
 	for _, v := range source.Vendors() {
@@ -190,6 +201,10 @@ func (c *Config) validate() error {
 			bad("WEB_CONFIG_FILE", "%v", err)
 		}
 	}
+	if !strings.HasPrefix(c.TelemetryPath, "/") || c.TelemetryPath == "/" || strings.HasPrefix(c.TelemetryPath, "/-/") ||
+		strings.ContainsAny(c.TelemetryPath, " {}") {
+		bad("TELEMETRY_PATH", "%q: want a path such as /metrics (not /, not under /-/)", c.TelemetryPath)
+	}
 	if c.PollInterval < time.Second {
 		bad("POLL_INTERVAL", "%s is too short, want at least 1s", c.PollInterval)
 	}
@@ -229,6 +244,9 @@ func (c *Config) validate() error {
 	}
 	if c.SLAHours != "business" && c.SLAHours != "calendar" {
 		bad("SLA_HOURS", "%q: want business or calendar", c.SLAHours)
+	}
+	if c.AgentLabel != source.AgentLabelName && c.AgentLabel != source.AgentLabelID {
+		bad("AGENT_LABEL", "%q: want name or id", c.AgentLabel)
 	}
 	if c.MaxLabelValues < 1 {
 		bad("MAX_LABEL_VALUES", "%d: want at least 1", c.MaxLabelValues)
@@ -338,7 +356,47 @@ func parseSupportCost(s string) (SupportCost, error) {
 // Variable is one environment variable the exporter reads.
 type Variable struct {
 	Name, Default, Desc string
-	Secret              bool // also read from <Name>_FILE
+	Secret              bool   // also read from <Name>_FILE
+	Flag                string // the command-line flag that sets it too, if any
+}
+
+// Flags lists the variables that a command-line flag also sets (the
+// Prometheus ecosystem's --web.listen-address, --web.config.file,
+// --web.telemetry-path, --log.level, --log.format and --state.dir).
+func Flags() []Variable {
+	var out []Variable
+	for _, v := range structVariables(reflect.TypeFor[Config]()) {
+		if v.Flag != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// applyFlags sets the fields of c named by flags (flag name → value).
+func applyFlags(c *Config, flags map[string]string) error {
+	if len(flags) == 0 {
+		return nil
+	}
+	flags = maps.Clone(flags)
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		name := t.Field(i).Tag.Get("flag")
+		val, ok := flags[name]
+		if name == "" || !ok {
+			continue
+		}
+		if v.Field(i).Kind() != reflect.String {
+			return fmt.Errorf("--%s: not a string option", name)
+		}
+		v.Field(i).SetString(val)
+		delete(flags, name)
+	}
+	for name := range flags {
+		return fmt.Errorf("--%s: unknown flag", name)
+	}
+	return nil
 }
 
 // Variables lists every variable: the process's own, then each registered
@@ -361,7 +419,7 @@ func structVariables(t reflect.Type) []Variable {
 		}
 		out = append(out, Variable{
 			Name: Prefix + "_" + name, Default: f.Tag.Get("default"), Desc: f.Tag.Get("desc"),
-			Secret: f.Tag.Get("secret") == "true",
+			Secret: f.Tag.Get("secret") == "true", Flag: f.Tag.Get("flag"),
 		})
 	}
 	return out
@@ -375,6 +433,9 @@ func Usage(w io.Writer) {
 		desc := v.Desc
 		if v.Secret {
 			desc += " (or " + v.Name + "_FILE)"
+		}
+		if v.Flag != "" {
+			desc += " (or --" + v.Flag + ", which wins)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Name, v.Default, desc)
 	}

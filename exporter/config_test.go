@@ -93,6 +93,8 @@ func TestConfigBad(t *testing.T) {
 		{"retries", "CX_HTTP_RETRIES", with(zd, "CX_HTTP_RETRIES", "99")},
 		{"log level", "CX_LOG_LEVEL", with(zd, "CX_LOG_LEVEL", "loud")},
 		{"log format", "CX_LOG_FORMAT", with(zd, "CX_LOG_FORMAT", "xml")},
+		{"telemetry path", "CX_TELEMETRY_PATH", with(zd, "CX_TELEMETRY_PATH", "/-/metrics")},
+		{"telemetry path relative", "CX_TELEMETRY_PATH", with(zd, "CX_TELEMETRY_PATH", "metrics")},
 		{"timezone", "CX_TIMEZONE", with(zd, "CX_TIMEZONE", "Mars/Olympus")},
 		{"business hours", "CX_BUSINESS_HOURS", with(zd, "CX_BUSINESS_HOURS", "Mon-Fri 18:00-09:00")},
 		{"holidays", "CX_HOLIDAYS", with(zd, "CX_HOLIDAYS", "2026-13-45")},
@@ -101,6 +103,8 @@ func TestConfigBad(t *testing.T) {
 		{"targets priority", "CX_FIRST_REPLY_TARGETS", with(zd, "CX_FIRST_REPLY_TARGETS", "critical=1h")},
 		{"sla hours", "CX_SLA_HOURS", with(zd, "CX_SLA_HOURS", "weekly")},
 		{"max label values", "CX_MAX_LABEL_VALUES", with(zd, "CX_MAX_LABEL_VALUES", "0")},
+		{"agent label", "CX_AGENT_LABEL", with(zd, "CX_AGENT_LABEL", "email")},
+		{"ticket label", "CX_TICKET_LABELS", with(zd, "CX_TICKET_LABELS", "priority,agent")},
 		{"demo helpdesk", "CX_DEMO_HELPDESK", with(zd, "CX_DEMO_HELPDESK", "kayako")},
 		{"demo billing", "CX_DEMO_BILLING", with(zd, "CX_DEMO_BILLING", "paypal")},
 		{"secret and its file", "CX_ZENDESK_API_TOKEN_FILE", with(zd, "CX_ZENDESK_API_TOKEN_FILE", "/nonexistent")},
@@ -175,6 +179,25 @@ func TestConfigDemo(t *testing.T) {
 	}
 	if reflectString(cfg.Vendors["zendesk"], "URL") != "" {
 		t.Error("demo started Zendesk although CX_DEMO_HELPDESK=intercom")
+	}
+}
+
+// TestConfigDemoLabels: demo mode shows the demo team (group and assignee)
+// unless the user chose the ticket labels.
+func TestConfigDemoLabels(t *testing.T) {
+	for _, c := range []struct{ set, want string }{{"", "priority,group,assignee"}, {"channel", "channel"}} {
+		clearEnv(t)
+		if c.set != "" {
+			t.Setenv("CX_TICKET_LABELS", c.set)
+		}
+		cfg, err := exporter.Load(true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.StopDemo()
+		if got := strings.Join(cfg.Labels.Names(), ","); got != c.want {
+			t.Errorf("CX_TICKET_LABELS=%q: demo labels %s, want %s", c.set, got, c.want)
+		}
 	}
 }
 

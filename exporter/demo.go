@@ -71,8 +71,19 @@ func (c *Config) startDemoAPIs() error {
 	if c.SupportCost == "" {
 		c.SupportCost = demoSupportCost
 	}
+	// The demo team's agents and groups have names: show them, so that the
+	// agents and teams dashboard is alive (unless the user chose labels).
+	if _, set := os.LookupEnv(Prefix + "_TICKET_LABELS"); !set {
+		c.TicketLabels = demoTicketLabels
+	}
 	return nil
 }
+
+// demoTicketLabels are the demo's CX_TICKET_LABELS: priority (the SLA
+// targets follow it), and the group and assignee of the agents and teams
+// dashboard. Channel is left out: with it the demo's dozen agents would
+// expose over 30,000 series.
+const demoTicketLabels = "priority,group,assignee"
 
 // demoWallClockSLA gives a simulated helpdesk whose tickets live in
 // wall-clock time (replies and solves seconds after creation) SLA targets

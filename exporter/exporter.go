@@ -11,13 +11,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
 
@@ -32,7 +32,7 @@ type Build struct{ Version, Revision string }
 // selfMetrics are the exporter's own metrics, in their own registry.
 type selfMetrics struct {
 	up, lastSuccess, lastDuration, backfill *prometheus.GaugeVec
-	rejected                                *prometheus.CounterVec
+	rejected, webhooks                      *prometheus.CounterVec
 }
 
 func newSelfMetrics(reg prometheus.Registerer, b Build) *selfMetrics {
@@ -53,12 +53,15 @@ func newSelfMetrics(reg prometheus.Registerer, b Build) *selfMetrics {
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cx_exporter_records_rejected_total", Help: "Upstream records dropped as invalid.",
 		}, []string{"source", "reason"}),
+		webhooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cx_exporter_webhooks_received_total",
+			Help: "Vendor webhooks received: accepted (verified, its record fetched and applied), rejected (bad signature, outside the replay window, too large, malformed) or ignored (nothing to fetch, a repeat, or a record the vendor does not know).",
+		}, []string{"source", "result"}),
 	}
-	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "cx_exporter_build_info", Help: "Build of the running exporter; always 1.",
-	}, []string{"version", "revision", "goversion"})
-	info.WithLabelValues(b.Version, b.Revision, runtime.Version()).Set(1)
-	reg.MustRegister(m.up, m.lastSuccess, m.lastDuration, m.backfill, m.rejected, info)
+	// cx_exporter_build_info{version, revision, branch, goversion, goos,
+	// goarch, tags} from prometheus/common/version, as every Prometheus
+	// exporter exports it (main stamps the version with -ldflags).
+	reg.MustRegister(m.up, m.lastSuccess, m.lastDuration, m.backfill, m.rejected, m.webhooks, versioncollector.NewCollector("cx_exporter"))
 	return m
 }
 
@@ -72,6 +75,7 @@ type Exporter struct {
 	logger  *slog.Logger
 	store   *state.Store
 	self    *selfMetrics
+	selfReg *prometheus.Registry // the exporter's own metrics
 	kpiReg  *prometheus.Registry
 	gather  prometheus.Gatherers
 	sources []*runningSource
@@ -132,14 +136,16 @@ func newExporter(cfg *Config, logger *slog.Logger, b Build, store *state.Store) 
 	kpiReg := prometheus.NewRegistry()
 	e := &Exporter{
 		cfg: cfg, logger: logger, store: store,
-		self:   newSelfMetrics(selfReg, b),
-		kpiReg: kpiReg,
-		gather: prometheus.Gatherers{selfReg, kpiReg},
-		now:    time.Now,
-		limits: defaultLimits,
-		status: map[string]*sourceStatus{},
-		logged: map[string]bool{},
+		self:    newSelfMetrics(selfReg, b),
+		selfReg: selfReg,
+		kpiReg:  kpiReg,
+		gather:  prometheus.Gatherers{selfReg, kpiReg},
+		now:     time.Now,
+		limits:  defaultLimits,
+		status:  map[string]*sourceStatus{},
+		logged:  map[string]bool{},
 	}
+	selfReg.MustRegister(freshness{e})
 	return e, upstream.Options{
 		UserAgent: "cx-exporter/" + b.Version,
 		Timeout:   cfg.HTTPTimeout,
@@ -165,12 +171,29 @@ func (e *Exporter) addSource(s *runningSource, m *upstream.Metrics) error {
 	if err := e.kpiReg.Register(&guardedCollector{c: s.Collector(), src: s.name, st: st, logger: e.logger}); err != nil {
 		return fmt.Errorf("%s: %w", s.name, err)
 	}
+	// The first backfill's progress while /-/ready still waits for it
+	// (and the chart's readiness means serving). A survey source is pushed
+	// to and has nothing to backfill.
+	if name := s.name; s.role != source.RoleSurvey {
+		if err := e.selfReg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "cx_exporter_state_commits_total",
+			Help:        "Pages of upstream data committed to the state store (records, aggregates and cursor together) since the exporter started; its rate is a first backfill's progress.",
+			ConstLabels: prometheus.Labels{"source": name},
+		}, func() float64 { return float64(e.store.Commits(name)) })); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
 	e.self.up.WithLabelValues(s.name, s.kind).Set(0)
 	if s.role != source.RoleSurvey { // pushed to: no upstream
 		m.Init(s.name)
 	}
 	for _, r := range rejectReasons {
 		e.self.rejected.WithLabelValues(s.name, r)
+	}
+	if _, ok := s.Source.(source.WebhookReceiver); ok {
+		for _, r := range source.WebhookResults {
+			e.self.webhooks.WithLabelValues(s.name, r)
+		}
 	}
 	e.sources = append(e.sources, s)
 	e.status[s.name] = st
@@ -257,6 +280,13 @@ func (e *Exporter) Run(ctx context.Context, l net.Listener) error {
 			defer wg.Done()
 			e.loop(ctx, s)
 		}()
+		if w, ok := s.Source.(source.WebhookReceiver); ok {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w.Run(ctx)
+			}()
+		}
 	}
 	var err error
 	select {
@@ -425,17 +455,28 @@ func (e *Exporter) Ready() bool {
 	return true
 }
 
+// telemetryPath is where the metrics are served (CX_TELEMETRY_PATH,
+// --web.telemetry-path).
+func (e *Exporter) telemetryPath() string {
+	if e.cfg.TelemetryPath == "" {
+		return "/metrics"
+	}
+	return e.cfg.TelemetryPath
+}
+
 // Handler serves /metrics, /-/healthy, /-/ready, the landing page and the
 // routes of the sources that take pushes (the survey endpoint).
 func (e *Exporter) Handler() http.Handler {
 	mux := http.NewServeMux()
 	// One bad series is logged and left out; the rest of the scrape is
 	// served (never a 500 for one series).
-	mux.Handle("GET /metrics", promhttp.HandlerFor(e.gather, promhttp.HandlerOpts{
+	// Instrumented as promhttp.Handler is: promhttp_metric_handler_requests_total
+	// and _in_flight in the exporter's own registry.
+	mux.Handle("GET "+e.telemetryPath(), promhttp.InstrumentMetricHandler(e.selfReg, promhttp.HandlerFor(e.gather, promhttp.HandlerOpts{
 		ErrorLog:          slog.NewLogLogger(e.logger.Handler(), slog.LevelError),
 		ErrorHandling:     promhttp.ContinueOnError,
 		EnableOpenMetrics: true,
-	}))
+	})))
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})

@@ -232,7 +232,7 @@ func TestScrapeSurvivesBadSeries(t *testing.T) {
 	}
 	tr := helpdesk.NewTracker(helpdesk.Config{Labels: ls})
 	bad := helpdesk.State{Status: helpdesk.StatusOpen, CreatedAt: 1, UpdatedAt: 1, Priority: "normal",
-		Labels: [5]string{"normal", "web", "sup\xffport", "none", "none"}}
+		Labels: [6]string{"normal", "web", "sup\xffport", "none", "none", "none"}}
 	v, _ := bad.MarshalBinary()
 	if err := tr.Load(nil, func(fn func(id string, v []byte) error) error { return fn("1", v) }); err != nil {
 		t.Fatal(err)

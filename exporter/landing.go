@@ -15,7 +15,7 @@ var landingTmpl = template.Must(template.New("landing").Parse(`<!DOCTYPE html>
 <body>
 <h1>cx-exporter</h1>
 <p>Customer-support and subscription-billing KPIs for Prometheus.
-<a href="/metrics">Metrics</a> · <a href="/-/healthy">Health</a> · <a href="/-/ready">Readiness</a></p>
+<a href="{{.TelemetryPath}}">Metrics</a> · <a href="/-/healthy">Health</a> · <a href="/-/ready">Readiness</a></p>
 <h2>Sources</h2>
 {{if .Sources}}<table>
 <tr><th>source</th><th>kind</th><th>state</th><th>last successful sync</th><th>last error</th></tr>
@@ -60,7 +60,8 @@ func (e *Exporter) landing(w http.ResponseWriter, _ *http.Request) {
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Name < rows[j].Name })
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = landingTmpl.Execute(w, struct {
-		Sources []landingSource
-		Demo    bool
-	}{rows, e.cfg.Demo})
+		Sources       []landingSource
+		Demo          bool
+		TelemetryPath string
+	}{rows, e.cfg.Demo, e.telemetryPath()})
 }

@@ -40,15 +40,17 @@ func (e *Exporter) buildSources(store *state.Store, client upstream.Options) ([]
 		name := v.Kind
 		env := source.Env{
 			Deps: source.Deps{
-				Name:   name,
-				Client: client,
-				State:  store.Source(name),
-				Reject: func(id, reason string, err error) { e.reject(name, id, reason, err) },
-				Logger: e.logger.With("src", name),
-				Now:    e.now,
+				Name:          name,
+				Client:        client,
+				State:         store.Source(name),
+				Reject:        func(id, reason string, err error) { e.reject(name, id, reason, err) },
+				WebhookResult: func(result string) { e.self.webhooks.WithLabelValues(name, result).Inc() },
+				Logger:        e.logger.With("src", name),
+				Now:           e.now,
 			}.WithDefaults(),
-			Helpdesk: hd,
-			Billing:  bl,
+			Helpdesk:   hd,
+			Billing:    bl,
+			AgentLabel: e.cfg.AgentLabel,
 		}
 		s, err := v.Build(e.cfg.Vendors[v.Kind], env)
 		if err != nil {

@@ -1,23 +1,30 @@
-// Command gen writes cx-exporter's Prometheus recording and alerting rules.
+// Package gen writes cx-exporter's Prometheus recording and alerting rules.
+// The binary runs it as a subcommand, so thresholds can be changed without
+// a Go toolchain:
 //
-//	go run ./alerts/gen [-thresholds FILE] [-short-for] [-o FILE]
+//	cx-exporter rules [-thresholds FILE] [-short-for] [-helm-template] [-o FILE]
 //
 // With no flags it prints the rules with the default thresholds, which is
 // what alerts/cx-exporter.rules.yml holds (go generate ./alerts/...).
 //
 // Flags:
 //
-//	-thresholds FILE  JSON object overriding any field of Thresholds, by
-//	                  field name, e.g. {"BacklogSpikeFloor": 200, "OldestTicketMaxAge": "3d"};
-//	                  unknown fields are an error. Durations use Prometheus
-//	                  notation ("90s", "15m", "1h30m", "7d").
+//	-thresholds FILE  JSON (or YAML) object overriding any field of
+//	                  Thresholds, by field name, e.g. {"BacklogSpikeFloor": 200,
+//	                  "OldestTicketMaxAge": "3d", "Selector": "job=\"cx\"",
+//	                  "ExtraLabels": {"team": "support"}}; unknown fields are an
+//	                  error. Durations use Prometheus notation ("90s", "15m",
+//	                  "1h30m", "7d").
+//	-helm-template    write the rules as a Helm template reading every
+//	                  threshold from .Values.rules.thresholds (the chart's
+//	                  files/cx-exporter.rules.tpl).
 //	-short-for        replace every alert's "for" with 10s (alerts without a
 //	                  "for" keep none); range windows and thresholds are
 //	                  unchanged. For end-to-end tests that need alerts to fire
 //	                  within seconds.
 //	-print-defaults   print the default thresholds as JSON and exit.
 //	-o FILE           write the rules to FILE instead of standard output.
-package main
+package gen
 
 import (
 	"bytes"
@@ -36,23 +43,32 @@ import (
 // shortFor is the "for" of every alert under -short-for.
 const shortFor = Duration(10 * time.Second)
 
-func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "gen:", err)
+// Main is `cx-exporter rules ARGS`: it returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if err := run(args, stdout, stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
 		}
-		os.Exit(2)
+		fmt.Fprintln(stderr, "cx-exporter rules:", err)
+		return 2
 	}
+	return 0
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
+	fs := flag.NewFlagSet("cx-exporter rules", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	thresholdsFile := fs.String("thresholds", "", "JSON `file` overriding any field of the default thresholds (see -print-defaults)")
+	thresholdsFile := fs.String("thresholds", "", "JSON or YAML `file` overriding any field of the default thresholds (see -print-defaults)")
 	short := fs.Bool("short-for", false, "replace every alert's for with 10s, for end-to-end tests; windows and thresholds stay")
 	printDefaults := fs.Bool("print-defaults", false, "print the default thresholds as JSON and exit")
 	out := fs.String("o", "", "write the rules to `file` instead of standard output")
+	helmTemplate := fs.Bool("helm-template", false, "write the rules as the Helm chart's template, every threshold read from .Values.rules.thresholds")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) { // -h: the usage, on stdout
+			fmt.Fprintln(stdout, "Usage: cx-exporter rules [flags]\n\nWrites cx-exporter's Prometheus rules; docs/runbooks.md describes every threshold.\n\nFlags:")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+		}
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -80,7 +96,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("invalid thresholds:\n%w", err)
 	}
 	var buf bytes.Buffer
-	generate(&buf, t, *short)
+	if *helmTemplate {
+		if *short || *thresholdsFile != "" {
+			return errors.New("-helm-template takes its thresholds from the chart's values: no -thresholds, no -short-for")
+		}
+		generateTemplate(&buf)
+	} else {
+		generate(&buf, t, *short)
+	}
 	if *out == "" {
 		_, err := stdout.Write(buf.Bytes())
 		return err
@@ -90,7 +113,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 // generate writes the rules file for thresholds t.
 func generate(w *bytes.Buffer, t Thresholds, short bool) {
-	groups := ruleGroups(t)
+	groups := finish(ruleGroups(t), t)
 	if short {
 		for _, g := range groups {
 			for i := range g.Rules {

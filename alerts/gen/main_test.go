@@ -1,10 +1,11 @@
-package main
+package gen
 
 import (
 	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -147,7 +148,7 @@ func TestPrintDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("-print-defaults output does not load back: %v\n%s", err, out)
 	}
-	if got != DefaultThresholds() {
+	if !reflect.DeepEqual(got, DefaultThresholds()) {
 		t.Errorf("-print-defaults round trip: got %+v, want %+v", got, DefaultThresholds())
 	}
 	var fields map[string]any
@@ -220,8 +221,8 @@ func TestLeMatcher(t *testing.T) {
 func TestBillingAlertThresholds(t *testing.T) {
 	def := generated(t)
 	for _, want := range []string{
-		"sum by (source) (billing_active_customers) >= 20\n",
-		"(sum by (source, currency) (billing_mrr offset 1d) >= 1000)\n",
+		"sum by (namespace, job, source) (billing_active_customers) >= 20\n",
+		"(sum by (namespace, job, source, currency) (billing_mrr offset 1d) >= 1000)\n",
 	} {
 		if !strings.Contains(def, want) {
 			t.Errorf("default rules lack %q", want)

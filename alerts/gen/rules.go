@@ -1,4 +1,4 @@
-package main
+package gen
 
 import (
 	"fmt"
@@ -69,13 +69,13 @@ var sloWindows = []string{"5m", "30m", "1h", "2h", "6h", "1d", "3d"}
 var burnRates = []struct {
 	long, short string
 	factor      float64
-	severity    string
+	fast        bool // the workbook's pages: SLOFastBurnSeverity, else SLOSlowBurnSeverity
 	forDur      string
 }{
-	{"1h", "5m", 14.4, "critical", "2m"},
-	{"6h", "30m", 6, "critical", "15m"},
-	{"1d", "2h", 3, "warning", "1h"},
-	{"3d", "6h", 1, "warning", "3h"},
+	{"1h", "5m", 14.4, true, "2m"},
+	{"6h", "30m", 6, true, "15m"},
+	{"1d", "2h", 3, false, "1h"},
+	{"3d", "6h", 1, false, "3h"},
 }
 
 func mustDuration(s string) Duration {
@@ -98,7 +98,7 @@ func ruleGroups(t Thresholds) []group {
 	billing := billingRecording()
 	billing.Rules = append(billing.Rules, billingKPIs()...)
 	billing.Rules = append(billing.Rules, billingAlerts(t)...)
-	return []group{helpdesk, slo, billing, exporterAlerts(t)}
+	return []group{helpdesk, slo, billing, exporterAlerts(t), agentsRecording()}
 }
 
 func helpdeskRecording() group {
@@ -119,7 +119,7 @@ func helpdeskRecording() group {
 			}{{"p50", 0.5}, {"p90", 0.9}} {
 				g.Rules = append(g.Rules, record(
 					fmt.Sprintf("source_hours:%s:%s_rate%s", metric, q.name, window),
-					fmt.Sprintf("histogram_quantile(%s, sum by (source, hours, le) (rate(%s_bucket[%s])))", num(q.q), metric, window)))
+					histogramQuantile(num(q.q), metric, "source, hours", window)))
 			}
 		}
 	}
@@ -129,7 +129,7 @@ func helpdeskRecording() group {
 		for _, window := range []string{"1h", "1d"} {
 			g.Rules = append(g.Rules, record(
 				fmt.Sprintf("source_hours:%s:mean_rate%s", metric, window),
-				fmt.Sprintf("sum by (source, hours) (rate(%[1]s_sum[%[2]s]))\n/\nsum by (source, hours) (rate(%[1]s_count[%[2]s]))", metric, window)))
+				histogramSum(metric, "source, hours", window)+"\n/\n"+histogramCount(metric, "source, hours", window)))
 		}
 	}
 	g.Rules = append(g.Rules,
@@ -139,10 +139,8 @@ func helpdeskRecording() group {
 sum by (source) (rate(helpdesk_tickets_solved_first_contact_total[7d]))
 /
 sum by (source) (rate(helpdesk_tickets_first_solved_total[7d]))`),
-		record("source:helpdesk_one_touch_resolution:ratio_rate7d", `
-sum by (source) (rate(helpdesk_replies_per_solved_ticket_bucket{`+leMatcher(1)+`}[7d]))
-/
-sum by (source) (rate(helpdesk_replies_per_solved_ticket_count[7d]))`),
+		record("source:helpdesk_one_touch_resolution:ratio_rate7d",
+			histogramFractionBelow("helpdesk_replies_per_solved_ticket", 1, "source", "7d")),
 		record("source:helpdesk_reopen:ratio_rate7d", `
 sum by (source) (rate(helpdesk_tickets_reopened_total[7d]))
 /
@@ -157,10 +155,8 @@ sum by (source) (rate(helpdesk_tickets_created_total[7d]))`),
 sum by (source) (rate(helpdesk_satisfaction_ratings_total{rating="good"}[7d]))
 /
 sum by (source) (rate(helpdesk_satisfaction_ratings_total[7d]))`),
-		record("source:helpdesk_customer_effort_score:mean_rate7d", `
-sum by (source) (rate(helpdesk_customer_effort_score_sum[7d]))
-/
-sum by (source) (rate(helpdesk_customer_effort_score_count[7d]))`),
+		record("source:helpdesk_customer_effort_score:mean_rate7d",
+			histogramSum("helpdesk_customer_effort_score", "source", "7d")+"\n/\n"+histogramCount("helpdesk_customer_effort_score", "source", "7d")),
 		// The monthly cost over the solves of the last 30 days, and as a
 		// share of the MRR in the same currency (never across currencies).
 		record("currency:helpdesk_cost_per_solved_ticket:ratio30d", `
@@ -286,7 +282,7 @@ sum by (source) (increase(billing_trials_converted_total[30d]))
 
 func helpdeskAlerts(t Thresholds) []rule {
 	ratio, floor := num(t.BacklogSpikeRatio), num(t.BacklogSpikeFloor)
-	rules := []rule{alert("HelpdeskBacklogSpike", "critical", fmt.Sprintf(`
+	rules := []rule{alert("HelpdeskBacklogSpike", t.BacklogSpikeSeverity, fmt.Sprintf(`
 source:helpdesk_open_tickets:sum > %[2]s
 and on (source)
 (
@@ -300,7 +296,7 @@ and on (source)
 )`, ratio, floor),
 		t.BacklogSpikeFor,
 		"The helpdesk backlog grew far beyond last week's.",
-		fmt.Sprintf(`{{ $labels.source }} has {{ $value | humanize }} unresolved tickets; at the same time last week it had {{ with printf "sum(helpdesk_open_tickets{source=%%q} offset 1w)" $labels.source | query }}{{ . | first | value | humanize }}{{ else }}no data (new install: the alert fires above %[1]s × %[2]s){{ end }}. The alert fires above %[1]s × last week's backlog when that is above %[2]s.`, ratio, floor))}
+		fmt.Sprintf(`{{ $labels.source }} has {{ $value | humanize }} unresolved tickets; at the same time last week it had {{ with printf "sum(helpdesk_open_tickets{source=%%q, job=%%q} offset 1w)" $labels.source $labels.job | query }}{{ . | first | value | humanize }}{{ else }}no data (new install: the alert fires above %[1]s × %[2]s){{ end }}. The alert fires above %[1]s × last week's backlog when that is above %[2]s.`, ratio, floor))}
 
 	rules = append(rules,
 		alert("HelpdeskFirstReplySLABreached", "warning",
@@ -341,7 +337,11 @@ func sloAlerts(t Thresholds) []rule {
 		slo := num(s.objective(t))
 		sloPercent := humanPercent(s.objective(t))
 		for _, b := range burnRates {
-			rules = append(rules, alert(s.alert, b.severity, fmt.Sprintf(`
+			severity := t.SLOSlowBurnSeverity
+			if b.fast {
+				severity = t.SLOFastBurnSeverity
+			}
+			rules = append(rules, alert(s.alert, severity, fmt.Sprintf(`
 (1 - source:helpdesk_%[5]s_slo:ratio_rate%[1]s) / (1 - %[3]s) > %[4]s
 and on (source)
 (1 - source:helpdesk_%[5]s_slo:ratio_rate%[2]s) / (1 - %[3]s) > %[4]s`, b.long, b.short, slo, num(b.factor), s.name),
@@ -384,13 +384,13 @@ func exporterAlerts(t Thresholds) group {
 		// CX_SYNC_TIMEOUT after committing pages keeps cx_exporter_source_up
 		// at 1, and before the first sync ends there is no sync duration.
 		// A backfill whose syncs fail (bad credentials, no progress) does.
-		alert("CxExporterSourceDown", "critical", `
+		alert("CxExporterSourceDown", t.SourceDownSeverity, `
 cx_exporter_source_up == 0
 and ignoring (kind)
 cx_exporter_last_sync_duration_seconds`,
 			t.SourceDownFor,
 			"A cx-exporter source keeps failing to sync.",
-			fmt.Sprintf(`cx_exporter_source_up is {{ $value }} for {{ $labels.source }} ({{ $labels.kind }}) on {{ $labels.instance }}: its syncs have failed for %s, so its metrics are frozen. Last success: {{ with printf "time() - cx_exporter_last_sync_success_timestamp_seconds{source=%%q}" $labels.source | query }}{{ . | first | value | humanizeDuration }} ago{{ else }}none since the exporter started{{ end }}.`, t.SourceDownFor)),
+			fmt.Sprintf(`cx_exporter_source_up is {{ $value }} for {{ $labels.source }} ({{ $labels.kind }}) on {{ $labels.instance }}: its syncs have failed for %s, so its metrics are frozen. Last success: {{ with printf "time() - cx_exporter_last_sync_success_timestamp_seconds{source=%%q, instance=%%q, job=%%q}" $labels.source $labels.instance $labels.job | query }}{{ . | first | value | humanizeDuration }} ago{{ else }}none since the exporter started{{ end }}.`, t.SourceDownFor)),
 		// Two rules, told apart by cause: a last success that is too old,
 		// and no success at all since the exporter started.
 		alert("CxExporterSyncStale", "warning",
@@ -417,11 +417,51 @@ cx_exporter_last_sync_success_timestamp_seconds`,
 			fmt.Sprintf(`{{ $labels.source }} on {{ $labels.instance }} retried {{ $value | humanize }} requests per minute after HTTP 429 over the last 15m, for %s now; syncs slow down and may fall behind.`, t.RateLimitedFor)),
 		alert("CxExporterRecordsRejected", "warning",
 			fmt.Sprintf(`increase(cx_exporter_records_rejected_total[1h]) > %s`, num(t.RecordsRejectedMax)),
-			0,
+			t.RecordsRejectedFor,
 			"cx-exporter dropped invalid upstream records.",
-			fmt.Sprintf(`{{ $labels.source }} on {{ $labels.instance }} rejected {{ $value | humanize }} records as {{ $labels.reason }} in the last hour (alert above %s); they are missing from every metric.`, num(t.RecordsRejectedMax))),
+			fmt.Sprintf(`{{ $labels.source }} on {{ $labels.instance }} rejected {{ $value | humanize }} records as {{ $labels.reason }} in the last hour (alert above %s for %s); they are missing from every metric.`, num(t.RecordsRejectedMax), t.RecordsRejectedFor)),
 	}}
 }
 
 // humanPercent writes a ratio as a percentage for descriptions ("80%").
 func humanPercent(r float64) string { return strconv.FormatFloat(r*100, 'g', 10, 64) + "%" }
+
+// agentLevel is the aggregation level of the agents and teams rules: per
+// source, group and assignee (the opt-in ticket labels; without them each
+// source has one series with neither).
+const agentLevel = "source, group, assignee"
+
+// agentsRecording are the leaderboard aggregates of the agents and teams
+// dashboard: the counters and the first-reply histogram summed per agent
+// and group at a 5-minute rate, so that a table over any range reads a few
+// series per agent (avg_over_time × the range) instead of every label
+// combination of every agent.
+func agentsRecording() group {
+	g := group{Name: "cx-exporter-agents"}
+	level := strings.ReplaceAll(agentLevel, ", ", "_")
+	for _, c := range []struct{ metric, extra string }{
+		{"helpdesk_tickets_solved", ""},
+		{"helpdesk_tickets_reopened", ""},
+		{"helpdesk_tickets_first_solved", ""},
+		{"helpdesk_tickets_solved_first_contact", ""},
+		{"helpdesk_satisfaction_ratings", "rating"},
+		{"helpdesk_first_reply_sla", "result"},
+		{"helpdesk_resolution_sla", "result"},
+	} {
+		by, lvl := agentLevel, level
+		if c.extra != "" {
+			by, lvl = by+", "+c.extra, lvl+"_"+c.extra
+		}
+		g.Rules = append(g.Rules, record(
+			fmt.Sprintf("%s:%s:rate5m", lvl, c.metric),
+			fmt.Sprintf("sum by (%s) (rate(%s_total[5m]))", by, c.metric)))
+	}
+	g.Rules = append(g.Rules, record(
+		level+"_hours_le:helpdesk_first_reply_seconds_bucket:rate5m",
+		fmt.Sprintf("sum by (%s, hours, le) (rate(helpdesk_first_reply_seconds_bucket[5m]))", agentLevel)),
+		// The same as a native histogram, when the exporter is scraped
+		// with native histograms (empty on classic-only scrapes).
+		record(level+"_hours:helpdesk_first_reply_seconds:rate5m",
+			fmt.Sprintf("sum by (%s, hours) (rate(helpdesk_first_reply_seconds[5m]))", agentLevel)))
+	return g
+}

@@ -1,4 +1,4 @@
-package main
+package gen
 
 import (
 	"encoding/json"
@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"sigs.k8s.io/yaml"
 )
 
 // Thresholds are the numbers the rules alert on. Every field can be
@@ -18,6 +20,27 @@ import (
 // fields left out keep their defaults. Durations are strings in Prometheus
 // notation ("90s", "15m", "1h30m", "7d", "1w").
 type Thresholds struct {
+	// Selector is a list of label matchers added to every selector of an
+	// exporter metric, e.g. `job="cx-exporter"` or
+	// `job="cx-exporter", namespace="support"`: it keeps the rules on the
+	// series of one deployment when Prometheus scrapes several. Empty: no
+	// matcher (every series of the exporter's metrics). The Helm chart
+	// fills it with its own job and namespace when left empty.
+	Selector string `json:"Selector"`
+	// AggregateBy are the labels every aggregation keeps besides its own
+	// (source, currency, hours…), so that deployments, namespaces or
+	// clusters are never summed together; labels a series lacks are
+	// harmless. Not "instance": a restarted pod is a new instance, and the
+	// counters carry on across restarts.
+	AggregateBy []string `json:"AggregateBy"`
+	// RunbookBaseURL is the page of the runbooks; each alert's runbook_url
+	// is it plus "#" and the alert's name in lower case.
+	RunbookBaseURL string `json:"RunbookBaseURL"`
+	// ExtraLabels are added to every alert, e.g. {"team": "support-sre"},
+	// for Alertmanager routing. Every alert also has category (support,
+	// billing or exporter) and severity.
+	ExtraLabels map[string]string `json:"ExtraLabels"`
+
 	// BacklogSpikeRatio: HelpdeskBacklogSpike fires when the backlog is more
 	// than this many times the backlog at the same time a week earlier.
 	BacklogSpikeRatio float64 `json:"BacklogSpikeRatio"`
@@ -27,6 +50,9 @@ type Thresholds struct {
 	// a missing baseline counts as the floor.
 	BacklogSpikeFloor float64  `json:"BacklogSpikeFloor"`
 	BacklogSpikeFor   Duration `json:"BacklogSpikeFor"`
+	// BacklogSpikeSeverity: a business alert, "warning" (a ticket) by
+	// default; "critical" to page.
+	BacklogSpikeSeverity string `json:"BacklogSpikeSeverity"`
 
 	// FirstReplySLO is the objective: this share of tickets gets its first
 	// reply within its priority's target. The targets and their hours are
@@ -36,9 +62,16 @@ type Thresholds struct {
 	// ResolutionSLO is the same for the first solve against
 	// CX_RESOLUTION_TARGETS.
 	ResolutionSLO float64 `json:"ResolutionSLO"`
+	// SLOFastBurnSeverity is the severity of the 1h/5m and 6h/30m burn-rate
+	// alerts (the workbook's pages), SLOSlowBurnSeverity that of the 1d/2h
+	// and 3d/6h ones. Business alerts: "warning" by default.
+	SLOFastBurnSeverity string `json:"SLOFastBurnSeverity"`
+	SLOSlowBurnSeverity string `json:"SLOSlowBurnSeverity"`
 
 	// SLABreachedMax: HelpdeskFirstReplySLABreached fires when more tickets
-	// than this await a first reply past their CX_FIRST_REPLY_TARGETS target.
+	// than this await a first reply past their CX_FIRST_REPLY_TARGETS target
+	// (a floor: one forgotten ticket is the SLO burn alerts' business, not a
+	// reason to open a ticket).
 	SLABreachedMax float64  `json:"SLABreachedMax"`
 	SLABreachedFor Duration `json:"SLABreachedFor"`
 
@@ -88,6 +121,9 @@ type Thresholds struct {
 	// SourceDownFor: how long a source's syncs must keep failing before
 	// CxExporterSourceDown fires.
 	SourceDownFor Duration `json:"SourceDownFor"`
+	// SourceDownSeverity: CxExporterSourceDown's severity ("critical" pages
+	// whoever runs the exporter).
+	SourceDownSeverity string `json:"SourceDownSeverity"`
 	// SyncStaleAfter: CxExporterSyncStale fires when the last successful
 	// sync is older than this, or when a source has had no successful sync
 	// for this long since the exporter started.
@@ -96,22 +132,32 @@ type Thresholds struct {
 	// CxExporterRateLimited fires.
 	RateLimitedFor Duration `json:"RateLimitedFor"`
 	// RecordsRejectedMax: CxExporterRecordsRejected fires when more records
-	// than this were rejected in the last hour.
-	RecordsRejectedMax float64 `json:"RecordsRejectedMax"`
+	// than this were rejected in the last hour, for RecordsRejectedFor (one
+	// bad record is logged and counted, and is no reason to open a ticket).
+	RecordsRejectedMax float64  `json:"RecordsRejectedMax"`
+	RecordsRejectedFor Duration `json:"RecordsRejectedFor"`
 }
 
 // DefaultThresholds are the thresholds of the committed rules file.
 func DefaultThresholds() Thresholds {
 	return Thresholds{
-		BacklogSpikeRatio: 1.5,
-		BacklogSpikeFloor: 50,
-		BacklogSpikeFor:   Duration(15 * time.Minute),
+		Selector:       "",
+		AggregateBy:    []string{"namespace", "job"},
+		RunbookBaseURL: "https://github.com/cx-exporter/cx-exporter/blob/main/docs/runbooks.md",
+		ExtraLabels:    map[string]string{},
 
-		FirstReplySLO: 0.95,
-		ResolutionSLO: 0.95,
+		BacklogSpikeRatio:    1.5,
+		BacklogSpikeFloor:    50,
+		BacklogSpikeFor:      Duration(15 * time.Minute),
+		BacklogSpikeSeverity: "warning",
 
-		SLABreachedMax: 0,
-		SLABreachedFor: Duration(10 * time.Minute),
+		FirstReplySLO:       0.95,
+		ResolutionSLO:       0.95,
+		SLOFastBurnSeverity: "warning",
+		SLOSlowBurnSeverity: "warning",
+
+		SLABreachedMax: 5,
+		SLABreachedFor: Duration(15 * time.Minute),
 
 		OldestTicketMaxAge: Duration(7 * 24 * time.Hour),
 		OldestTicketFor:    Duration(15 * time.Minute),
@@ -135,15 +181,24 @@ func DefaultThresholds() Thresholds {
 		MRRDropSeverity: "warning",
 
 		SourceDownFor:      Duration(10 * time.Minute),
+		SourceDownSeverity: "critical",
 		SyncStaleAfter:     Duration(15 * time.Minute),
 		RateLimitedFor:     Duration(30 * time.Minute),
-		RecordsRejectedMax: 0,
+		RecordsRejectedMax: 10,
+		RecordsRejectedFor: Duration(15 * time.Minute),
 	}
 }
 
-// loadThresholds applies the JSON overrides in data to the defaults.
+// loadThresholds applies the JSON (or YAML) overrides in data to the
+// defaults.
 func loadThresholds(data []byte) (Thresholds, error) {
 	t := DefaultThresholds()
+	if !strings.HasPrefix(strings.TrimSpace(string(data)), "{") {
+		var err error
+		if data, err = yaml.YAMLToJSON(data); err != nil {
+			return t, err
+		}
+	}
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&t); err != nil {
@@ -205,7 +260,9 @@ func (t Thresholds) Validate() error {
 	nonNegative("ChurnMinCustomers", t.ChurnMinCustomers)
 	ratio("MRRDropMax", t.MRRDropMax)
 	nonNegative("MRRDropMinMRR", t.MRRDropMinMRR)
-	for field, sev := range map[string]string{"ChurnSpikeSeverity": t.ChurnSpikeSeverity, "MRRDropSeverity": t.MRRDropSeverity} {
+	for field, sev := range map[string]string{"ChurnSpikeSeverity": t.ChurnSpikeSeverity, "MRRDropSeverity": t.MRRDropSeverity,
+		"BacklogSpikeSeverity": t.BacklogSpikeSeverity, "SLOFastBurnSeverity": t.SLOFastBurnSeverity,
+		"SLOSlowBurnSeverity": t.SLOSlowBurnSeverity, "SourceDownSeverity": t.SourceDownSeverity} {
 		if sev != "critical" && sev != "warning" && sev != "info" {
 			bad(field, "%q is not critical, warning or info", sev)
 		}
@@ -217,15 +274,43 @@ func (t Thresholds) Validate() error {
 		"OldestTicketFor": t.OldestTicketFor, "CSATDropFor": t.CSATDropFor,
 		"ReopenRateFor": t.ReopenRateFor, "ChurnSpikeFor": t.ChurnSpikeFor,
 		"MRRDropFor": t.MRRDropFor, "SourceDownFor": t.SourceDownFor,
-		"RateLimitedFor": t.RateLimitedFor,
+		"RateLimitedFor": t.RateLimitedFor, "RecordsRejectedFor": t.RecordsRejectedFor,
 	} {
 		if d < 0 {
 			bad(field, "%s is negative", d)
 		}
 	}
+	if len(t.AggregateBy) == 0 {
+		bad("AggregateBy", "empty: want at least one label, e.g. [\"job\"]")
+	}
+	for _, l := range t.AggregateBy {
+		if !labelNameRE.MatchString(l) || l == "source" || l == "le" {
+			bad("AggregateBy", "%q is not a label name to keep (source and le are kept where they matter)", l)
+		}
+	}
+	for k, v := range t.ExtraLabels {
+		if !labelNameRE.MatchString(k) || k == "severity" || k == "category" || strings.HasPrefix(k, "__") {
+			bad("ExtraLabels", "%q is not a label name an alert can take (severity and category are set by the rules)", k)
+		}
+		if strings.ContainsAny(v, "'{}") {
+			bad("ExtraLabels", "%s: %q has a quote or brace", k, v)
+		}
+	}
+	if t.Selector != "" && (!selectorRE.MatchString(t.Selector) || strings.Contains(t.Selector, "'")) {
+		bad("Selector", "%q is not a list of label matchers such as job=\"cx-exporter\", namespace=~\"support|billing\"", t.Selector)
+	}
+	if !strings.HasPrefix(t.RunbookBaseURL, "http://") && !strings.HasPrefix(t.RunbookBaseURL, "https://") || strings.ContainsAny(t.RunbookBaseURL, "#'{} ") {
+		bad("RunbookBaseURL", "%q is not an http(s) URL without a fragment", t.RunbookBaseURL)
+	}
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(errs...)
 }
+
+var (
+	labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+	matcherRE   = `[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\]|\\.)*"`
+	selectorRE  = regexp.MustCompile(`^\s*` + matcherRE + `(\s*,\s*` + matcherRE + `)*\s*$`)
+)
 
 // Duration is a time.Duration written in Prometheus notation ("15m", "7d").
 type Duration time.Duration

@@ -125,7 +125,8 @@ func expectSurvey(t *testing.T, exp *e2e.Exporter, want map[string]float64) {
 func TestSurveyE2E(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	env := []string{"CX_STATE_DIR=" + dir, "CX_SURVEY_TOKEN=" + surveyE2EToken}
+	// The expected series carry the default ticket labels, not the demo's.
+	env := []string{"CX_STATE_DIR=" + dir, "CX_SURVEY_TOKEN=" + surveyE2EToken, "CX_TICKET_LABELS=priority,channel"}
 	exp := e2e.Start(t, env, "-demo")
 
 	// Before any answer: the all-none combination only, at 0.

@@ -108,9 +108,10 @@ func (g *gauges) mrrByCurrency() map[string]int64 {
 type Tracker struct {
 	cfg Config
 
-	mu  sync.RWMutex
-	agg *Aggregates
-	g   *gauges
+	mu     sync.RWMutex
+	agg    *Aggregates
+	g      *gauges
+	newest time.Time // UpdatedAt of the newest version applied
 }
 
 // NewTracker returns an empty tracker; Load restores a persisted one.
@@ -179,6 +180,8 @@ type Batch struct {
 	agg *Aggregates
 	g   *gauges
 	now time.Time // Begin's now: versions dated in the future are rejected against it
+	// newest is the UpdatedAt of the newest version the batch applied.
+	newest time.Time
 }
 
 // Begin starts a batch on a copy of the published aggregates and gauges.
@@ -218,6 +221,9 @@ func (b *Batch) Apply(rec Records, s *Subscription) (Events, error) {
 		return ev, err
 	}
 	next.Plan = b.agg.Limits.admit(planLabel, next.Plan)
+	if s.UpdatedAt.After(b.newest) {
+		b.newest = s.UpdatedAt
+	}
 	v, err := next.MarshalBinary()
 	if err != nil {
 		return ev, err
@@ -272,6 +278,17 @@ func (tr *Tracker) Publish(b *Batch) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	tr.agg, tr.g = b.agg, b.g
+	if b.newest.After(tr.newest) {
+		tr.newest = b.newest
+	}
+}
+
+// NewestChange is the upstream time of the newest subscription version
+// applied since the process started; zero before any.
+func (tr *Tracker) NewestChange() time.Time {
+	tr.mu.RLock()
+	defer tr.mu.RUnlock()
+	return tr.newest
 }
 
 func b2i(b bool) int64 {

@@ -14,6 +14,8 @@ type Config struct {
 	Site   string `envconfig:"CHARGEBEE_SITE" desc:"enables the Chargebee collector (acme: https://acme.chargebee.com)"`
 	URL    string `envconfig:"CHARGEBEE_URL" desc:"Chargebee base URL override (proxies, tests)"`
 	APIKey string `envconfig:"CHARGEBEE_API_KEY" secret:"true" desc:"Chargebee API key (read-only key is enough)"`
+	// WebhookSecret turns on POST /api/v1/webhooks/chargebee.
+	WebhookSecret string `envconfig:"CHARGEBEE_WEBHOOK_SECRET" secret:"true" desc:"user:password of the basic authentication protecting the Chargebee webhook; enables POST /api/v1/webhooks/chargebee (off when unset)"`
 }
 
 func init() {
@@ -31,9 +33,16 @@ func init() {
 			}
 		},
 		Build: func(c *Config, env source.Env) (source.Source, error) {
-			return env.BillingSource(func(tr *billing.Tracker) (source.Syncer, error) {
-				return New(Options{Deps: env.Deps, Site: c.Site, BaseURL: c.URL, APIKey: c.APIKey, Tracker: tr})
+			var cs *Syncer
+			src, err := env.BillingSource(func(tr *billing.Tracker) (source.Syncer, error) {
+				s, err := New(Options{Deps: env.Deps, Site: c.Site, BaseURL: c.URL, APIKey: c.APIKey, Tracker: tr})
+				cs = s
+				return s, err
 			})
+			if err != nil {
+				return nil, err
+			}
+			return env.WithWebhooks(src, c.WebhookSecret, cs.WebhookVendor(c.WebhookSecret))
 		},
 		Demo: demo,
 	})

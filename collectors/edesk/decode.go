@@ -236,14 +236,16 @@ func canonical(at *apiTicket) (Listed, *source.Rejection) {
 	if at.Type != nil {
 		l.Ticket.Type = TypeOf(*at.Type)
 	}
+	// The owner is the agent the ticket is assigned to; eDesk tickets
+	// carry no group.
 	if at.OwnerUserID != nil && *at.OwnerUserID != 0 {
-		l.Ticket.Group = strconv.FormatInt(*at.OwnerUserID, 10)
+		l.Ticket.Assignee = strconv.FormatInt(*at.OwnerUserID, 10)
 	}
 	if at.ChannelID != nil {
 		l.ChannelID = *at.ChannelID
 	}
 	l.Fingerprint = fmt.Sprintf("%d|%s|%d|%s|%d|%d|%s", updated.Unix(), strings.ToLower(*at.Status), l.ChannelID,
-		l.Ticket.Group, replies, len(at.MessagesIDs), l.Ticket.Type)
+		l.Ticket.Assignee, replies, len(at.MessagesIDs), l.Ticket.Type)
 	return l, nil
 }
 

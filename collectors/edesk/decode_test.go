@@ -28,7 +28,7 @@ func TestDecodePage(t *testing.T) {
 		t.Fatalf("page = %+v", p)
 	}
 	a := p.Tickets[0]
-	want := helpdesk.Ticket{ID: "123", Status: helpdesk.StatusOpen, Priority: "none", Channel: "other", Type: "question", Group: "71",
+	want := helpdesk.Ticket{ID: "123", Status: helpdesk.StatusOpen, Priority: "none", Channel: "other", Type: "question", Assignee: "71",
 		CreatedAt: time.Date(2026, 5, 18, 9, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2026, 5, 18, 10, 30, 0, 0, time.UTC),
 		AgentReplies: 1, Reopens: -1}
 	if a.Ticket != want {

@@ -178,6 +178,7 @@ func (c *Syncer) Sync(ctx context.Context) error {
 		if err != nil {
 			return false, err
 		}
+		c.o.ResolveNames(fctx, tickets)
 		next := cur
 		if cur.Page == 1 {
 			next.Began = began

@@ -13,17 +13,19 @@ import (
 
 // apiTicket is a ticket of GET /api/v2/tickets?include=stats.
 type apiTicket struct {
-	ID        *int64          `json:"id"`
-	Status    json.RawMessage `json:"status"`
-	Priority  *int            `json:"priority"`
-	Source    *int            `json:"source"`
-	Type      *string         `json:"type"`
-	GroupID   *int64          `json:"group_id"`
-	CompanyID *int64          `json:"company_id"`
-	CreatedAt *time.Time      `json:"created_at"`
-	UpdatedAt *time.Time      `json:"updated_at"`
-	Deleted   bool            `json:"deleted"`
-	Stats     *apiStats       `json:"stats"`
+	ID       *int64          `json:"id"`
+	Status   json.RawMessage `json:"status"`
+	Priority *int            `json:"priority"`
+	Source   *int            `json:"source"`
+	Type     *string         `json:"type"`
+	GroupID  *int64          `json:"group_id"`
+	// ResponderID is the agent the ticket is assigned to.
+	ResponderID *int64     `json:"responder_id"`
+	CompanyID   *int64     `json:"company_id"`
+	CreatedAt   *time.Time `json:"created_at"`
+	UpdatedAt   *time.Time `json:"updated_at"`
+	Deleted     bool       `json:"deleted"`
+	Stats       *apiStats  `json:"stats"`
 }
 
 type apiStats struct {
@@ -209,7 +211,7 @@ func canonical(at *apiTicket, deleted bool) (helpdesk.Ticket, *source.Rejection)
 	}
 	t := helpdesk.Ticket{
 		ID: id, Status: st, Priority: helpdesk.PriorityNone, Type: "none", Channel: "other",
-		Group: optID(at.GroupID), CreatedAt: at.CreatedAt.UTC(), UpdatedAt: at.UpdatedAt.UTC(),
+		Group: optID(at.GroupID), Assignee: optID(at.ResponderID), CreatedAt: at.CreatedAt.UTC(), UpdatedAt: at.UpdatedAt.UTC(),
 		// Freshdesk keeps no reopen count: the engine counts the solved →
 		// unresolved transitions it sees.
 		Reopens: -1,

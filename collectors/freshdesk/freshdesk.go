@@ -190,7 +190,7 @@ func (c *Syncer) syncPhase(ctx context.Context, kind phaseKind) error {
 		if err != nil {
 			return false, err
 		}
-		return c.commit(&cur, ph, kind, body, next) // done: the phase's end is committed
+		return c.commit(fctx, &cur, ph, kind, body, next) // done: the phase's end is committed
 	})
 }
 
@@ -269,7 +269,7 @@ func hasNext(h http.Header) bool {
 // commit applies a page and stores the cursor, the aggregates and the
 // collector's records in one transaction, then publishes it to scrapes.
 // It reports whether the listing is done.
-func (c *Syncer) commit(cur *Cursor, ph *Phase, kind phaseKind, raw []json.RawMessage, next bool) (bool, error) {
+func (c *Syncer) commit(ctx context.Context, cur *Cursor, ph *Phase, kind phaseKind, raw []json.RawMessage, next bool) (bool, error) {
 	var tickets []helpdesk.Ticket
 	var ratings []Rating
 	var rejected []source.Rejection
@@ -280,6 +280,7 @@ func (c *Syncer) commit(cur *Cursor, ph *Phase, kind phaseKind, raw []json.RawMe
 	} else {
 		p := decodeTickets(raw, kind == phaseDeleted)
 		tickets, rejected, last = p.Tickets, p.Rejected, p.LastUpdated
+		c.o.ResolveNames(ctx, tickets)
 	}
 	if last.After(ph.Last) {
 		ph.Last = last
@@ -305,7 +306,12 @@ func (c *Syncer) commit(cur *Cursor, ph *Phase, kind phaseKind, raw []json.RawMe
 			}
 		}
 		return nil
-	}, func() { c.o.Tracker.Publish(batch) })
+	}, func() {
+		c.o.Tracker.Publish(batch)
+		for i := range tickets {
+			c.o.NoteApplied(tickets[i].ID)
+		}
+	})
 	return !next, err
 }
 
@@ -378,6 +384,7 @@ type storedTicket struct {
 	Priority string `json:"p,omitempty"`
 	Channel  string `json:"c,omitempty"`
 	Group    string `json:"g,omitempty"`
+	Assignee string `json:"as,omitempty"`
 	Type     string `json:"t,omitempty"`
 	Created  int64  `json:"cr"`
 	Updated  int64  `json:"up"` // unix nanoseconds
@@ -402,7 +409,7 @@ func timeOrZero(s int64) time.Time {
 
 func compact(t *helpdesk.Ticket) storedTicket {
 	return storedTicket{
-		Status: uint8(t.Status), Priority: t.Priority, Channel: t.Channel, Group: t.Group, Type: t.Type,
+		Status: uint8(t.Status), Priority: t.Priority, Channel: t.Channel, Group: t.Group, Assignee: t.Assignee, Type: t.Type,
 		Created: t.CreatedAt.Unix(), Updated: t.UpdatedAt.UnixNano(),
 		Replied: unixOrZero(t.FirstReplyAt), Solved: unixOrZero(t.SolvedAt), Replies: t.AgentReplies,
 	}
@@ -410,7 +417,7 @@ func compact(t *helpdesk.Ticket) storedTicket {
 
 func (s *storedTicket) ticket(id string) helpdesk.Ticket {
 	return helpdesk.Ticket{
-		ID: id, Status: helpdesk.Status(s.Status), Priority: s.Priority, Channel: s.Channel, Group: s.Group, Type: s.Type,
+		ID: id, Status: helpdesk.Status(s.Status), Priority: s.Priority, Channel: s.Channel, Group: s.Group, Assignee: s.Assignee, Type: s.Type,
 		CreatedAt: time.Unix(s.Created, 0).UTC(), UpdatedAt: time.Unix(0, s.Updated).UTC(),
 		FirstReplyAt: timeOrZero(s.Replied), Replied: s.Replied != 0, SolvedAt: timeOrZero(s.Solved),
 		AgentReplies: -1, Reopens: -1,

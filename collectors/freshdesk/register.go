@@ -16,6 +16,8 @@ type Config struct {
 	Domain string `envconfig:"FRESHDESK_DOMAIN" desc:"enables the Freshdesk collector (acme: https://acme.freshdesk.com)"`
 	URL    string `envconfig:"FRESHDESK_URL" desc:"Freshdesk base URL override (proxies, tests)"`
 	APIKey string `envconfig:"FRESHDESK_API_KEY" secret:"true" desc:"Freshdesk API key"`
+	// WebhookSecret turns on POST /api/v1/webhooks/freshdesk.
+	WebhookSecret string `envconfig:"FRESHDESK_WEBHOOK_SECRET" secret:"true" desc:"shared secret the automation rule's webhook sends in its X-Cx-Webhook-Secret header; enables POST /api/v1/webhooks/freshdesk (off when unset)"`
 }
 
 // domain is an account's domain: acme, or acme.freshdesk.com.
@@ -38,9 +40,20 @@ func init() {
 			if base == "" {
 				base = "https://" + strings.TrimSuffix(c.Domain, ".freshdesk.com") + ".freshdesk.com"
 			}
-			return env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
-				return New(Options{Deps: env.Deps, BaseURL: base, APIKey: c.APIKey, Tracker: tr})
+			var fs *Syncer
+			src, err := env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
+				s, err := New(Options{Deps: env.Deps, BaseURL: base, APIKey: c.APIKey, Tracker: tr})
+				if err != nil {
+					return nil, err
+				}
+				s.o.Names = env.Names(s.Directory())
+				fs = s
+				return s, nil
 			})
+			if err != nil {
+				return nil, err
+			}
+			return env.WithWebhooks(src, c.WebhookSecret, fs.WebhookVendor(c.WebhookSecret))
 		},
 		Demo: demo,
 	})

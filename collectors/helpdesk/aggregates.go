@@ -49,10 +49,25 @@ type Aggregates struct {
 }
 
 func newAggregates(ls LabelSet, maxValues int) *Aggregates {
-	return &Aggregates{
+	a := &Aggregates{
 		LabelNames: ls.Names(),
 		Series:     map[string]*Series{},
 		Limits:     labelLimiter{Max: maxValues, Values: map[string][]string{}},
+	}
+	a.trackActivity(ls)
+	return a
+}
+
+// trackActivity starts the assignee activity tally when assignee is
+// exported (and drops it when it no longer is).
+func (a *Aggregates) trackActivity(ls LabelSet) {
+	switch {
+	case !ls.Has(LabelNames[labelAssignee]):
+		a.Limits.Activity = nil
+	case a.Limits.Activity == nil:
+		a.Limits.Activity = &activity{Counts: map[string][]uint32{}}
+	case a.Limits.Activity.Counts == nil:
+		a.Limits.Activity.Counts = map[string][]uint32{}
 	}
 }
 
@@ -137,7 +152,7 @@ func (a *Aggregates) clone() *Aggregates {
 	c := &Aggregates{
 		LabelNames:     a.LabelNames,
 		Series:         make(map[string]*Series, len(a.Series)),
-		Limits:         labelLimiter{Max: a.Limits.Max, Values: make(map[string][]string, len(a.Limits.Values))},
+		Limits:         labelLimiter{Max: a.Limits.Max, Values: make(map[string][]string, len(a.Limits.Values)), Activity: a.Limits.Activity.clone()},
 		RepliesUnknown: a.RepliesUnknown,
 		WaitsKnown:     a.WaitsKnown,
 	}

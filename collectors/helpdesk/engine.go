@@ -324,10 +324,18 @@ func b2i(b bool) int {
 // stateVersion is the first byte of an encoded State. Version 1 states
 // (stored before the SLA counters existed) decode with their SLAs done, so
 // an upgrade counts no SLA result for tickets it did not watch.
+//
+// Version 2 states (stored before the assignee label existed) hold five
+// labels; they decode with the assignee "unknown", as relabelled
+// aggregates count what came before a newly chosen label.
 const (
-	stateVersion   = 2
+	stateVersion   = 3
+	stateVersionV2 = 2
 	stateVersionV1 = 1
 )
+
+// v2Labels is how many labels a version 1 or 2 state holds.
+const v2Labels = 5
 
 // State flags, the third byte of an encoded State.
 const (
@@ -363,7 +371,7 @@ func (s *State) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary decodes what MarshalBinary wrote.
 func (s *State) UnmarshalBinary(b []byte) error {
-	if len(b) < 4 || (b[0] != stateVersion && b[0] != stateVersionV1) {
+	if len(b) < 4 || (b[0] != stateVersion && b[0] != stateVersionV2 && b[0] != stateVersionV1) {
 		return fmt.Errorf("ticket state: unknown encoding")
 	}
 	version, flags := b[0], b[2]
@@ -380,7 +388,11 @@ func (s *State) UnmarshalBinary(b []byte) error {
 		ints[i], b = v, b[n:]
 	}
 	s.AgentReplies, s.Reopens, s.CreatedAt, s.UpdatedAt = int32(ints[0]), int32(ints[1]), ints[2], ints[3]
-	strs := make([]string, numLabels+1)
+	labels := numLabels
+	if version != stateVersion {
+		labels = v2Labels
+	}
+	strs := make([]string, labels+1)
 	for i := range strs {
 		l, n := binary.Uvarint(b)
 		if n <= 0 || uint64(len(b)-n) < l {
@@ -388,8 +400,13 @@ func (s *State) UnmarshalBinary(b []byte) error {
 		}
 		strs[i], b = string(b[n:n+int(l)]), b[n+int(l):]
 	}
-	copy(s.Labels[:], strs)
-	s.Priority = strs[numLabels]
+	copy(s.Labels[:], strs[:labels])
+	s.Priority = strs[labels]
+	if labels < numLabels {
+		for i := labels; i < numLabels; i++ {
+			s.Labels[i] = "unknown"
+		}
+	}
 	if version == stateVersionV1 {
 		s.Solved = s.Status.Resolved() || s.Reopens > 0
 		s.FirstReplySLADone, s.ResolutionSLADone = true, true

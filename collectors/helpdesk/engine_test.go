@@ -161,7 +161,7 @@ func TestApplyRejects(t *testing.T) {
 
 func TestStateRoundTrip(t *testing.T) {
 	s := State{Status: StatusPending, Replied: true, Rating: RatingBad, AgentReplies: 3, Reopens: 2,
-		CreatedAt: 1700000000, UpdatedAt: 1700000123456789, Labels: [numLabels]string{"urgent", "email", "42", "none", "ü"}, Priority: "urgent"}
+		CreatedAt: 1700000000, UpdatedAt: 1700000123456789, Labels: [numLabels]string{"urgent", "email", "42", "none", "ü", "Ada"}, Priority: "urgent"}
 	b, _ := s.MarshalBinary()
 	var got State
 	if err := got.UnmarshalBinary(b); err != nil {

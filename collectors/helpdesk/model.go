@@ -97,6 +97,11 @@ type Ticket struct {
 	Group    string // vendor group id or name; "" when none
 	Type     string // one of TicketTypes
 	Brand    string // vendor brand id or name; "" when none
+	// Assignee is the agent the ticket is assigned to in this version (a
+	// vendor id, or the display name the source kit resolved it to); ""
+	// when unassigned. Events are counted under the assignee of the
+	// version that carries them: the assignee at the time of the event.
+	Assignee string
 
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -63,6 +63,7 @@ type Tracker struct {
 	agg    *Aggregates
 	open   map[string]openTicket
 	labels map[string][]string // series key → label values (interned)
+	newest time.Time           // UpdatedAt of the newest version applied
 }
 
 // NewTracker returns an empty tracker; Load restores a persisted one.
@@ -91,6 +92,7 @@ func (tr *Tracker) Load(aggregates []byte, each func(fn func(id string, state []
 		a.rekey()
 		a.relabel(tr.cfg.Labels)
 		a.Limits.Max = tr.cfg.MaxLabelValues
+		a.trackActivity(tr.cfg.Labels)
 		tr.agg = a
 	}
 	return each(func(id string, v []byte) error {
@@ -112,6 +114,7 @@ type Batch struct {
 	agg     *Aggregates
 	changes map[string]*State // tickets whose backlog entry changes
 	now     time.Time         // Config.Now at Begin; zero when unset
+	newest  time.Time         // UpdatedAt of the newest version applied
 }
 
 // Begin starts a batch on a copy of the published aggregates.
@@ -121,6 +124,7 @@ func (tr *Tracker) Begin() *Batch {
 	b := &Batch{tr: tr, agg: tr.agg.clone(), changes: map[string]*State{}}
 	if tr.cfg.Now != nil {
 		b.now = tr.cfg.Now()
+		b.agg.Limits.rankAssignees(unixDay(b.now))
 	}
 	return b
 }
@@ -141,6 +145,16 @@ func (b *Batch) Apply(rec Records, t *Ticket) (Events, error) {
 		return ev, err
 	}
 	b.agg.note(t)
+	if a := b.agg.Limits.Activity; a != nil {
+		day := b.now
+		if day.IsZero() {
+			day = t.UpdatedAt
+		}
+		a.tally(rawValues(t)[labelAssignee], ev.events(), unixDay(day))
+	}
+	if t.UpdatedAt.After(b.newest) {
+		b.newest = t.UpdatedAt
+	}
 	next.Labels = b.agg.Limits.capValues(t)
 	v, _ := next.MarshalBinary()
 	if err := rec.Put(t.ID, v); err != nil {
@@ -163,6 +177,9 @@ func (tr *Tracker) Publish(b *Batch) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	tr.agg = b.agg
+	if b.newest.After(tr.newest) {
+		tr.newest = b.newest
+	}
 	for id, s := range b.changes {
 		if s.Status.Unresolved() {
 			tr.open[id] = tr.openTicket(s)
@@ -170,6 +187,14 @@ func (tr *Tracker) Publish(b *Batch) {
 			delete(tr.open, id)
 		}
 	}
+}
+
+// NewestChange is the upstream time of the newest ticket version applied
+// since the process started; zero before any.
+func (tr *Tracker) NewestChange() time.Time {
+	tr.mu.RLock()
+	defer tr.mu.RUnlock()
+	return tr.newest
 }
 
 // sla is the tracker's SLA targets and clock.

@@ -35,11 +35,16 @@ type listPage struct {
 }
 
 type apiConversation struct {
-	ID            *int64     `json:"id"`
-	Type          string     `json:"type"`
-	Status        string     `json:"status"`
-	State         string     `json:"state"`
-	MailboxID     *int64     `json:"mailboxId"`
+	ID        *int64 `json:"id"`
+	Type      string `json:"type"`
+	Status    string `json:"status"`
+	State     string `json:"state"`
+	MailboxID *int64 `json:"mailboxId"`
+	// Assignee is the user the conversation is assigned to (absent when
+	// unassigned).
+	Assignee *struct {
+		ID *int64 `json:"id"`
+	} `json:"assignee"`
 	CreatedAt     *time.Time `json:"createdAt"`
 	ClosedAt      *time.Time `json:"closedAt"`
 	UserUpdatedAt *time.Time `json:"userUpdatedAt"`
@@ -163,6 +168,9 @@ func canonical(ac *apiConversation) (t helpdesk.Ticket, skip bool, rej *source.R
 	}
 	if ac.MailboxID != nil {
 		t.Group = strconv.FormatInt(*ac.MailboxID, 10)
+	}
+	if ac.Assignee != nil && ac.Assignee.ID != nil && *ac.Assignee.ID > 0 {
+		t.Assignee = strconv.FormatInt(*ac.Assignee.ID, 10)
 	}
 	src := ac.Type
 	if ac.Source != nil && ac.Source.Type != "" {

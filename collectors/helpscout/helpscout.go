@@ -240,6 +240,7 @@ func (c *Syncer) Sync(ctx context.Context) error {
 		if err := c.complete(wctx, page.Tickets); err != nil {
 			return false, err
 		}
+		c.o.ResolveNames(wctx, page.Tickets)
 		next := cur
 		if page.MaxModified.After(next.MaxSeen) {
 			next.MaxSeen = page.MaxModified.UTC()
@@ -385,6 +386,13 @@ func (c *Syncer) commit(tickets []helpdesk.Ticket, rejected []source.Rejection, 
 	return c.o.CommitTickets(c.o.Tracker, tickets, source.Page{Rejected: rejected, Cursor: cur})
 }
 
+// resolved maps tickets' assignee and mailbox ids to names (ratings
+// re-read conversations outside the listing).
+func (c *Syncer) resolved(ctx context.Context, tickets []helpdesk.Ticket) []helpdesk.Ticket {
+	c.o.ResolveNames(ctx, tickets)
+	return tickets
+}
+
 // syncRatings reads the happiness ratings given since the last sync and
 // applies those that are new or changed, fetching their conversations.
 // The report is plan-gated (Plus and Pro): a 403 disables ratings for the
@@ -485,7 +493,7 @@ func (c *Syncer) syncRatings(ctx context.Context) error {
 		one[0].Satisfaction, one[0].SatisfactionAt = r.Rating, r.At
 		tickets = append(tickets, one[0])
 	}
-	return c.commit(tickets, rejected, func(cur *cursor) {
+	return c.commit(c.resolved(ctx, tickets), rejected, func(cur *cursor) {
 		cur.RatingsSince = end.Add(-ratingsOverlap)
 		if cur.RatingsSince.Before(c.o.Watermark) {
 			cur.RatingsSince = c.o.Watermark

@@ -38,7 +38,12 @@ func init() {
 				base = DefaultBaseURL
 			}
 			return env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
-				return New(Options{Deps: env.Deps, BaseURL: base, AppID: c.AppID, AppSecret: c.AppSecret, Watermark: wm, Tracker: tr})
+				s, err := New(Options{Deps: env.Deps, BaseURL: base, AppID: c.AppID, AppSecret: c.AppSecret, Watermark: wm, Tracker: tr})
+				if err != nil {
+					return nil, err
+				}
+				s.o.Names = env.Names(s.Directory())
+				return s, nil
 			})
 		},
 		Demo: demo,

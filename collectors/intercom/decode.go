@@ -28,7 +28,9 @@ type apiConversation struct {
 	State          string          `json:"state"`
 	Priority       *string         `json:"priority"`
 	TeamAssigneeID json.RawMessage `json:"team_assignee_id"` // string, number or null
-	Source         *struct {
+	// AdminAssigneeID is the teammate the conversation is assigned to.
+	AdminAssigneeID json.RawMessage `json:"admin_assignee_id"` // number, string or null
+	Source          *struct {
 		Type        string `json:"type"`
 		DeliveredAs string `json:"delivered_as"`
 	} `json:"source"`
@@ -167,6 +169,9 @@ func canonical(ac *apiConversation) (helpdesk.Ticket, *source.Rejection) {
 	}
 	if t.Group == "0" {
 		t.Group = "" // unassigned
+	}
+	if t.Assignee = source.IDString(ac.AdminAssigneeID); t.Assignee == "0" {
+		t.Assignee = ""
 	}
 	if ac.Priority != nil {
 		p, ok := priorities[*ac.Priority]

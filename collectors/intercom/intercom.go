@@ -135,6 +135,7 @@ func (c *Syncer) Sync(ctx context.Context) error {
 		if err != nil {
 			return false, err
 		}
+		c.o.ResolveNames(fctx, page.Tickets)
 		next := cur
 		next.MaxSeen = max(cur.MaxSeen, page.MaxUpdatedAt)
 		if page.Next != "" {

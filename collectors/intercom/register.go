@@ -13,6 +13,8 @@ import (
 type Config struct {
 	Token string `envconfig:"INTERCOM_TOKEN" secret:"true" desc:"enables the Intercom collector: access token"`
 	URL   string `envconfig:"INTERCOM_URL" desc:"Intercom API base URL override (default https://api.intercom.io; api.eu.intercom.io, api.au.intercom.io by region)"`
+	// WebhookSecret turns on POST /api/v1/webhooks/intercom.
+	WebhookSecret string `envconfig:"INTERCOM_WEBHOOK_SECRET" secret:"true" desc:"client secret of the Intercom app whose webhooks sign with it; enables POST /api/v1/webhooks/intercom (off when unset)"`
 }
 
 func init() {
@@ -22,9 +24,20 @@ func init() {
 		Enabled:  func(c *Config) bool { return c.Token != "" },
 		Validate: func(c *Config, p *source.Problems) { p.URL("INTERCOM_URL", c.URL) },
 		Build: func(c *Config, env source.Env) (source.Source, error) {
-			return env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
-				return New(Options{Deps: env.Deps, BaseURL: c.URL, Token: c.Token, Tracker: tr})
+			var is *Syncer
+			src, err := env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
+				s, err := New(Options{Deps: env.Deps, BaseURL: c.URL, Token: c.Token, Tracker: tr})
+				if err != nil {
+					return nil, err
+				}
+				s.o.Names = env.Names(s.Directory())
+				is = s
+				return s, nil
 			})
+			if err != nil {
+				return nil, err
+			}
+			return env.WithWebhooks(src, c.WebhookSecret, is.WebhookVendor(c.WebhookSecret))
 		},
 		Demo: demo,
 	})

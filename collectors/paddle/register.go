@@ -14,6 +14,8 @@ type Config struct {
 	APIKey   string `envconfig:"PADDLE_API_KEY" secret:"true" desc:"enables the Paddle Billing collector: an API key with read access to subscriptions, events and discounts"`
 	URL      string `envconfig:"PADDLE_URL" default:"https://api.paddle.com" desc:"Paddle API base URL (https://sandbox-api.paddle.com for a sandbox; proxies, tests)"`
 	PageSize int    `envconfig:"PADDLE_PAGE_SIZE" default:"200" desc:"entities per Paddle list page (1-200)"`
+	// WebhookSecret turns on POST /api/v1/webhooks/paddle.
+	WebhookSecret string `envconfig:"PADDLE_WEBHOOK_SECRET" secret:"true" desc:"secret key of a Paddle notification destination; enables POST /api/v1/webhooks/paddle (off when unset)"`
 }
 
 func init() {
@@ -26,9 +28,16 @@ func init() {
 			p.URL("PADDLE_URL", c.URL)
 		},
 		Build: func(c *Config, env source.Env) (source.Source, error) {
-			return env.BillingSource(func(tr *billing.Tracker) (source.Syncer, error) {
-				return New(Options{Deps: env.Deps, BaseURL: c.URL, APIKey: c.APIKey, PageSize: c.PageSize, Tracker: tr})
+			var ps *Syncer
+			src, err := env.BillingSource(func(tr *billing.Tracker) (source.Syncer, error) {
+				s, err := New(Options{Deps: env.Deps, BaseURL: c.URL, APIKey: c.APIKey, PageSize: c.PageSize, Tracker: tr})
+				ps = s
+				return s, err
 			})
+			if err != nil {
+				return nil, err
+			}
+			return env.WithWebhooks(src, c.WebhookSecret, ps.WebhookVendor(c.WebhookSecret))
 		},
 		Demo: demo,
 	})

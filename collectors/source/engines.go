@@ -20,7 +20,20 @@ func (d Deps) CommitTickets(tr *helpdesk.Tracker, tickets []helpdesk.Ticket, p P
 		return b.ApplyAll(tx.Records(), tickets, func(t *helpdesk.Ticket, e *helpdesk.InvalidError) {
 			d.Reject(t.ID, e.Reason, e)
 		})
-	}, func() { tr.Publish(b) })
+	}, func() {
+		tr.Publish(b)
+		for i := range tickets {
+			d.NoteApplied(tickets[i].ID)
+		}
+	})
+}
+
+// NoteApplied tells Recent, when set, of records a commit applied (for
+// SyncFetch); CommitTickets and CommitSubscriptions do it themselves.
+func (d Deps) NoteApplied(ids ...string) {
+	if d.Recent != nil {
+		d.Recent.Add(ids...)
+	}
 }
 
 // CommitSubscriptions commits one page of canonical subscriptions through
@@ -37,7 +50,12 @@ func (d Deps) CommitSubscriptions(tr *billing.Tracker, subs []billing.Subscripti
 		return b.ApplyAll(tx.Records(), subs, func(s *billing.Subscription, e *billing.InvalidError) {
 			d.Reject(s.ID, e.Reason, e)
 		})
-	}, func() { tr.Publish(b) })
+	}, func() {
+		tr.Publish(b)
+		for i := range subs {
+			d.NoteApplied(subs[i].ID)
+		}
+	})
 }
 
 // Env is what the process hands a vendor's Build: the source's Deps, and
@@ -47,6 +65,8 @@ type Env struct {
 	Deps
 	Helpdesk helpdesk.Config
 	Billing  billing.Config
+	// AgentLabel is CX_AGENT_LABEL: AgentLabelName or AgentLabelID.
+	AgentLabel string
 }
 
 // Watermark reads the source's watermark, recording now on its very
@@ -139,7 +159,7 @@ func (e Env) BillingTracker() (*billing.Tracker, error) {
 }
 
 // pullSource builds a pull vendor's Source from its restored engine.
-func pullSource[T any](tr T, err error, newSyncer func(T) (Syncer, error), collector func(T) prometheus.Collector) (Source, error) {
+func pullSource[T interface{ NewestChange() time.Time }](tr T, err error, newSyncer func(T) (Syncer, error), collector func(T) prometheus.Collector) (Source, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +167,7 @@ func pullSource[T any](tr T, err error, newSyncer func(T) (Syncer, error), colle
 	if err != nil {
 		return nil, err
 	}
-	return New(s, collector(tr)), nil
+	return &pull{Syncer: s, c: collector(tr), newest: tr.NewestChange}, nil
 }
 
 // HelpdeskSource builds a helpdesk vendor's Source: it restores the

@@ -20,7 +20,7 @@ func TestUndecodableRecordIsRejectedNotFatal(t *testing.T) {
 	defer store.Close()
 	ls, _ := helpdesk.ParseLabelSet("priority,channel")
 	good := helpdesk.State{Status: helpdesk.StatusOpen, CreatedAt: 1, UpdatedAt: 1, Priority: "normal",
-		Labels: [5]string{"normal", "web", "none", "none", "none"}}
+		Labels: [6]string{"normal", "web", "none", "none", "none", "none"}}
 	gv, _ := good.MarshalBinary()
 	for _, name := range []string{"zendesk", "stripe"} {
 		err := store.Source(name).Update(func(tx *state.Tx) error {

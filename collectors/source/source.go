@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,14 +54,40 @@ type Syncer interface {
 
 // New is the Source of a pull vendor: its syncer, and the engine's
 // Prometheus collector that renders what the syncer commits.
-func New(s Syncer, c prometheus.Collector) Source { return pull{s, c} }
+func New(s Syncer, c prometheus.Collector) Source { return &pull{Syncer: s, c: c} }
+
+// Fresh is a Source that knows when the newest record version it applied
+// changed upstream (cx_exporter_newest_change_age_seconds).
+type Fresh interface {
+	NewestChange() time.Time
+}
 
 type pull struct {
 	Syncer
 	c prometheus.Collector
+	// serial orders a sync and a webhook fetch of the source: each
+	// begins its engine batch from the aggregates the other published.
+	serial sync.Mutex
+	newest func() time.Time
 }
 
-func (p pull) Collector() prometheus.Collector { return p.c }
+func (p *pull) Collector() prometheus.Collector { return p.c }
+
+// Sync runs the vendor's sync under the source's lock.
+func (p *pull) Sync(ctx context.Context) error {
+	p.serial.Lock()
+	defer p.serial.Unlock()
+	return p.Syncer.Sync(ctx)
+}
+
+// NewestChange is the upstream time of the newest record version the
+// engine applied; zero before any.
+func (p *pull) NewestChange() time.Time {
+	if p.newest == nil {
+		return time.Time{}
+	}
+	return p.newest()
+}
 
 // RejectFunc is told of every record dropped as invalid; reason is the
 // label value of cx_exporter_records_rejected_total.
@@ -77,6 +104,14 @@ type Deps struct {
 	Now    func() time.Time
 	// FetchGrace overrides DefaultFetchGrace (tests).
 	FetchGrace time.Duration
+	// Names resolves assignee and group ids to display names (see
+	// Env.Names); nil leaves ids as they are.
+	Names *Names
+	// WebhookResult counts one webhook received, by result (see
+	// WebhookAccepted).
+	WebhookResult func(result string)
+	// Recent is told the ids of the records each commit applied.
+	Recent *RecentIDs
 }
 
 // DefaultFetchGrace is how long the fetch in flight (the request, its
@@ -133,6 +168,12 @@ func (d Deps) WithDefaults() Deps {
 	}
 	if d.Reject == nil {
 		d.Reject = func(string, string, error) {}
+	}
+	if d.WebhookResult == nil {
+		d.WebhookResult = func(string) {}
+	}
+	if d.Recent == nil {
+		d.Recent = new(RecentIDs)
 	}
 	d.Client.Source = d.Name
 	return d
@@ -277,6 +318,9 @@ type Page struct {
 	Rejected []Rejection
 	// Cursor is stored as is when a string or []byte, as JSON otherwise.
 	Cursor any
+	// KeepCursor leaves the stored cursor as it is (records fetched by id
+	// for a webhook, not a page of the listing).
+	KeepCursor bool
 }
 
 // Commit is every pull vendor's exactly-once unit. It reports the page's
@@ -286,16 +330,28 @@ type Page struct {
 // to scrapes. Nothing of the page is stored if any step fails.
 func (d Deps) Commit(p Page, batch Batch, apply func(tx *state.Tx) error, publish func()) error {
 	d.RejectAll(p.Rejected)
-	cb, err := encodeCursor(p.Cursor)
-	if err != nil {
-		return fmt.Errorf("%s: encoding cursor: %w", d.Name, err)
-	}
-	err = d.State.CommitPage(cb, func(tx *state.Tx) ([]byte, error) {
+	fold := func(tx *state.Tx) ([]byte, error) {
 		if err := apply(tx); err != nil {
 			return nil, err
 		}
 		return batch.Aggregates()
-	})
+	}
+	var err error
+	if p.KeepCursor {
+		err = d.State.Update(func(tx *state.Tx) error {
+			agg, err := fold(tx)
+			if err != nil {
+				return err
+			}
+			return tx.Put(state.KeyAggregates, agg)
+		})
+	} else {
+		var cb []byte
+		if cb, err = encodeCursor(p.Cursor); err != nil {
+			return fmt.Errorf("%s: encoding cursor: %w", d.Name, err)
+		}
+		err = d.State.CommitPage(cb, fold)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: committing page: %w", d.Name, err)
 	}

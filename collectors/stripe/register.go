@@ -14,6 +14,8 @@ type Config struct {
 	APIKey   string `envconfig:"STRIPE_API_KEY" secret:"true" desc:"enables the Stripe collector: a secret (sk_...) or restricted (rk_..., read access to subscriptions, events and coupons) API key"`
 	URL      string `envconfig:"STRIPE_URL" default:"https://api.stripe.com" desc:"Stripe API base URL override (proxies, tests)"`
 	PageSize int    `envconfig:"STRIPE_PAGE_SIZE" default:"100" desc:"objects per Stripe list page (1-100)"`
+	// WebhookSecret turns on POST /api/v1/webhooks/stripe.
+	WebhookSecret string `envconfig:"STRIPE_WEBHOOK_SECRET" secret:"true" desc:"signing secret (whsec_...) of a Stripe webhook endpoint; enables POST /api/v1/webhooks/stripe (off when unset)"`
 }
 
 func init() {
@@ -29,9 +31,16 @@ func init() {
 			p.URL("STRIPE_URL", c.URL)
 		},
 		Build: func(c *Config, env source.Env) (source.Source, error) {
-			return env.BillingSource(func(tr *billing.Tracker) (source.Syncer, error) {
-				return New(Options{Deps: env.Deps, BaseURL: c.URL, APIKey: c.APIKey, PageSize: c.PageSize, Tracker: tr})
+			var ss *Syncer
+			src, err := env.BillingSource(func(tr *billing.Tracker) (source.Syncer, error) {
+				s, err := New(Options{Deps: env.Deps, BaseURL: c.URL, APIKey: c.APIKey, PageSize: c.PageSize, Tracker: tr})
+				ss = s
+				return s, err
 			})
+			if err != nil {
+				return nil, err
+			}
+			return env.WithWebhooks(src, c.WebhookSecret, ss.WebhookVendor(c.WebhookSecret))
 		},
 		Demo: demo,
 		History: func(c *Config, d source.Deps) (source.History, error) {

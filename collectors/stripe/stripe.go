@@ -64,6 +64,7 @@ type Options struct {
 type Syncer struct {
 	o      Options
 	client *upstream.Client
+	seen   seenEvents // events applied lately, for webhooks
 }
 
 // New returns a collector. The key goes only into request headers.
@@ -360,6 +361,9 @@ func (c *Syncer) applyEvents(ctx context.Context, cur cursor, evs []json.RawMess
 	}
 	if err := c.commitPage(ctx, ps, rejects, next); err != nil {
 		return cur, err
+	}
+	for _, raw := range evs {
+		c.seen.add(rawID(raw))
 	}
 	return next, nil
 }

@@ -32,6 +32,7 @@ type apiTicket struct {
 	PriorityID   *int             `json:"priority_id"`
 	PlatformName *string          `json:"platform_name"`
 	UserGroupID  *int64           `json:"user_group_id"`
+	AssigneeID   *int64           `json:"assignee_id"`
 	CreatedAt    *udeskTime       `json:"created_at"`
 	UpdatedAt    *udeskTime       `json:"updated_at"`
 	FirstReplyAt *udeskTime       `json:"first_reply_at"`
@@ -190,6 +191,9 @@ func canonical(at *apiTicket) (helpdesk.Ticket, *source.Rejection) {
 	}
 	if at.UserGroupID != nil {
 		t.Group = strconv.FormatInt(*at.UserGroupID, 10)
+	}
+	if at.AssigneeID != nil && *at.AssigneeID != 0 {
+		t.Assignee = strconv.FormatInt(*at.AssigneeID, 10)
 	}
 	if at.PriorityID != nil {
 		p, ok := Priorities[*at.PriorityID]

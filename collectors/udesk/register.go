@@ -43,8 +43,13 @@ func init() {
 				base = "https://" + strings.TrimSuffix(c.Subdomain, ".udesk.cn") + ".udesk.cn"
 			}
 			return env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
-				return New(Options{Deps: env.Deps, BaseURL: base, Email: c.Email, Token: c.APIToken,
+				s, err := New(Options{Deps: env.Deps, BaseURL: base, Email: c.Email, Token: c.APIToken,
 					RequestsPerMinute: c.RequestsPerMinute, Tracker: tr})
+				if err != nil {
+					return nil, err
+				}
+				s.o.Names = env.Names(s.Directory())
+				return s, nil
 			})
 		},
 		Demo: demo,

@@ -202,6 +202,7 @@ func (c *Syncer) Sync(ctx context.Context) error {
 		if err != nil {
 			return false, err
 		}
+		c.o.ResolveNames(fctx, p.Tickets)
 		if p.LastUpdated.After(cur.Last) {
 			cur.Last = p.LastUpdated
 		}

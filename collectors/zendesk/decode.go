@@ -25,6 +25,7 @@ type apiTicket struct {
 	Type               *string    `json:"type"`
 	Via                *apiVia    `json:"via"`
 	GroupID            *int64     `json:"group_id"`
+	AssigneeID         *int64     `json:"assignee_id"`
 	BrandID            *int64     `json:"brand_id"`
 	CreatedAt          *time.Time `json:"created_at"`
 	UpdatedAt          *time.Time `json:"updated_at"`
@@ -74,9 +75,17 @@ func (raw *exportPage) decode() (*Page, error) {
 	if raw.AfterCursor == nil || *raw.AfterCursor == "" {
 		return nil, fmt.Errorf("malformed export page: no after_cursor")
 	}
-	p := &Page{AfterCursor: *raw.AfterCursor, EndOfStream: raw.EndOfStream}
-	metrics := make(map[int64]*apiMetricSet, len(raw.MetricSets))
-	for _, m := range raw.MetricSets {
+	p := decodeTickets(raw.Tickets, raw.MetricSets)
+	p.AfterCursor, p.EndOfStream = *raw.AfterCursor, raw.EndOfStream
+	return p, nil
+}
+
+// decodeTickets maps tickets with their metric sets; a record that cannot
+// be mapped is a Rejection.
+func decodeTickets(tickets, metricSets []json.RawMessage) *Page {
+	p := &Page{}
+	metrics := make(map[int64]*apiMetricSet, len(metricSets))
+	for _, m := range metricSets {
 		var ms apiMetricSet
 		if err := json.Unmarshal(m, &ms); err != nil || ms.TicketID == 0 {
 			p.Rejected = append(p.Rejected, source.Rejection{ID: source.RecordID(m), Reason: "malformed_record", Err: fmt.Errorf("metric set: %v", errOr(err, "no ticket_id"))})
@@ -84,7 +93,7 @@ func (raw *exportPage) decode() (*Page, error) {
 		}
 		metrics[ms.TicketID] = &ms
 	}
-	for _, r := range raw.Tickets {
+	for _, r := range tickets {
 		var at apiTicket
 		if err := json.Unmarshal(r, &at); err != nil {
 			p.Rejected = append(p.Rejected, source.Rejection{ID: source.RecordID(r), Reason: "malformed_record", Err: err})
@@ -97,7 +106,7 @@ func (raw *exportPage) decode() (*Page, error) {
 		}
 		p.Tickets = append(p.Tickets, t)
 	}
-	return p, nil
+	return p
 }
 
 func errOr(err error, s string) string {
@@ -147,7 +156,7 @@ func canonical(at *apiTicket, metrics map[int64]*apiMetricSet) (helpdesk.Ticket,
 	}
 	t := helpdesk.Ticket{
 		ID: id, Status: st, Priority: helpdesk.PriorityNone, Type: "none", Channel: "other",
-		Group: optID(at.GroupID), Brand: optID(at.BrandID),
+		Group: optID(at.GroupID), Brand: optID(at.BrandID), Assignee: optID(at.AssigneeID),
 		CreatedAt: *at.CreatedAt, UpdatedAt: *at.UpdatedAt, Reopens: -1,
 	}
 	// generated_timestamp moves on every change, updated_at not on system

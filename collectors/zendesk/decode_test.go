@@ -181,7 +181,7 @@ func TestDecodePageRealistic(t *testing.T) {
 	}
 	want := []helpdesk.Ticket{{
 		ID: "35436", Status: helpdesk.StatusSolved, Priority: "high", Channel: "web",
-		Group: "98738", Type: "incident", Brand: "4567",
+		Group: "98738", Type: "incident", Brand: "4567", Assignee: "235323",
 		CreatedAt: utc("2024-03-01T09:00:00Z"), UpdatedAt: utc("2024-03-01T11:15:00Z"),
 		Replied:      true,
 		FirstReply:   helpdesk.Durations{Calendar: 45 * time.Minute, Business: 30 * time.Minute, CalendarKnown: true, BusinessKnown: true},
@@ -265,7 +265,7 @@ func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 func baseWant() helpdesk.Ticket {
 	return helpdesk.Ticket{
 		ID: "101", Status: helpdesk.StatusOpen, Priority: "high", Channel: "email",
-		Group: "360001234567", Type: "incident", Brand: "360000111222",
+		Group: "360001234567", Type: "incident", Brand: "360000111222", Assignee: "235323",
 		CreatedAt: utc("2024-03-01T09:00:00Z"), UpdatedAt: utc("2024-03-02T10:30:00Z"),
 		Replied:      true,
 		FirstReply:   helpdesk.Durations{Calendar: 45 * time.Minute, Business: 30 * time.Minute, CalendarKnown: true, BusinessKnown: true},

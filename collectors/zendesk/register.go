@@ -2,6 +2,7 @@ package zendesk
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -19,6 +20,8 @@ type Config struct {
 	OAuthToken string `envconfig:"ZENDESK_OAUTH_TOKEN" secret:"true" desc:"Zendesk OAuth bearer token, instead of an API token"`
 	PageSize   int    `envconfig:"ZENDESK_PAGE_SIZE" default:"1000" desc:"tickets per export page (1-1000)"`
 	ExportRate int    `envconfig:"ZENDESK_EXPORT_RATE" default:"10" desc:"incremental export requests per minute (10; 30 with High Volume)"`
+	// WebhookSecret turns on POST /api/v1/webhooks/zendesk.
+	WebhookSecret string `envconfig:"ZENDESK_WEBHOOK_SECRET" secret:"true" desc:"signing secret of a Zendesk webhook; enables POST /api/v1/webhooks/zendesk (off when unset)"`
 }
 
 func init() {
@@ -65,13 +68,24 @@ func history(c *Config, d source.Deps) (source.History, error) {
 
 func build(c *Config, env source.Env) (source.Source, error) {
 	base := baseURL(c)
-	return env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
-		return New(Options{
+	var zs *Syncer
+	src, err := env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
+		s, err := New(Options{
 			Deps: env.Deps, BaseURL: base, Tracker: tr,
 			Email: c.Email, APIToken: c.APIToken, OAuthToken: c.OAuthToken,
 			PageSize: c.PageSize, ExportRequestsPerMinute: c.ExportRate,
 		})
+		if err != nil {
+			return nil, err
+		}
+		s.o.Names = env.Names(s.Directory())
+		zs = s
+		return s, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return env.WithWebhooks(src, c.WebhookSecret, zs.WebhookVendor(c.WebhookSecret))
 }
 
 // Credentials of the built-in fake: not secrets, and shaped so that nobody
@@ -86,7 +100,18 @@ func demo(c *Config) (*source.DemoRun, error) {
 	zd := fakezendesk.NewServer(fakezendesk.Options{Email: demoEmail, APIToken: demoToken, RateLimit: 600})
 	c.URL, c.Email, c.APIToken, c.OAuthToken = zd.URL, demoEmail, demoToken, ""
 	c.ExportRate = 600
+	c.WebhookSecret = demoWebhookSecret
 	opts := fakezendesk.SimOptions{Seed: time.Now().UnixNano(), Tick: time.Second}
-	return source.SimulatedAccount("Zendesk", zd.URL, nil,
-		func(ctx context.Context) { zd.Simulate(ctx, opts) }, zd.Close), nil
+	return &source.DemoRun{
+		Title: "Zendesk", URL: zd.URL, Close: zd.Close,
+		Simulate: func(ctx context.Context, self string, _ *slog.Logger) {
+			if self != "" { // the simulated account signs a webhook at each change
+				zd.SendWebhooks(self+source.WebhookPath("zendesk"), demoWebhookSecret)
+			}
+			zd.Simulate(ctx, opts)
+		},
+	}, nil
 }
+
+// demoWebhookSecret signs the demo's webhooks; it opens nothing else.
+const demoWebhookSecret = "demo-webhook-secret-not-a-secret"

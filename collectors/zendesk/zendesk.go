@@ -97,6 +97,7 @@ func (c *Syncer) Sync(ctx context.Context) error {
 		if err != nil {
 			return false, err
 		}
+		c.o.ResolveNames(fctx, page.Tickets)
 		return page.EndOfStream, c.commit(page)
 	})
 }

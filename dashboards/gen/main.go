@@ -1,6 +1,8 @@
-// Command gen writes cx-exporter's Grafana dashboards as JSON.
+// Package gen writes cx-exporter's Grafana dashboards as JSON. The binary
+// runs it as a subcommand, so the dashboards can be written without a Go
+// toolchain:
 //
-//	go run ./dashboards/gen -dir dashboards
+//	cx-exporter dashboards -dir DIR
 //
 // The dashboards are built with github.com/grafana/grafana-foundation-sdk so
 // that they stay typed and reviewable; the JSON it writes is committed and a
@@ -11,13 +13,17 @@
 // variable used by every panel and every query, a `source` selector variable
 // used by every query, `$__rate_interval` in every rate() and increase()
 // (except explicit [1d], [7d] and [30d] windows of ratio panels), a unit on
-// every panel, and stable UIDs.
-package main
+// every panel, and stable UIDs. Every query also carries the multi-select
+// `job` and `instance` variables (added to every dashboard by run, after the
+// datasource), and ratios are kept apart per job.
+package gen
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,11 +42,16 @@ import (
 // Tag shared by every cx-exporter dashboard; the dashboard links use it too.
 const tag = "cx-exporter"
 
-// Label matchers. Every query carries sourceSel; queries on ticket metrics
-// also carry the ticket label variables.
+// Label matchers. Every query carries jobSel (the job and instance
+// variables) and sourceSel; queries on ticket metrics also carry the ticket
+// label variables.
 const (
-	sourceSel = `source=~"$source"`
-	ticketSel = `source=~"$source", priority=~"$priority", channel=~"$channel", group=~"$group", ticket_type=~"$ticket_type"`
+	jobSel    = `job=~"$job", instance=~"$instance"`
+	sourceSel = jobSel + `, source=~"$source"`
+	ticketSel = sourceSel + `, priority=~"$priority", channel=~"$channel", group=~"$group", ticket_type=~"$ticket_type"`
+	// keep are the labels every ratio keeps besides its own, so that two
+	// deployments (jobs) with a source of the same name are never blended.
+	keep = "job"
 )
 
 // oneReplyBucket selects the le="1" bucket of helpdesk_replies_per_solved_ticket.
@@ -54,13 +65,30 @@ const (
 	perDay  = " * 86400"
 )
 
-func main() {
-	dir := flag.String("dir", ".", "directory to write the dashboard JSON files into")
-	flag.Parse()
-	if err := run(*dir); err != nil {
-		fmt.Fprintln(os.Stderr, "gen:", err)
-		os.Exit(1)
+// Main is `cx-exporter dashboards ARGS`: it returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("cx-exporter dashboards", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", ".", "directory to write the dashboard JSON files into")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) { // -h: the usage, on stdout
+			fmt.Fprintln(stdout, "Usage: cx-exporter dashboards [-dir DIR]\n\nWrites cx-exporter's Grafana dashboards as JSON files.\n\nFlags:")
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			return 0
+		}
+		return 2
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "cx-exporter dashboards: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	if err := run(*dir); err != nil {
+		fmt.Fprintln(stderr, "cx-exporter dashboards:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "wrote the dashboards into %s\n", *dir)
+	return 0
 }
 
 // output is one dashboard file.
@@ -74,6 +102,7 @@ func run(dir string) error {
 		{"support-operations.json", supportOperations()},
 		{"subscriptions-churn.json", subscriptionsChurn()},
 		{"exporter-health.json", exporterHealth()},
+		{"agents-teams.json", agentsTeams()},
 	}
 	for _, o := range outputs {
 		d, err := o.builder.Build()
@@ -81,6 +110,7 @@ func run(dir string) error {
 			return fmt.Errorf("%s: %w", o.file, err)
 		}
 		numberPanels(&d)
+		addJobVariables(&d)
 		b, err := json.MarshalIndent(d, "", "  ")
 		if err != nil {
 			return fmt.Errorf("%s: %w", o.file, err)
@@ -181,9 +211,7 @@ func supportOperations() *dashboard.DashboardBuilder {
 		WithPanel(statPanel("One-touch resolution (7d)",
 			`Per source: tickets first solved in the last 7 days with at most one agent reply / tickets first solved (the le="1" bucket of helpdesk_replies_per_solved_ticket, observed at each ticket's first solve), Zendesk's "one-touch" tickets. Absent for vendors that count no replies.`,
 			units.PercentUnit, false,
-			instant("A", ratioBy("source",
-				increase(ticketMetric("helpdesk_replies_per_solved_ticket_bucket", oneReplyBucket), "7d"),
-				increase(ticketMetric("helpdesk_replies_per_solved_ticket_count"), "7d")), "{{source}}")).
+			instant("A", fractionAtMost("helpdesk_replies_per_solved_ticket", oneReplyBucket, "1", ticketSel, "7d", "source"), "{{source}}")).
 			Min(0).Max(1).Span(8).Thresholds(thresholds("blue"))).
 		WithPanel(statPanel("Reopen ratio (7d)",
 			"Reopens / solves in the last 7 days.",
@@ -214,20 +242,20 @@ func supportOperations() *dashboard.DashboardBuilder {
 		WithPanel(statPanel("Customer effort score (7d)",
 			"Mean CES of the survey answers received in the last 7 days, on the 1 (very easy) to 7 (very difficult) scale: helpdesk_customer_effort_score_sum / _count. Lower is better.",
 			units.NoUnit, false,
-			instant("A", ratioBy("source",
-				increase(ticketMetric("helpdesk_customer_effort_score_sum"), "7d"),
-				increase(ticketMetric("helpdesk_customer_effort_score_count"), "7d")), "{{source}}")).
+			instant("A", histSum("helpdesk_customer_effort_score", ticketSel, "7d", keep+", source")+" / "+
+				histCount("helpdesk_customer_effort_score", ticketSel, "7d", keep+", source"), "{{source}}")).
 			Decimals(2).Min(1).Max(7).Span(6).Thresholds(thresholds("green", 3, "orange", 5, "red"))).
 		WithPanel(statPanel("Cost per solved ticket (30d)",
 			"CX_SUPPORT_COST_MONTHLY (helpdesk_support_cost_monthly) / solves in the last 30 days of the selected sources, in the cost's currency (the series name). Empty when no support cost is configured.",
 			units.Short, false,
-			instant("A", fmt.Sprintf(`sum by (currency) (helpdesk_support_cost_monthly) / on () group_left sum(%s)`,
-				increase(ticketMetric("helpdesk_tickets_solved_total"), "30d")), "{{currency}}")).
+			instant("A", fmt.Sprintf(`sum by (job, currency) (%s) / on (job) group_left sum by (job) (%s)`,
+				selector("helpdesk_support_cost_monthly", jobSel, nil), increase(ticketMetric("helpdesk_tickets_solved_total"), "30d")), "{{currency}}")).
 			Decimals(2).Span(6).Thresholds(thresholds("blue"))).
 		WithPanel(statPanel("Support cost share of MRR",
 			"CX_SUPPORT_COST_MONTHLY / MRR of the selected billing sources in the same currency (never across currencies); a common rule of thumb keeps it under 10%. Empty without a support cost or MRR in its currency.",
 			units.PercentUnit, false,
-			instant("A", fmt.Sprintf(`sum by (currency) (helpdesk_support_cost_monthly) / sum by (currency) (%s)`, sourceMetric("billing_mrr")), "{{currency}}")).
+			instant("A", fmt.Sprintf(`sum by (job, currency) (%s) / sum by (job, currency) (%s)`,
+				selector("helpdesk_support_cost_monthly", jobSel, nil), sourceMetric("billing_mrr")), "{{currency}}")).
 			Span(6).Thresholds(thresholds("green", 0.1, "orange", 0.2, "red"))).
 		WithRow(dashboard.NewRowBuilder("SLAs")).
 		WithPanel(statPanel("First-reply SLA achievement by priority (7d)",
@@ -317,9 +345,8 @@ func supportOperations() *dashboard.DashboardBuilder {
 		WithPanel(timeseriesPanel("Replies per resolution",
 			"Average number of public agent replies on a ticket at its first solve. Absent for vendors that count no replies.",
 			units.Short,
-			query("A", ratio(
-				rate(ticketMetric("helpdesk_replies_per_solved_ticket_sum")),
-				rate(ticketMetric("helpdesk_replies_per_solved_ticket_count"))), "replies per solve")).
+			query("A", histSum("helpdesk_replies_per_solved_ticket", ticketSel, "$__rate_interval", "")+" / "+
+				histCount("helpdesk_replies_per_solved_ticket", ticketSel, "$__rate_interval", ""), "replies per solve")).
 			Decimals(2).
 			AxisLabel("replies")).
 		WithRow(dashboard.NewRowBuilder("Response times ($hours hours)")).
@@ -447,7 +474,9 @@ func subscriptionsChurn() *dashboard.DashboardBuilder {
 // quick ratio, revenue retention and trials. The per-source figures come
 // from the recording rules in alerts/, each per source and currency.
 func billingAnalytics(d *dashboard.DashboardBuilder) *dashboard.DashboardBuilder {
-	rule := func(name string) string { return name + "{" + sourceSel + "}" }
+	// Recorded series keep job but not instance (the rules aggregate it
+	// away, so that a restarted pod does not split them).
+	rule := func(name string) string { return name + `{job=~"$job", source=~"$source"}` }
 	return d.
 		WithRow(dashboard.NewRowBuilder("Analytics")).
 		WithPanel(statPanel("ARR",
@@ -537,7 +566,7 @@ func exporterHealth() *dashboard.DashboardBuilder {
 			Unit(units.NoUnit).
 			Span(12).Height(8).
 			WithTarget(instant("A",
-				fmt.Sprintf(`max by (instance, version, revision, goversion) (cx_exporter_build_info and on (job, instance) %s)`, sourceMetric("cx_exporter_source_up")), "").
+				fmt.Sprintf(`max by (instance, version, revision, goversion) (%s and on (job, instance) %s)`, selector("cx_exporter_build_info", jobSel, nil), sourceMetric("cx_exporter_source_up")), "").
 				Format(prometheus.PromQueryFormatTable)).
 			WithTransformation(dashboard.DataTransformerConfig{
 				Id: "organize",
@@ -577,10 +606,54 @@ func allOption() dashboard.VariableOption {
 	}
 }
 
+// addJobVariables puts the job and instance variables after the datasource
+// variable of d, whoever built it: every query's selector uses them.
+func addJobVariables(d *dashboard.Dashboard) {
+	var vars []dashboard.VariableModel
+	for _, b := range []*dashboard.QueryVariableBuilder{
+		selectorVariable("job", "Job", "Prometheus job scraping cx-exporter (one per deployment).",
+			`label_values(cx_exporter_build_info, job)`),
+		selectorVariable("instance", "Instance", "cx-exporter instance (cx_exporter_build_info's instance label).",
+			`label_values(cx_exporter_build_info{job=~"$job"}, instance)`),
+	} {
+		v, err := b.Build()
+		if err != nil {
+			panic(err)
+		}
+		vars = append(vars, v)
+	}
+	list := d.Templating.List
+	at := 0
+	for i, v := range list {
+		if v.Type == "datasource" {
+			at = i + 1
+		}
+	}
+	d.Templating.List = append(append(append([]dashboard.VariableModel(nil), list[:at]...), vars...), list[at:]...)
+}
+
+// selectorVariable is a multi-select query variable with All (".+", as
+// dashboard-linter wants of selector variables; every series Prometheus
+// scrapes has a job and an instance).
+func selectorVariable(name, label, description, q string) *dashboard.QueryVariableBuilder {
+	return dashboard.NewQueryVariableBuilder(name).
+		Label(label).
+		Description(description).
+		Datasource(datasourceRef()).
+		Query(dashboard.StringOrMap{String: cog.ToPtr(q)}).
+		Definition(q).
+		Refresh(dashboard.VariableRefreshOnTimeRangeChanged).
+		Sort(dashboard.VariableSortAlphabeticalAsc).
+		Multi(true).
+		IncludeAll(true).
+		AllValue(".+").
+		Current(allOption())
+}
+
 // sourceVariable selects the collector instances. Every metric carries
 // source, so "All" is ".+" as dashboard-linter wants of selector variables.
 func sourceVariable() *dashboard.QueryVariableBuilder {
-	q := `label_values(cx_exporter_source_up, source)`
+	q := `label_values(cx_exporter_source_up{` + jobSel + `}, source)`
 	return dashboard.NewQueryVariableBuilder("source").
 		Label("Source").
 		Description("Collector instance (cx_exporter_source_up's source label).").
@@ -659,19 +732,51 @@ func increase(sel, window string) string {
 	return "increase(" + sel + "[" + window + "])"
 }
 
+// ratio is a ratio per job: two deployments are never blended.
 func ratio(num, den string) string {
-	return "sum(" + num + ") / sum(" + den + ")"
+	return "sum by (" + keep + ") (" + num + ") / sum by (" + keep + ") (" + den + ")"
 }
 
-// ratioBy is a ratio per value of label (per source: never a blend).
+// ratioBy is a ratio per value of label and per job (per source: never a
+// blend, not even of two deployments' sources of the same name).
 func ratioBy(label, num, den string) string {
-	return "sum by (" + label + ") (" + num + ") / sum by (" + label + ") (" + den + ")"
+	return "sum by (" + keep + ", " + label + ") (" + num + ") / sum by (" + keep + ", " + label + ") (" + den + ")"
+}
+
+// The histogram helpers read a histogram whichever way Prometheus stored
+// it (as alerts/gen's do): the classic _sum, _count and _bucket series
+// first, the native histogram where those are missing (Prometheus 3 keeps
+// only the native form on protobuf scrapes unless
+// always_scrape_classic_histograms is set).
+
+// histSum is the observations' sum over window ("$__rate_interval" for a
+// rate, else an increase over the window), summed by by ("" for all).
+func histSum(metric, sel, window, by string) string {
+	return histAgg(metric, "_sum", "histogram_sum", sel, window, by)
+}
+
+// histCount is the same for the number of observations.
+func histCount(metric, sel, window, by string) string {
+	return histAgg(metric, "_count", "histogram_count", sel, window, by)
+}
+
+func histAgg(metric, suffix, fn, sel, window, by string) string {
+	f := "increase"
+	if window == "$__rate_interval" {
+		f = "rate"
+	}
+	agg := "sum"
+	if by != "" {
+		agg = "sum by (" + by + ")"
+	}
+	return fmt.Sprintf(`(%[1]s (%[2]s(%[3]s%[4]s{%[5]s}[%[6]s])) or %[1]s (%[7]s(%[2]s(%[3]s{%[5]s}[%[6]s]))))`,
+		agg, f, metric, suffix, sel, window, fn)
 }
 
 // mean is the mean of a duration histogram in the selected hours.
 func mean(metric string) string {
 	sel := ticketSel + `, hours="$hours"`
-	return fmt.Sprintf(`sum(rate(%[1]s_sum{%[2]s}[$__rate_interval])) / sum(rate(%[1]s_count{%[2]s}[$__rate_interval]))`, metric, sel)
+	return histSum(metric, sel, "$__rate_interval", "") + " / " + histCount(metric, sel, "$__rate_interval", "")
 }
 
 // quantile is the q-quantile of a duration histogram in the selected hours.
@@ -681,6 +786,15 @@ func quantile(q, metric string) string {
 	sel := ticketSel + `, hours="$hours"`
 	return fmt.Sprintf(`histogram_quantile(%s, sum by (le) (rate(%s_bucket{%s}[$__rate_interval])))`, q, metric, sel) +
 		fmt.Sprintf(` or histogram_quantile(%s, sum(rate(%s{%s}[$__rate_interval])))`, q, metric, sel)
+}
+
+// fractionAtMost is the share of observations at or below upper (a bound
+// of the classic buckets, matched by bucket, and a power of two, a bucket
+// boundary of every native schema) over window, per by and job.
+func fractionAtMost(metric, bucket, upper, sel, window, by string) string {
+	return fmt.Sprintf(`(sum by (%[6]s, %[5]s) (increase(%[1]s_bucket{%[3]s, %[2]s}[%[4]s])) / sum by (%[6]s, %[5]s) (increase(%[1]s_count{%[3]s}[%[4]s])))`,
+		metric, bucket, sel, window, by, keep) +
+		fmt.Sprintf(` or histogram_fraction(-1, %[5]s, sum by (%[6]s, %[4]s) (increase(%[1]s{%[2]s}[%[3]s])))`, metric, sel, window, by, upper, keep)
 }
 
 // npsExpr is the Net Promoter Score of the last 30 days. Survey answers are not

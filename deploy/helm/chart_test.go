@@ -33,6 +33,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 
+	rulesgen "github.com/cx-exporter/cx-exporter/alerts/gen"
 	"github.com/cx-exporter/cx-exporter/exporter"
 )
 
@@ -52,6 +53,15 @@ var variants = []string{
 	"ci/existing-secret-values.yaml",
 	"ci/monitoring-values.yaml",
 	"ci/networkpolicy-values.yaml",
+	"ci/web-config-values.yaml",
+}
+
+// objectNamespace is where a variant puts the chart's objects.
+func objectNamespace(variant string) string {
+	if strings.Contains(variant, "web-config") {
+		return "cx-monitoring" // namespaceOverride
+	}
+	return namespace
 }
 
 func variantName(v string) string {
@@ -156,9 +166,10 @@ type ServiceMonitor struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata"`
 	Spec              struct {
-		JobLabel          string   `json:"jobLabel,omitempty"`
-		ScrapeProtocols   []string `json:"scrapeProtocols,omitempty"`
-		NamespaceSelector struct {
+		JobLabel                string   `json:"jobLabel,omitempty"`
+		ScrapeProtocols         []string `json:"scrapeProtocols,omitempty"`
+		ScrapeClassicHistograms *bool    `json:"scrapeClassicHistograms,omitempty"`
+		NamespaceSelector       struct {
 			Any        bool     `json:"any,omitempty"`
 			MatchNames []string `json:"matchNames,omitempty"`
 		} `json:"namespaceSelector"`
@@ -167,6 +178,8 @@ type ServiceMonitor struct {
 			Port              string           `json:"port"`
 			Path              string           `json:"path,omitempty"`
 			Scheme            string           `json:"scheme,omitempty"`
+			TLSConfig         *SafeTLSConfig   `json:"tlsConfig,omitempty"`
+			BasicAuth         *BasicAuth       `json:"basicAuth,omitempty"`
 			Interval          string           `json:"interval,omitempty"`
 			ScrapeTimeout     string           `json:"scrapeTimeout,omitempty"`
 			HonorLabels       bool             `json:"honorLabels,omitempty"`
@@ -174,6 +187,27 @@ type ServiceMonitor struct {
 			MetricRelabelings []map[string]any `json:"metricRelabelings,omitempty"`
 		} `json:"endpoints"`
 	} `json:"spec"`
+}
+
+// SafeTLSConfig is prometheus-operator's SafeTLSConfig.
+type SafeTLSConfig struct {
+	CA                 *SecretOrConfigMap        `json:"ca,omitempty"`
+	Cert               *SecretOrConfigMap        `json:"cert,omitempty"`
+	KeySecret          *corev1.SecretKeySelector `json:"keySecret,omitempty"`
+	ServerName         string                    `json:"serverName,omitempty"`
+	InsecureSkipVerify bool                      `json:"insecureSkipVerify,omitempty"`
+}
+
+// SecretOrConfigMap is prometheus-operator's SecretOrConfigMap.
+type SecretOrConfigMap struct {
+	Secret    *corev1.SecretKeySelector    `json:"secret,omitempty"`
+	ConfigMap *corev1.ConfigMapKeySelector `json:"configMap,omitempty"`
+}
+
+// BasicAuth is prometheus-operator's BasicAuth.
+type BasicAuth struct {
+	Username corev1.SecretKeySelector `json:"username"`
+	Password corev1.SecretKeySelector `json:"password"`
 }
 
 // PrometheusRule is monitoring.coreos.com/v1 PrometheusRule.
@@ -315,19 +349,26 @@ func exporterVariables(t *testing.T) map[string]bool {
 // notInChart are the exporter variables the chart deliberately has no value
 // for, and why.
 var notInChart = map[string]string{
-	"CX_LISTEN_ADDRESS":       "the container listens on :9860, the exporter's default",
-	"CX_WEB_CONFIG_FILE":      "TLS or basic auth would break the probes; use extraEnv with your own volume",
-	"CX_ZENDESK_API_TOKEN":    "secrets are passed as files (CX_ZENDESK_API_TOKEN_FILE)",
-	"CX_ZENDESK_OAUTH_TOKEN":  "secrets are passed as files (CX_ZENDESK_OAUTH_TOKEN_FILE)",
-	"CX_STRIPE_API_KEY":       "secrets are passed as files (CX_STRIPE_API_KEY_FILE)",
-	"CX_PADDLE_API_KEY":       "secrets are passed as files (CX_PADDLE_API_KEY_FILE)",
-	"CX_CHARGEBEE_API_KEY":    "secrets are passed as files (CX_CHARGEBEE_API_KEY_FILE)",
-	"CX_FRESHDESK_API_KEY":    "secrets are passed as files (CX_FRESHDESK_API_KEY_FILE)",
-	"CX_HELPSCOUT_APP_SECRET": "secrets are passed as files (CX_HELPSCOUT_APP_SECRET_FILE)",
-	"CX_INTERCOM_TOKEN":       "secrets are passed as files (CX_INTERCOM_TOKEN_FILE)",
-	"CX_EDESK_API_TOKEN":      "secrets are passed as files (CX_EDESK_API_TOKEN_FILE)",
-	"CX_SURVEY_TOKEN":         "secrets are passed as files (CX_SURVEY_TOKEN_FILE)",
-	"CX_UDESK_API_TOKEN":      "secrets are passed as files (CX_UDESK_API_TOKEN_FILE)",
+	"CX_LISTEN_ADDRESS":           "the container listens on :9860, the exporter's default",
+	"CX_TELEMETRY_PATH":           "the Service and ServiceMonitor scrape /metrics, the default",
+	"CX_WEB_CONFIG_FILE":          "TLS or basic auth would break the probes; use extraEnv with your own volume",
+	"CX_ZENDESK_API_TOKEN":        "secrets are passed as files (CX_ZENDESK_API_TOKEN_FILE)",
+	"CX_ZENDESK_OAUTH_TOKEN":      "secrets are passed as files (CX_ZENDESK_OAUTH_TOKEN_FILE)",
+	"CX_STRIPE_API_KEY":           "secrets are passed as files (CX_STRIPE_API_KEY_FILE)",
+	"CX_PADDLE_API_KEY":           "secrets are passed as files (CX_PADDLE_API_KEY_FILE)",
+	"CX_CHARGEBEE_API_KEY":        "secrets are passed as files (CX_CHARGEBEE_API_KEY_FILE)",
+	"CX_FRESHDESK_API_KEY":        "secrets are passed as files (CX_FRESHDESK_API_KEY_FILE)",
+	"CX_HELPSCOUT_APP_SECRET":     "secrets are passed as files (CX_HELPSCOUT_APP_SECRET_FILE)",
+	"CX_INTERCOM_TOKEN":           "secrets are passed as files (CX_INTERCOM_TOKEN_FILE)",
+	"CX_EDESK_API_TOKEN":          "secrets are passed as files (CX_EDESK_API_TOKEN_FILE)",
+	"CX_SURVEY_TOKEN":             "secrets are passed as files (CX_SURVEY_TOKEN_FILE)",
+	"CX_UDESK_API_TOKEN":          "secrets are passed as files (CX_UDESK_API_TOKEN_FILE)",
+	"CX_ZENDESK_WEBHOOK_SECRET":   "secrets are passed as files (CX_ZENDESK_WEBHOOK_SECRET_FILE)",
+	"CX_STRIPE_WEBHOOK_SECRET":    "secrets are passed as files (CX_STRIPE_WEBHOOK_SECRET_FILE)",
+	"CX_PADDLE_WEBHOOK_SECRET":    "secrets are passed as files (CX_PADDLE_WEBHOOK_SECRET_FILE)",
+	"CX_INTERCOM_WEBHOOK_SECRET":  "secrets are passed as files (CX_INTERCOM_WEBHOOK_SECRET_FILE)",
+	"CX_FRESHDESK_WEBHOOK_SECRET": "secrets are passed as files (CX_FRESHDESK_WEBHOOK_SECRET_FILE)",
+	"CX_CHARGEBEE_WEBHOOK_SECRET": "secrets are passed as files (CX_CHARGEBEE_WEBHOOK_SECRET_FILE)",
 }
 
 func TestEnvVarsAreExporterVariables(t *testing.T) {
@@ -393,8 +434,8 @@ func TestDeployment(t *testing.T) {
 			c := exporterContainer(t, r)
 			pod := d.Spec.Template.Spec
 
-			if d.Namespace != namespace {
-				t.Errorf("Deployment namespace %q, want %q", d.Namespace, namespace)
+			if d.Namespace != objectNamespace(v) {
+				t.Errorf("Deployment namespace %q, want %q", d.Namespace, objectNamespace(v))
 			}
 			if d.Spec.Replicas == nil || *d.Spec.Replicas != 1 {
 				t.Errorf("replicas = %v, want 1: the bbolt state store is single-writer", d.Spec.Replicas)
@@ -467,8 +508,13 @@ func TestDeployment(t *testing.T) {
 			if len(c.Ports) != 1 || c.Ports[0].Name != "http-metrics" || c.Ports[0].ContainerPort != metricsPort {
 				t.Errorf("container ports %+v, want http-metrics %d", c.Ports, metricsPort)
 			}
-			checkProbe(t, "liveness", c, c.LivenessProbe, "/-/healthy")
-			checkProbe(t, "readiness", c, c.ReadinessProbe, "/-/ready")
+			scheme := corev1.URISchemeHTTP
+			if strings.Contains(v, "web-config") {
+				scheme = corev1.URISchemeHTTPS
+			}
+			checkProbe(t, "liveness", c, c.LivenessProbe, "/-/healthy", scheme)
+			// Ready means serving (see values.yaml readinessProbe.path).
+			checkProbe(t, "readiness", c, c.ReadinessProbe, "/-/healthy", scheme)
 
 			// The state store.
 			e := env(c)
@@ -521,7 +567,7 @@ func checkLabels(t *testing.T, what string, l map[string]string) {
 	}
 }
 
-func checkProbe(t *testing.T, what string, c corev1.Container, p *corev1.Probe, path string) {
+func checkProbe(t *testing.T, what string, c corev1.Container, p *corev1.Probe, path string, scheme corev1.URIScheme) {
 	t.Helper()
 	if p == nil || p.HTTPGet == nil {
 		t.Errorf("%s probe: %+v, want an HTTP GET of %s", what, p, path)
@@ -533,8 +579,8 @@ func checkProbe(t *testing.T, what string, c corev1.Container, p *corev1.Probe, 
 	if port := resolvePort(c, p.HTTPGet.Port); port != metricsPort {
 		t.Errorf("%s probe port %s resolves to %d, want %d", what, p.HTTPGet.Port.String(), port, metricsPort)
 	}
-	if p.HTTPGet.Scheme != "" && p.HTTPGet.Scheme != corev1.URISchemeHTTP {
-		t.Errorf("%s probe scheme %s, want HTTP", what, p.HTTPGet.Scheme)
+	if p.HTTPGet.Scheme != scheme && !(p.HTTPGet.Scheme == "" && scheme == corev1.URISchemeHTTP) {
+		t.Errorf("%s probe scheme %s, want %s", what, p.HTTPGet.Scheme, scheme)
 	}
 }
 
@@ -576,7 +622,7 @@ func checkCredentials(t *testing.T, r *rendered, pod corev1.PodSpec, c corev1.Co
 	e := env(c)
 	files := map[string]string{}
 	for name, value := range e {
-		if strings.HasSuffix(name, "_FILE") {
+		if strings.HasSuffix(name, "_FILE") && name != "CX_WEB_CONFIG_FILE" { // see TestWebConfig
 			files[name] = value
 		}
 		if (strings.Contains(name, "TOKEN") || strings.Contains(name, "KEY") || strings.Contains(name, "SECRET")) && !strings.HasSuffix(name, "_FILE") {
@@ -586,12 +632,14 @@ func checkCredentials(t *testing.T, r *rendered, pod corev1.PodSpec, c corev1.Co
 	want := map[string][]string{ // variant => the _FILE variables it should set
 		"default": nil,
 		"persistence": {"CX_CHARGEBEE_API_KEY_FILE", "CX_EDESK_API_TOKEN_FILE", "CX_FRESHDESK_API_KEY_FILE", "CX_HELPSCOUT_APP_SECRET_FILE", "CX_INTERCOM_TOKEN_FILE",
-			"CX_PADDLE_API_KEY_FILE", "CX_STRIPE_API_KEY_FILE", "CX_SURVEY_TOKEN_FILE", "CX_UDESK_API_TOKEN_FILE", "CX_ZENDESK_API_TOKEN_FILE"},
+			"CX_PADDLE_API_KEY_FILE", "CX_STRIPE_API_KEY_FILE", "CX_STRIPE_WEBHOOK_SECRET_FILE", "CX_SURVEY_TOKEN_FILE", "CX_UDESK_API_TOKEN_FILE",
+			"CX_ZENDESK_API_TOKEN_FILE", "CX_ZENDESK_WEBHOOK_SECRET_FILE", "CX_CHARGEBEE_WEBHOOK_SECRET_FILE", "CX_PADDLE_WEBHOOK_SECRET_FILE", "CX_INTERCOM_WEBHOOK_SECRET_FILE", "CX_FRESHDESK_WEBHOOK_SECRET_FILE"},
 		"existing-secret": {"CX_CHARGEBEE_API_KEY_FILE", "CX_EDESK_API_TOKEN_FILE", "CX_FRESHDESK_API_KEY_FILE", "CX_HELPSCOUT_APP_SECRET_FILE", "CX_INTERCOM_TOKEN_FILE",
-			"CX_STRIPE_API_KEY_FILE", "CX_SURVEY_TOKEN_FILE", "CX_ZENDESK_OAUTH_TOKEN_FILE"},
+			"CX_STRIPE_API_KEY_FILE", "CX_STRIPE_WEBHOOK_SECRET_FILE", "CX_SURVEY_TOKEN_FILE", "CX_ZENDESK_OAUTH_TOKEN_FILE", "CX_ZENDESK_WEBHOOK_SECRET_FILE"},
 		"monitoring":    nil,
 		"networkpolicy": {"CX_ZENDESK_OAUTH_TOKEN_FILE"},
 	}[variantName(variant)]
+	slices.Sort(want)
 	if got := slices.Sorted(maps.Keys(files)); !slices.Equal(got, want) {
 		t.Errorf("credential files %v, want %v", got, want)
 	}
@@ -725,52 +773,90 @@ func readRules(t *testing.T, data []byte) (RulesFile, any) {
 	return rf, generic
 }
 
+// generatedRules is what `cx-exporter rules -thresholds` writes for the
+// thresholds in JSON.
+func generatedRules(t *testing.T, thresholds string) []byte {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "t.json")
+	if err := os.WriteFile(file, []byte(thresholds), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := rulesgen.Main([]string{"-thresholds", file}, &out, &errOut); code != 0 {
+		t.Fatalf("cx-exporter rules -thresholds %s: exit %d\n%s", thresholds, code, errOut.String())
+	}
+	return out.Bytes()
+}
+
+// TestPrometheusRuleIsTheRulesFile: the PrometheusRule the chart renders
+// from rules.thresholds is, value for value, the rules file that
+// `cx-exporter rules` writes with the same thresholds: with the defaults
+// (and the chart's own job and namespace as the selector), and with
+// thresholds, severities, labels and a runbook base set as values.
 func TestPrometheusRuleIsTheRulesFile(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join(repoRoot(t), "alerts", "cx-exporter.rules.yml"))
-	if err != nil {
-		t.Fatalf("%v (the chart bundles the repository's rules)", err)
-	}
-	want, wantGeneric := readRules(t, src)
-	if len(want.Groups) == 0 {
-		t.Fatal("alerts/cx-exporter.rules.yml has no groups")
-	}
-	out, err := helm(t, append([]string{"template", release, chartDir, "--namespace", namespace, "--show-only", "templates/prometheusrule.yaml"}, valuesArgs("ci/monitoring-values.yaml")...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := decode(t, out)
-	if len(r.prometheusRules) != 1 {
-		t.Fatalf("rendered %d PrometheusRules, want 1", len(r.prometheusRules))
-	}
-	pr := r.prometheusRules[0]
-	checkLabels(t, "PrometheusRule", pr.Labels)
-	if pr.Labels["release"] != "kube-prometheus-stack" {
-		t.Errorf("PrometheusRule labels %v lack additionalLabels' release", pr.Labels)
-	}
-	if !reflect.DeepEqual(pr.Spec.Groups, want.Groups) {
-		t.Errorf("the PrometheusRule's groups differ from alerts/cx-exporter.rules.yml: run deploy/helm/generate.sh")
-	}
-	// Nothing lost that the typed structs do not hold either.
-	var whole map[string]any
-	if err := yaml.Unmarshal([]byte(docSeparator.Split(out, -1)[1]), &whole); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(whole["spec"], wantGeneric) {
-		t.Errorf("the PrometheusRule's spec is not the rules file: run deploy/helm/generate.sh")
-	}
-	// Prometheus templates reach Prometheus unexpanded.
-	var templated int
-	for _, g := range pr.Spec.Groups {
-		for _, rule := range g.Rules {
-			for _, a := range rule.Annotations {
-				if strings.Contains(a, "{{ $labels") || strings.Contains(a, "{{ $value") {
-					templated++
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		thresholds string
+	}{
+		{"defaults", valuesArgs("ci/monitoring-values.yaml"),
+			`{"Selector": "job=\"cx-exporter\", namespace=\"support\""}`},
+		{"web-config", valuesArgs("ci/web-config-values.yaml"),
+			`{"Selector": "job=\"cx-exporter\", namespace=\"cx-monitoring\"", "CSATMin": 0.85, "OldestTicketMaxAge": "3d",
+			  "BacklogSpikeSeverity": "critical", "ExtraLabels": {"team": "cx-sre"}, "RunbookBaseURL": "https://wiki.example/cx-runbooks"}`},
+		{"selector and labels", append(valuesArgs("ci/monitoring-values.yaml"),
+			"--set", `rules.thresholds.Selector=job="cx"\, cluster="eu"`, "--set", "rules.thresholds.AggregateBy={cluster,job}",
+			"--set", "rules.thresholds.SLABreachedMax=12", "--set", "rules.thresholds.RecordsRejectedFor=1h",
+			"--set", "rules.thresholds.ExtraLabels.team=support", "--set", "rules.thresholds.ExtraLabels.tier=two"),
+			`{"Selector": "job=\"cx\", cluster=\"eu\"", "AggregateBy": ["cluster", "job"], "SLABreachedMax": 12,
+			  "RecordsRejectedFor": "1h", "ExtraLabels": {"team": "support", "tier": "two"}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := generatedRules(t, tc.thresholds)
+			want, wantGeneric := readRules(t, src)
+			out, err := helm(t, append([]string{"template", release, chartDir, "--namespace", namespace, "--show-only", "templates/prometheusrule.yaml"}, tc.args...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := decode(t, out)
+			if len(r.prometheusRules) != 1 {
+				t.Fatalf("rendered %d PrometheusRules, want 1", len(r.prometheusRules))
+			}
+			pr := r.prometheusRules[0]
+			checkLabels(t, "PrometheusRule", pr.Labels)
+			if !reflect.DeepEqual(pr.Spec.Groups, want.Groups) {
+				for i := range min(len(pr.Spec.Groups), len(want.Groups)) {
+					for j := range min(len(pr.Spec.Groups[i].Rules), len(want.Groups[i].Rules)) {
+						if g, w := pr.Spec.Groups[i].Rules[j], want.Groups[i].Rules[j]; !reflect.DeepEqual(g, w) {
+							t.Fatalf("rule %d of group %s differs:\n got %+v\nwant %+v", j, want.Groups[i].Name, g, w)
+						}
+					}
+				}
+				t.Fatalf("the PrometheusRule's groups differ from cx-exporter rules -thresholds %s", tc.thresholds)
+			}
+			// Nothing lost that the typed structs do not hold either.
+			var whole map[string]any
+			if err := yaml.Unmarshal([]byte(docSeparator.Split(out, -1)[1]), &whole); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(whole["spec"], wantGeneric) {
+				t.Errorf("the PrometheusRule's spec is not the rules file")
+			}
+			// Prometheus templates reach Prometheus unexpanded.
+			var templated int
+			for _, g := range pr.Spec.Groups {
+				for _, rule := range g.Rules {
+					for _, a := range rule.Annotations {
+						if strings.Contains(a, "{{ $labels") || strings.Contains(a, "{{ $value") {
+							templated++
+						}
+					}
 				}
 			}
-		}
-	}
-	if bytes.Contains(src, []byte("{{ $")) && templated == 0 {
-		t.Error("no annotation of the PrometheusRule holds a {{ $labels }} or {{ $value }} template: Helm expanded them")
+			if templated == 0 {
+				t.Error("no annotation of the PrometheusRule holds a {{ $labels }} or {{ $value }} template: Helm expanded them")
+			}
+		})
 	}
 }
 
@@ -782,10 +868,10 @@ func TestPrometheusRuleOverride(t *testing.T) {
 		t.Fatal(err)
 	}
 	rulesFile := filepath.Join(dir, "my.rules.yml")
-	gen := exec.Command("go", "run", "./alerts/gen", "-thresholds", thresholds, "-o", rulesFile)
+	gen := exec.Command("go", "run", "./cmd/cx-exporter", "rules", "-thresholds", thresholds, "-o", rulesFile)
 	gen.Dir = repoRoot(t)
 	if out, err := gen.CombinedOutput(); err != nil {
-		t.Fatalf("go run ./alerts/gen -thresholds (as deploy/README.md documents): %v\n%s", err, out)
+		t.Fatalf("cx-exporter rules -thresholds (as deploy/README.md documents): %v\n%s", err, out)
 	}
 	data, err := os.ReadFile(rulesFile)
 	if err != nil {
@@ -896,6 +982,13 @@ func TestChartFilesUpToDate(t *testing.T) {
 		if err != nil || !bytes.Equal(a, b) {
 			t.Errorf("%s is not a copy of %s: run deploy/helm/generate.sh", dst, src)
 		}
+	}
+	var tpl, errOut bytes.Buffer
+	if code := rulesgen.Main([]string{"-helm-template"}, &tpl, &errOut); code != 0 {
+		t.Fatalf("cx-exporter rules -helm-template: %s", errOut.String())
+	}
+	if b, err := os.ReadFile(filepath.Join(chartDir, "files", "cx-exporter.rules.tpl")); err != nil || !bytes.Equal(b, tpl.Bytes()) {
+		t.Errorf("files/cx-exporter.rules.tpl is not what cx-exporter rules -helm-template writes: run deploy/helm/generate.sh")
 	}
 	copies, _ := filepath.Glob(filepath.Join(chartDir, "files", "dashboards", "*.json"))
 	if len(copies) != len(sources) {
@@ -1071,7 +1164,7 @@ func TestValuesDocumented(t *testing.T) {
 	if err := yaml.Unmarshal(data, &values); err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	readme, err := os.ReadFile(filepath.Join(chartDir, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1092,6 +1185,8 @@ func TestValuesDocumented(t *testing.T) {
 		}
 	}
 	walk("", schema)
+	// global is Helm's, for umbrella charts; the chart reads none of it.
+	leaves = slices.DeleteFunc(leaves, func(l string) bool { return l == "global" })
 	if len(leaves) < 50 {
 		t.Fatalf("found %d values in the schema; the walk is broken", len(leaves))
 	}
@@ -1104,7 +1199,7 @@ func TestValuesDocumented(t *testing.T) {
 			row = row[:strings.LastIndex(row, ".")]
 		}
 		if !documented(row) {
-			t.Errorf("deploy/README.md's values table has no row for %s", leaf)
+			t.Errorf("the chart README's values table has no row for %s: run deploy/helm/generate.sh", leaf)
 		}
 		var v any = values
 		for _, k := range strings.Split(row, ".") {
@@ -1115,5 +1210,145 @@ func TestValuesDocumented(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestWebConfig: the web config comes from a Secret; the probes and the
+// ServiceMonitor follow its TLS and basic auth; the umbrella-chart values
+// (global, namespaceOverride, commonLabels) and the extra args, volumes and
+// mounts reach the objects.
+func TestWebConfig(t *testing.T) {
+	r := render(t, valuesArgs("ci/web-config-values.yaml")...)
+	c := exporterContainer(t, r)
+	pod := r.deployments[0].Spec.Template.Spec
+	path := env(c)["CX_WEB_CONFIG_FILE"]
+	if path != "/etc/cx-exporter/web/web-config.yml" {
+		t.Errorf("CX_WEB_CONFIG_FILE = %q", path)
+	}
+	var mounted bool
+	for _, m := range c.VolumeMounts {
+		if m.MountPath == "/etc/cx-exporter/web" && m.ReadOnly {
+			for _, v := range pod.Volumes {
+				mounted = mounted || v.Name == m.Name && v.Secret != nil && v.Secret.SecretName == "cx-exporter-web"
+			}
+		}
+	}
+	if !mounted {
+		t.Error("the web config Secret cx-exporter-web is not mounted read-only at /etc/cx-exporter/web")
+	}
+	if !slices.Contains(c.Args, "--log.level=debug") {
+		t.Errorf("args %v lack extraArgs", c.Args)
+	}
+	if !slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == "ca" && m.MountPath == "/etc/ssl/corporate" }) ||
+		!slices.ContainsFunc(pod.Volumes, func(v corev1.Volume) bool {
+			return v.Name == "ca" && v.ConfigMap != nil && v.ConfigMap.Name == "corporate-ca"
+		}) {
+		t.Error("extraVolumeMounts/extraVolumes not rendered")
+	}
+	sm := r.serviceMonitors[0]
+	ep := sm.Spec.Endpoints[0]
+	if ep.Scheme != "https" || ep.TLSConfig == nil || ep.TLSConfig.ServerName != "cx-exporter" || ep.TLSConfig.CA.Secret.Name != "cx-exporter-web" {
+		t.Errorf("ServiceMonitor endpoint scheme %q tlsConfig %+v, want https with the values' tlsConfig", ep.Scheme, ep.TLSConfig)
+	}
+	if sm.Spec.ScrapeClassicHistograms == nil || !*sm.Spec.ScrapeClassicHistograms {
+		t.Error("serviceMonitor.scrapeClassicHistograms: true not rendered")
+	}
+	if !slices.Equal(sm.Spec.NamespaceSelector.MatchNames, []string{"cx-monitoring"}) || sm.Namespace != "cx-monitoring" {
+		t.Errorf("ServiceMonitor in %q selecting %v, want namespaceOverride cx-monitoring", sm.Namespace, sm.Spec.NamespaceSelector.MatchNames)
+	}
+	for _, o := range []metav1.ObjectMeta{r.deployments[0].ObjectMeta, r.services[0].ObjectMeta, r.serviceAccounts[0].ObjectMeta, sm.ObjectMeta, r.prometheusRules[0].ObjectMeta} {
+		if o.Namespace != "cx-monitoring" || o.Labels["team"] != "cx-sre" {
+			t.Errorf("%s: namespace %q labels %v, want namespaceOverride and commonLabels", o.Name, o.Namespace, o.Labels)
+		}
+	}
+
+	// Basic auth: exporter-toolkit guards /-/healthy too, so the probes
+	// check the port; the ServiceMonitor authenticates.
+	r = render(t, append(valuesArgs("ci/web-config-values.yaml"), "--set", "webConfig.basicAuth=true",
+		"--set", "serviceMonitor.basicAuth.username.name=scrape", "--set", "serviceMonitor.basicAuth.username.key=user",
+		"--set", "serviceMonitor.basicAuth.password.name=scrape", "--set", "serviceMonitor.basicAuth.password.key=pass")...)
+	c = exporterContainer(t, r)
+	for what, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe} {
+		if p == nil || p.TCPSocket == nil || p.HTTPGet != nil || resolvePort(c, p.TCPSocket.Port) != metricsPort {
+			t.Errorf("%s probe with basic auth: %+v, want a TCP check of the metrics port", what, p)
+		}
+	}
+	if ba := r.serviceMonitors[0].Spec.Endpoints[0].BasicAuth; ba == nil || ba.Username.Name != "scrape" || ba.Password.Key != "pass" {
+		t.Errorf("ServiceMonitor basicAuth %+v", ba)
+	}
+
+	// /-/ready on request.
+	r = render(t, "--set", "demo=true", "--set", "readinessProbe.path=/-/ready")
+	c = exporterContainer(t, r)
+	checkProbe(t, "readiness", c, c.ReadinessProbe, "/-/ready", corev1.URISchemeHTTP)
+
+	if _, err := helm(t, "template", release, chartDir, "--set", "demo=true", "--set", "webConfig.enabled=true"); err == nil || !strings.Contains(err.Error(), "webConfig.existingSecret") {
+		t.Errorf("webConfig.enabled without a Secret: err = %v, want one naming webConfig.existingSecret", err)
+	}
+}
+
+// TestUmbrellaChart: the chart as a dependency of another chart, as
+// kube-prometheus-stack users install it: Helm passes global to it, lint
+// --strict and template pass, and values reach it under its name.
+func TestUmbrellaChart(t *testing.T) {
+	dir := t.TempDir()
+	abs, err := filepath.Abs(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"Chart.yaml":          "apiVersion: v2\nname: monitoring\nversion: 1.0.0\ndependencies:\n  - name: cx-exporter\n    version: \">=0.0.0-0\"\n    repository: file://" + abs + "\n",
+		"values.yaml":         "global:\n  imageRegistry: registry.example\n  storageClass: fast\ncx-exporter:\n  demo: true\n  namespaceOverride: cx\n  prometheusRule:\n    enabled: true\n",
+		"templates/NOTES.txt": "umbrella\n",
+	}
+	for name, content := range files {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := helm(t, "dependency", "update", dir); err != nil {
+		t.Fatalf("helm dependency update: %v\n%s", err, out)
+	}
+	if out, err := helm(t, "lint", "--strict", dir); err != nil {
+		t.Fatalf("helm lint --strict of the umbrella chart: %v\n%s", err, out)
+	}
+	out, err := helm(t, "template", "stack", dir, "--namespace", "monitoring")
+	if err != nil {
+		t.Fatalf("helm template of the umbrella chart: %v", err)
+	}
+	r := decode(t, out)
+	if len(r.deployments) != 1 || r.deployments[0].Namespace != "cx" || len(r.prometheusRules) != 1 {
+		t.Errorf("umbrella chart rendered %d Deployments (namespace %v) and %d PrometheusRules", len(r.deployments), r.deployments, len(r.prometheusRules))
+	}
+}
+
+// TestChartVersionIsVERSION: the chart's version and appVersion (the image
+// tag's default) are the repository's VERSION, as generate.sh writes them.
+func TestChartVersionIsVERSION(t *testing.T) {
+	v, err := os.ReadFile(filepath.Join(repoRoot(t), "VERSION"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chart struct {
+		Version    string `json:"version"`
+		AppVersion string `json:"appVersion"`
+	}
+	data, err := os.ReadFile(filepath.Join(chartDir, "Chart.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, &chart); err != nil {
+		t.Fatal(err)
+	}
+	want := strings.TrimSpace(string(v))
+	if chart.Version != want || chart.AppVersion != want {
+		t.Errorf("Chart.yaml version %q appVersion %q, want VERSION's %q: run deploy/helm/generate.sh", chart.Version, chart.AppVersion, want)
+	}
+	r := render(t, "--set", "demo=true")
+	if img := exporterContainer(t, r).Image; !strings.HasSuffix(img, ":"+want) {
+		t.Errorf("default image %s, want tag %s", img, want)
 	}
 }

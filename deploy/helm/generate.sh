@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Copies the generated alert rules and Grafana dashboards into the Helm chart,
-# which bundles them (PrometheusRule, dashboard ConfigMaps). CI runs it and
-# then `git diff --exit-code`: the chart's copies must equal the sources.
+# Writes the Helm chart's generated files. CI runs it and then
+# `git diff --exit-code`: the chart's copies must equal the sources.
 #
-#   alerts/cx-exporter.rules.yml -> deploy/helm/cx-exporter/files/cx-exporter.rules.yml
-#   dashboards/*.json            -> deploy/helm/cx-exporter/files/dashboards/
-#
-# The files are copied byte for byte and the chart reads them with .Files.Get
-# without tpl, so the rules' {{ $labels }} and {{ $value }} and the
-# dashboards' {{legend}} formats need no escaping.
+#   VERSION                      -> Chart.yaml version and appVersion
+#   cx-exporter rules -helm-template -> files/cx-exporter.rules.tpl (rendered
+#                                   with tpl from rules.thresholds; the rules'
+#                                   own {{ $labels }} escaped)
+#   alerts/cx-exporter.rules.yml -> files/cx-exporter.rules.yml (the defaults,
+#                                   for reference and tests)
+#   dashboards/*.json            -> files/dashboards/ (byte for byte, read
+#                                   without tpl)
+#   values.yaml                  -> README.md's values table
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -26,8 +28,12 @@ if (( ${#dashboards[@]} == 0 )); then
 	exit 1
 fi
 
+version="$(tr -d '[:space:]' < "$root/VERSION")"
+sed -i -E "s/^version: .*/version: $version/; s/^appVersion: .*/appVersion: \"$version\"/" "$chart/Chart.yaml"
 mkdir -p "$chart/files/dashboards"
 cp "$rules" "$chart/files/cx-exporter.rules.yml"
+(cd "$root" && go run ./cmd/cx-exporter rules -helm-template -o "$chart/files/cx-exporter.rules.tpl")
+(cd "$root" && go run ./deploy/helm/valuesdoc "$chart")
 # Dashboards removed from dashboards/ disappear from the chart too.
 rm -f "$chart"/files/dashboards/*.json
 cp "${dashboards[@]}" "$chart/files/dashboards/"

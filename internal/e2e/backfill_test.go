@@ -404,8 +404,9 @@ scrape_configs:
 		}
 	}
 	vars := strings.NewReplacer("$__rate_interval", "1d", "${__rate_interval}", "1d", "$__range", "1d", "$__interval", "1h",
+		"$job", ".+", "${job}", ".+", "$instance", ".+", "${instance}", ".+", "${__range_s}", "86400",
 		"$source", ".+", "${source}", ".+", "$priority", ".*", "${priority}", ".*",
-		"$channel", ".*", "${channel}", ".*", "$group", ".*", "${group}", ".*", "$ticket_type", ".*", "${ticket_type}", ".*", "$hours", "calendar", "${hours}", "calendar", "$currency", ".*", "${currency}", ".*")
+		"$channel", ".*", "${channel}", ".*", "$group", ".*", "${group}", ".*", "$ticket_type", ".*", "${ticket_type}", ".*", "$assignee", ".*", "${assignee}", ".*", "$hours", "calendar", "${hours}", "calendar", "$currency", ".*", "${currency}", ".*")
 	checked := 0
 	for _, q := range queries {
 		expr := vars.Replace(q.Expr)

@@ -46,7 +46,7 @@ func Binary(t testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(dir, "cx-exporter")
-		cmd := exec.Command("go", "build", "-ldflags", "-X main.version=e2e", "-o", binPath, "./cmd/cx-exporter")
+		cmd := exec.Command("go", "build", "-ldflags", "-X github.com/prometheus/common/version.Version=e2e", "-o", binPath, "./cmd/cx-exporter")
 		cmd.Dir = Root()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)

@@ -23,9 +23,9 @@ import (
 const rulesFile = "alerts/cx-exporter.rules.yml"
 
 // promConfig is a Prometheus configuration scraping the exporter every
-// second, with native and classic histograms, our rules and optionally an
-// Alertmanager.
-func promConfig(target, rules, alertmanager string) string {
+// second, with native histograms (and the classic ones too when classic),
+// our rules and optionally an Alertmanager.
+func promConfig(target, rules, alertmanager string, classic bool) string {
 	c := fmt.Sprintf(`global:
   scrape_interval: 1s
   evaluation_interval: 1s
@@ -33,18 +33,18 @@ rule_files: [%q]
 scrape_configs:
   - job_name: cx-exporter
     scrape_native_histograms: true
-    always_scrape_classic_histograms: true
+    always_scrape_classic_histograms: %t
     static_configs: [{targets: [%q]}]
-`, rules, target)
+`, rules, classic, target)
 	if alertmanager != "" {
 		c += fmt.Sprintf("alerting:\n  alertmanagers: [{static_configs: [{targets: [%q]}]}]\n", alertmanager)
 	}
 	return c
 }
 
-func startPrometheus(t *testing.T, target, rules, alertmanager string) *e2e.Process {
+func startPrometheus(t *testing.T, target, rules, alertmanager string, classic bool) *e2e.Process {
 	dir := t.TempDir()
-	cfg := e2e.WriteFile(t, dir, "prometheus.yml", promConfig(target, rules, alertmanager))
+	cfg := e2e.WriteFile(t, dir, "prometheus.yml", promConfig(target, rules, alertmanager, classic))
 	addr := e2e.FreeAddr(t)
 	return e2e.StartProcess(t, addr, e2e.Tool(t, "prometheus"),
 		"--config.file="+cfg, "--storage.tsdb.path="+filepath.Join(dir, "data"),
@@ -61,7 +61,7 @@ var (
 // family strips the series suffixes of histograms.
 func family(name string) string {
 	for _, s := range []string{"_bucket", "_sum", "_count"} {
-		if f, ok := strings.CutSuffix(name, s); ok && (strings.HasSuffix(f, "_seconds") || strings.HasSuffix(f, "_ticket")) {
+		if f, ok := strings.CutSuffix(name, s); ok && (strings.HasSuffix(f, "_seconds") || strings.HasSuffix(f, "_ticket") || strings.HasSuffix(f, "_score")) {
 			return f
 		}
 	}
@@ -92,6 +92,9 @@ func plannedMetrics(t *testing.T) map[string]bool {
 // checkNames fails for every metric an expression names that the exporter
 // does not expose (or that is not a documented planned metric); it reports
 // whether the expression reads only exposed metrics.
+// classicBucketRe finds a read of classic histogram buckets.
+var classicBucketRe = regexp.MustCompile(`\(\w+_bucket\[`)
+
 func checkNames(t *testing.T, where, expr string, exposed, planned map[string]bool) bool {
 	t.Helper()
 	// A rule comparing with the past has no data in a short test run.
@@ -142,11 +145,26 @@ type rulesAPI struct {
 }
 
 // TestStackRulesAndDashboards runs the demo, a real Prometheus with our
-// rules, and checks every rule group and every dashboard query.
+// rules, and checks that every rule group and every dashboard query finds
+// data: once with native and classic histograms scraped
+// (always_scrape_classic_histograms), once with native histograms only
+// (Prometheus 3's default on protobuf scrapes).
 func TestStackRulesAndDashboards(t *testing.T) {
 	t.Parallel()
+	for _, mode := range []struct {
+		name    string
+		classic bool
+	}{{"classic+native", true}, {"native-only", false}} {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			stackRulesAndDashboards(t, mode.classic)
+		})
+	}
+}
+
+func stackRulesAndDashboards(t *testing.T, classic bool) {
 	exp := e2e.Start(t, []string{"CX_STATE_DIR=" + t.TempDir()}, "-demo")
-	prom := startPrometheus(t, exp.Addr, filepath.Join(e2e.Root(), rulesFile), "")
+	prom := startPrometheus(t, exp.Addr, filepath.Join(e2e.Root(), rulesFile), "", classic)
 	// Let the demo move every metric and Prometheus gather 30 scrapes.
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -160,6 +178,21 @@ func TestStackRulesAndDashboards(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	exposed, planned := exposedFamilies(t, exp), plannedMetrics(t)
+	// What Prometheus stored: the native form of the duration histograms
+	// always, their classic _bucket series only when asked to.
+	for expr, want := range map[string]bool{
+		`count(helpdesk_first_reply_seconds)`:        true,
+		`count(helpdesk_first_reply_seconds_bucket)`: classic,
+		`count(helpdesk_resolution_seconds_count)`:   classic,
+	} {
+		q, err := e2e.Query(prom.Addr, expr)
+		if err != nil || q.Status != "success" {
+			t.Fatalf("%s: %v %v", expr, err, q)
+		}
+		if got := len(q.Data.Result) > 0; got != want {
+			t.Fatalf("%s has data: %v, want %v (always_scrape_classic_histograms: %v)", expr, got, want, classic)
+		}
+	}
 
 	var rules rulesAPI
 	if err := e2e.GetJSON("http://"+prom.Addr+"/api/v1/rules", &rules); err != nil {
@@ -181,9 +214,17 @@ func TestStackRulesAndDashboards(t *testing.T) {
 			}
 			records++
 			q, err := e2e.Query(prom.Addr, r.Name)
+			// A rule on classic buckets alone (the agents' first-reply
+			// buckets) has a native twin that carries the data when only
+			// native histograms are scraped.
+			classicOnly := !strings.Contains(r.Query, " or ") && classicBucketRe.MatchString(r.Query)
 			switch {
 			case err != nil || q.Status != "success":
 				t.Errorf("%s: query failed: %v %v", where, err, q)
+			case live && classicOnly && !classic:
+				if len(q.Data.Result) != 0 {
+					t.Errorf("%s: %d series from classic buckets on a native-only scrape", where, len(q.Data.Result))
+				}
 			case live && len(q.Data.Result) == 0:
 				t.Errorf("%s: no series", where)
 			}
@@ -199,8 +240,9 @@ func TestStackRulesAndDashboards(t *testing.T) {
 		t.Fatal("no dashboard query found")
 	}
 	vars := strings.NewReplacer("$__rate_interval", "1m", "${__rate_interval}", "1m", "$__range", "5m", "$__interval", "15s",
+		"$job", ".+", "${job}", ".+", "$instance", ".+", "${instance}", ".+",
 		"$source", ".+", "${source}", ".+", "$priority", ".*", "${priority}", ".*",
-		"$channel", ".*", "${channel}", ".*", "$group", ".*", "${group}", ".*", "$ticket_type", ".*", "${ticket_type}", ".*", "$hours", "calendar", "${hours}", "calendar", "$currency", ".*", "${currency}", ".*")
+		"$channel", ".*", "${channel}", ".*", "$group", ".*", "${group}", ".*", "$ticket_type", ".*", "${ticket_type}", ".*", "$assignee", ".*", "${assignee}", ".*", "${__range_s}", "300", "$hours", "calendar", "${hours}", "calendar", "$currency", ".*", "${currency}", ".*")
 	for _, q := range queries {
 		where := fmt.Sprintf("dashboard %s panel %q %s", q.Dashboard, q.Panel, q.RefID)
 		expr := vars.Replace(q.Expr)
@@ -227,10 +269,9 @@ func TestStackBacklogSpikeAlert(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	short := filepath.Join(dir, "short.rules.yml")
-	gen := exec.Command("go", "run", "./alerts/gen", "-short-for", "-o", short)
-	gen.Dir = e2e.Root()
+	gen := exec.Command(e2e.Binary(t), "rules", "-short-for", "-o", short)
 	if out, err := gen.CombinedOutput(); err != nil {
-		t.Fatalf("alerts/gen -short-for: %v\n%s", err, out)
+		t.Fatalf("cx-exporter rules -short-for: %v\n%s", err, out)
 	}
 
 	var mu sync.Mutex
@@ -252,13 +293,18 @@ func TestStackBacklogSpikeAlert(t *testing.T) {
 	}))
 	defer hook.Close()
 	amAddr := e2e.FreeAddr(t)
+	// Routed by the category label, as a support team's route would be.
 	amCfg := e2e.WriteFile(t, dir, "alertmanager.yml", fmt.Sprintf(`route:
-  receiver: hook
+  receiver: nobody
   group_by: [alertname]
   group_wait: 1s
   group_interval: 1s
   repeat_interval: 1h
+  routes:
+    - matchers: ['category="support"']
+      receiver: hook
 receivers:
+  - name: nobody
   - name: hook
     webhook_configs: [{url: %q, send_resolved: false}]
 `, hook.URL))
@@ -269,7 +315,7 @@ receivers:
 	defer zd.Close()
 	exp := e2e.Start(t, []string{"CX_STATE_DIR=" + dir + "/state", "CX_ZENDESK_URL=" + zd.URL, "CX_ZENDESK_EMAIL=spike@example.invalid",
 		"CX_ZENDESK_API_TOKEN=spike-fixture-token", "CX_POLL_INTERVAL=1s", "CX_ZENDESK_EXPORT_RATE=600"})
-	prom := startPrometheus(t, exp.Addr, short, amAddr)
+	prom := startPrometheus(t, exp.Addr, short, amAddr, true)
 
 	firing := func() []string {
 		mu.Lock()
@@ -303,7 +349,8 @@ receivers:
 		time.Sleep(500 * time.Millisecond)
 	}
 	got := firing()
-	if !slices.ContainsFunc(got, func(s string) bool { return strings.HasSuffix(s, " critical") }) {
-		t.Errorf("HelpdeskBacklogSpike delivered without severity critical: %v", got)
+	// A business alert: a ticket (warning) by default, not a page.
+	if !slices.ContainsFunc(got, func(s string) bool { return strings.HasSuffix(s, " warning") }) {
+		t.Errorf("HelpdeskBacklogSpike delivered without severity warning: %v", got)
 	}
 }

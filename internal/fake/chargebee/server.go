@@ -138,6 +138,8 @@ type Server struct {
 
 	faults fake.Faults
 	log    fake.RequestLog[Request]
+	hooks  *fake.Webhooks // nil until SendWebhooks
+	evSeq  uint64
 }
 
 // NewServer starts a fake Chargebee site.
@@ -153,7 +155,12 @@ func NewServer(o Options) *Server {
 }
 
 // Close shuts the server down.
-func (s *Server) Close() { s.ts.Close() }
+func (s *Server) Close() {
+	s.ts.Close()
+	s.mu.Lock()
+	s.hooks.Close()
+	s.mu.Unlock()
+}
 
 // ---------------------------------------------------------------------------
 // Scripting API
@@ -193,10 +200,12 @@ func (s *Server) Put(sub Subscription) {
 	if sub.CreatedAt.IsZero() {
 		sub.CreatedAt = s.now
 	}
+	created := r.s.ID == ""
 	sub.ResourceVersion = r.s.ResourceVersion
 	sub.Deleted = false
 	r.s = sub
 	s.touchLocked(r)
+	s.notifyLocked(r, created)
 }
 
 func (s *Server) touchLocked(r *record) {
@@ -229,6 +238,7 @@ func (s *Server) Delete(id string) bool {
 	}
 	r.s.Deleted = true
 	s.touchLocked(r)
+	s.notifyLocked(r, false)
 	return true
 }
 

@@ -148,6 +148,10 @@ type Server struct {
 	faults  fake.Faults
 	log     fake.RequestLog[Request]
 	limiter *fake.RateLimiter
+
+	// People is the account's users (agents), listed by GET /v1/users;
+	// tickets' owner_user_id is one of them. eDesk has no groups.
+	fake.People
 }
 
 type itemRef struct {
@@ -349,7 +353,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	path := r.URL.Path
 	switch {
-	case path == "/v1/tickets", path == "/v1/channels", strings.HasPrefix(path, "/v1/messages/"):
+	case path == "/v1/tickets", path == "/v1/channels", path == "/v1/users", strings.HasPrefix(path, "/v1/messages/"):
 	default:
 		apiError(w, http.StatusNotFound, "Not Found", "")
 		return
@@ -383,6 +387,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		status, body = s.listTickets(r.URL.Query(), fault == FaultUnknownStatus)
 	case path == "/v1/channels":
 		status, body = s.listChannels(r.URL.Query())
+	case path == "/v1/users":
+		status, body = s.listUsers(r.URL.Query())
 	default:
 		status, body = s.getItem(strings.TrimPrefix(path, "/v1/messages/"))
 	}
@@ -557,6 +563,20 @@ func (s *Server) listChannels(q url.Values) (int, any) {
 		items[i] = map[string]any{"id": c.ID, "type": c.Type, "name": c.Name, "country": "US", "currency": "USD"}
 	}
 	s.mu.Unlock()
+	return http.StatusOK, paginate(items, page, per)
+}
+
+// listUsers answers GET /v1/users, paged like every list.
+func (s *Server) listUsers(q url.Values) (int, any) {
+	page, per, st, eb := s.paging(q)
+	if st != 0 {
+		return st, eb
+	}
+	items := []any{}
+	for _, u := range s.People.Agents() {
+		items = append(items, map[string]any{"id": u.ID, "name": u.Name, "email": fmt.Sprintf("user%d@example.invalid", u.ID),
+			"username": fmt.Sprintf("user%d", u.ID), "role": "agent", "active": true})
+	}
 	return http.StatusOK, paginate(items, page, per)
 }
 

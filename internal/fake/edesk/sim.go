@@ -30,6 +30,10 @@ type sim struct {
 }
 
 func newSim(s *Server, o SimOptions) *sim {
+	// The owners have names in the users list (the agents dashboard).
+	for i, name := range []string{"Sam Carter", "Priya Nair", "Tom Becker"} {
+		s.PutAgent(fake.Person{ID: simOwners[i+1], Name: name})
+	}
 	if o.Tick <= 0 {
 		o.Tick = time.Second
 	}

@@ -59,14 +59,16 @@ type Stats struct {
 // 3 pending, 4 resolved, 5 closed, 6+ custom; Priority 1-4; Source 1
 // email, 2 portal, 3 phone, 7 chat, 9 feedback widget, 10 outbound email.
 type Ticket struct {
-	ID        int64
-	Subject   string
-	Status    int
-	Priority  int
-	Source    int
-	Type      string // "" is null
-	GroupID   int64  // 0 is null
-	CreatedAt time.Time
+	ID       int64
+	Subject  string
+	Status   int
+	Priority int
+	Source   int
+	Type     string // "" is null
+	GroupID  int64  // 0 is null
+	// ResponderID is the assigned agent; 0 is null (unassigned).
+	ResponderID int64
+	CreatedAt   time.Time
 	// UpdatedAt is set to the server's clock by Put when zero.
 	UpdatedAt time.Time
 	Stats     Stats
@@ -118,7 +120,13 @@ type Server struct {
 
 	faults  fake.Faults
 	log     fake.RequestLog[Request]
+	hooks   *fake.Webhooks // nil until SendWebhooks
 	limiter *fake.RateLimiter
+
+	// People is the account's agents and groups, listed by
+	// GET /api/v2/agents and GET /api/v2/groups (page and per_page up to
+	// 100, a Link rel="next" header while more follow, like tickets).
+	fake.People
 }
 
 // NewServer starts a server on 127.0.0.1.
@@ -145,7 +153,12 @@ func NewServer(o Options) *Server {
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.hs.Close() }
+func (s *Server) Close() {
+	s.hs.Close()
+	s.mu.Lock()
+	s.hooks.Close()
+	s.mu.Unlock()
+}
 
 func (s *Server) now() time.Time { return s.opts.Now().UTC().Truncate(time.Second) }
 
@@ -165,6 +178,7 @@ func (s *Server) putLocked(t Ticket) {
 		t.CreatedAt = t.UpdatedAt
 	}
 	s.tickets[t.ID] = &t
+	s.notifyLocked(t.ID)
 }
 
 // Get returns a stored ticket.
@@ -184,6 +198,7 @@ func (s *Server) Delete(id int64) {
 	defer s.mu.Unlock()
 	if t, ok := s.tickets[id]; ok {
 		t.Deleted, t.UpdatedAt = true, s.now()
+		s.notifyLocked(id)
 	}
 }
 
@@ -262,7 +277,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	var list bool
 	switch r.URL.Path {
-	case "/api/v2/tickets", "/api/v2/surveys/satisfaction_ratings":
+	case "/api/v2/tickets", "/api/v2/surveys/satisfaction_ratings", "/api/v2/agents", "/api/v2/groups":
 		list = true
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]string{"code": "not_found", "message": "no such endpoint"})
@@ -314,9 +329,14 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	var items []any
 	var status int
 	var body any
-	if r.URL.Path == "/api/v2/tickets" {
+	switch r.URL.Path {
+	case "/api/v2/tickets":
 		status, body = s.listTickets(q, fault == FaultUnknownStatus)
-	} else {
+	case "/api/v2/agents":
+		status, body = http.StatusOK, s.listAgents()
+	case "/api/v2/groups":
+		status, body = http.StatusOK, s.listGroups()
+	default:
 		status, body = s.listRatings(q)
 	}
 	if status != http.StatusOK {
@@ -477,6 +497,9 @@ func ticketJSON(t *Ticket, stats bool) map[string]any {
 	if t.GroupID != 0 {
 		m["group_id"] = t.GroupID
 	}
+	if t.ResponderID != 0 {
+		m["responder_id"] = t.ResponderID
+	}
 	if t.Deleted {
 		m["deleted"] = true
 	}
@@ -521,4 +544,32 @@ func (s *Server) listRatings(q url.Values) (int, any) {
 		items = []any{}
 	}
 	return http.StatusOK, items
+}
+
+// listAgents lists the agents as GET /api/v2/agents does: the name is the
+// agent's contact's.
+func (s *Server) listAgents() []any {
+	out := []any{}
+	for _, a := range s.People.Agents() {
+		var groups []int64
+		if a.Group != 0 {
+			groups = []int64{a.Group}
+		}
+		out = append(out, map[string]any{
+			"id": a.ID, "available": true, "occasional": false, "ticket_scope": 1, "type": "support_agent",
+			"group_ids": groups, "created_at": "2024-01-08T09:00:00Z", "updated_at": "2024-01-08T09:00:00Z",
+			"contact": map[string]any{"name": a.Name, "email": fmt.Sprintf("agent%d@example.invalid", a.ID), "active": true},
+		})
+	}
+	return out
+}
+
+// listGroups lists the groups as GET /api/v2/groups does.
+func (s *Server) listGroups() []any {
+	out := []any{}
+	for _, g := range s.People.Groups() {
+		out = append(out, map[string]any{"id": g.ID, "name": g.Name, "description": nil,
+			"created_at": "2024-01-08T09:00:00Z", "updated_at": "2024-01-08T09:00:00Z"})
+	}
+	return out
 }

@@ -37,6 +37,10 @@ type sim struct {
 }
 
 func newSim(s *Server, o SimOptions) *sim {
+	// The groups have names in the groups list (the agents dashboard).
+	for i, name := range []string{"Sales", "Support", "Returns"} {
+		s.PutGroup(fake.Person{ID: simGroups[i], Name: name})
+	}
 	if o.Tick <= 0 {
 		o.Tick = time.Second
 	}

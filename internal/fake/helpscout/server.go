@@ -52,9 +52,11 @@ type Conversation struct {
 	Status    string // active, pending, closed, spam
 	State     string // published (default), draft, deleted
 	MailboxID int64
-	Source    string // source.type: email, chat, phone, beacon-v2, api…
-	CreatedAt time.Time
-	ClosedAt  time.Time
+	// AssigneeID is the assigned user (0: unassigned, no assignee object).
+	AssigneeID int64
+	Source     string // source.type: email, chat, phone, beacon-v2, api…
+	CreatedAt  time.Time
+	ClosedAt   time.Time
 	// ModifiedAt is set to the server's now by every change when zero.
 	ModifiedAt time.Time
 	// Threads given to Put are appended to the conversation's threads in
@@ -105,6 +107,11 @@ type Server struct {
 	faults  fake.Faults // its latency delays listings
 	log     fake.RequestLog[Request]
 	limiter *fake.RateLimiter
+
+	// People is the account's users and mailboxes, listed by GET /v2/users
+	// and GET /v2/mailboxes (Person.Group is unused: mailboxes are not
+	// users' groups).
+	fake.People
 }
 
 // NewServer starts a fake.
@@ -371,6 +378,8 @@ func (s *Server) handle(r *http.Request, now time.Time) response {
 		} else {
 			resp = jsonError(http.StatusNotFound, "not_found")
 		}
+	case path == "/v2/users" || path == "/v2/mailboxes":
+		resp = s.directory(r)
 	case path == "/v2/reports/happiness/ratings":
 		if s.forbidden {
 			resp = jsonError(http.StatusForbidden, "forbidden")
@@ -464,13 +473,70 @@ func (s *Server) conversationJSON(r *record, bogus bool) map[string]any {
 	if typ != "chat" && typ != "phone" {
 		typ = "email"
 	}
-	return map[string]any{
+	m := map[string]any{
 		"id": c.ID, "number": c.ID, "type": typ, "status": status, "state": c.State,
 		"mailboxId": c.MailboxID, "threads": len(r.threads), "subject": fmt.Sprintf("Conversation %d", c.ID),
 		"createdAt": ts(c.CreatedAt), "closedAt": ts(c.ClosedAt),
 		"userUpdatedAt": ts(c.ModifiedAt), "modifiedAt": ts(c.ModifiedAt),
 		"source": map[string]string{"type": c.Source, "via": "customer"},
 	}
+	if c.AssigneeID != 0 {
+		// Help Scout embeds the assignee's name; the exporter reads names
+		// from /v2/users like every vendor's directory.
+		first, last := "", ""
+		for _, a := range s.People.Agents() {
+			if a.ID == c.AssigneeID {
+				first, last, _ = strings.Cut(a.Name, " ")
+			}
+		}
+		m["assignee"] = map[string]any{"id": c.AssigneeID, "type": "user", "first": first, "last": last,
+			"email": fmt.Sprintf("user%d@example.invalid", c.AssigneeID)}
+	}
+	return m
+}
+
+// directory answers GET /v2/users and /v2/mailboxes: HAL pages of 50.
+func (s *Server) directory(r *http.Request) response {
+	page := 1
+	if v := r.URL.Query().Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return jsonError(http.StatusBadRequest, "invalid page")
+		}
+		page = n
+	}
+	const size = 50
+	users := r.URL.Path == "/v2/users"
+	all := s.People.Groups()
+	if users {
+		all = s.People.Agents()
+	}
+	from, to := min((page-1)*size, len(all)), min(page*size, len(all))
+	items := []map[string]any{}
+	for _, p := range all[from:to] {
+		if users {
+			first, last, _ := strings.Cut(p.Name, " ")
+			items = append(items, map[string]any{"id": p.ID, "firstName": first, "lastName": last, "role": "user", "type": "user",
+				"email": fmt.Sprintf("user%d@example.invalid", p.ID), "timezone": "UTC"})
+		} else {
+			items = append(items, map[string]any{"id": p.ID, "name": p.Name, "slug": fmt.Sprintf("mbx%d", p.ID),
+				"email": fmt.Sprintf("mailbox%d@example.invalid", p.ID)})
+		}
+	}
+	key := "mailboxes"
+	if users {
+		key = "users"
+	}
+	total := (len(all) + size - 1) / size
+	links := map[string]any{"self": map[string]string{"href": s.URL + r.URL.Path + "?page=" + strconv.Itoa(page)}}
+	if page < total {
+		links["next"] = map[string]string{"href": s.URL + r.URL.Path + "?page=" + strconv.Itoa(page+1)}
+	}
+	return jsonResp(http.StatusOK, map[string]any{
+		"_embedded": map[string]any{key: items},
+		"page":      map[string]int{"size": size, "totalElements": len(all), "totalPages": total, "number": page},
+		"_links":    links,
+	})
 }
 
 func (s *Server) list(r *http.Request) response {

@@ -90,6 +90,7 @@ type Conversation struct {
 	SourceType  string // email, conversation, phone_call, twitter, …; default conversation
 	DeliveredAs string // customer_initiated (default), admin_initiated, automated, …
 	TeamID      int64  // team_assignee_id; 0 is null
+	AdminID     int64  // admin_assignee_id; 0 is null
 
 	CreatedAt, UpdatedAt time.Time
 
@@ -137,6 +138,12 @@ type Server struct {
 	faults  fake.Faults
 	log     fake.RequestLog[Request]
 	limiter *fake.RateLimiter
+
+	// People is the workspace's admins (teammates) and teams, listed by
+	// GET /admins and GET /teams (unpaged, as Intercom lists them).
+	fake.People
+	hooks *fake.Webhooks // nil until SendWebhooks
+	notif uint64
 }
 
 // NewServer starts a fake on 127.0.0.1.
@@ -159,7 +166,12 @@ func NewServer(o Options) *Server {
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.ts.Close() }
+func (s *Server) Close() {
+	s.ts.Close()
+	s.mu.Lock()
+	s.hooks.Close()
+	s.mu.Unlock()
+}
 
 // NextID returns a fresh numeric conversation id.
 func (s *Server) NextID() string {
@@ -190,7 +202,9 @@ func (s *Server) Put(cs ...Conversation) {
 			s.lastID = n
 		}
 		s.seq++
+		_, known := s.convs[c.ID]
 		s.convs[c.ID] = &record{c: c, seq: s.seq}
+		s.notifyLocked(&c, !known)
 	}
 }
 
@@ -259,6 +273,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 	if v := r.Header.Get("Intercom-Version"); v != "" && !versions[v] {
 		writeError(w, http.StatusBadRequest, "intercom_version_invalid", "The requested version could not be found")
+		return
+	}
+	if r.URL.Path == "/admins" || r.URL.Path == "/teams" {
+		if r.Method != http.MethodGet {
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use GET")
+			return
+		}
+		if !s.rateLimit(w) {
+			writeError(w, http.StatusTooManyRequests, "rate_limit_exceeded", "Exceeded rate limit")
+			return
+		}
+		s.directory(w, r.URL.Path == "/admins")
 		return
 	}
 	if r.URL.Path != SearchPath {
@@ -517,6 +543,10 @@ func render(c *Conversation) map[string]any {
 	if c.TeamID != 0 {
 		team = strconv.FormatInt(c.TeamID, 10)
 	}
+	var admin any
+	if c.AdminID != 0 {
+		admin = c.AdminID
+	}
 	var rating any
 	if c.Rating != 0 {
 		rating = map[string]any{"rating": c.Rating, "remark": orNil(c.Remark), "created_at": ts(c.RatingAt),
@@ -531,7 +561,7 @@ func render(c *Conversation) map[string]any {
 		"created_at": c.CreatedAt.Unix(), "updated_at": c.UpdatedAt.Unix(),
 		"waiting_since": nil, "snoozed_until": nil,
 		"open": c.State == "open" || c.State == "snoozed", "state": c.State, "read": true,
-		"priority": priority, "admin_assignee_id": nil, "team_assignee_id": team,
+		"priority": priority, "admin_assignee_id": admin, "team_assignee_id": team,
 		"tags":     map[string]any{"type": "tag.list", "tags": []any{}},
 		"source":   map[string]any{"type": srcType, "id": "s" + c.ID, "delivered_as": delivered, "subject": "", "body": "<p>Hi</p>", "author": map[string]any{"type": "user", "id": "u" + c.ID}, "attachments": []any{}, "url": nil, "redacted": false},
 		"contacts": map[string]any{"type": "contact.list", "contacts": []any{map[string]any{"type": "contact", "id": "c" + c.ID}}},
@@ -558,4 +588,30 @@ func render(c *Conversation) map[string]any {
 		},
 		"conversation_rating": rating,
 	}
+}
+
+// directory answers GET /admins ({"type": "admin.list", "admins": […]}) and
+// GET /teams ({"type": "team.list", "teams": […]}).
+func (s *Server) directory(w http.ResponseWriter, admins bool) {
+	var out map[string]any
+	if admins {
+		list := []any{}
+		for _, a := range s.People.Agents() {
+			var teams []int64
+			if a.Group != 0 {
+				teams = []int64{a.Group}
+			}
+			list = append(list, map[string]any{"type": "admin", "id": strconv.FormatInt(a.ID, 10), "name": a.Name,
+				"email": fmt.Sprintf("admin%d@example.invalid", a.ID), "away_mode_enabled": false, "has_inbox_seat": true, "team_ids": teams})
+		}
+		out = map[string]any{"type": "admin.list", "admins": list}
+	} else {
+		list := []any{}
+		for _, t := range s.People.Groups() {
+			list = append(list, map[string]any{"type": "team", "id": strconv.FormatInt(t.ID, 10), "name": t.Name, "admin_ids": []int64{}})
+		}
+		out = map[string]any{"type": "team.list", "teams": list}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
 }

@@ -137,6 +137,8 @@ type Server struct {
 	faults fake.Faults
 	limit  fake.RateLimiter
 	log    fake.RequestLog[Request]
+	hooks  *fake.Webhooks // nil until SendWebhooks
+	ntf    int
 }
 
 // NewServer starts a fake Paddle account.
@@ -157,7 +159,12 @@ func NewServer(o Options) *Server {
 }
 
 // Close shuts the server down.
-func (s *Server) Close() { s.ts.Close() }
+func (s *Server) Close() {
+	s.ts.Close()
+	s.mu.Lock()
+	s.hooks.Close()
+	s.mu.Unlock()
+}
 
 // Now is the account's clock.
 func (s *Server) Now() time.Time {
@@ -342,6 +349,7 @@ func (s *Server) Events() int {
 
 func (s *Server) emitLocked(typ string, sub *Subscription) {
 	s.events = append(s.events, event{id: s.id("evt"), typ: typ, at: sub.UpdatedAt, data: s.renderLocked(sub)})
+	s.notifyLocked(&s.events[len(s.events)-1])
 }
 
 func ts(t time.Time) any {

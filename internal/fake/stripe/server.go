@@ -138,6 +138,7 @@ type Server struct {
 
 	faults fake.Faults
 	log    fake.RequestLog[Request]
+	hooks  *webhooks // nil until SendWebhooks
 }
 
 // NewServer starts a fake.
@@ -360,7 +361,20 @@ func mustJSON(v any) string {
 }
 
 func (s *Server) record(typ string, obj, prev map[string]any) {
-	s.events = append(s.events, &event{ID: s.id("evt"), Type: typ, Created: s.nowLocked(), Object: obj, Previous: prev})
+	e := &event{ID: s.id("evt"), Type: typ, Created: s.nowLocked(), Object: obj, Previous: prev}
+	s.events = append(s.events, e)
+	s.notifyLocked(e)
+}
+
+// render is the event as the API (and a webhook) shows it.
+func (e *event) render() map[string]any {
+	data := map[string]any{"object": e.Object}
+	if e.Previous != nil {
+		data["previous_attributes"] = e.Previous
+	}
+	return map[string]any{"id": e.ID, "object": "event", "type": e.Type,
+		"created": e.Created.Unix(), "api_version": "2025-03-31.basil", "livemode": false, "pending_webhooks": 1,
+		"request": map[string]any{"id": nil, "idempotency_key": nil}, "data": data}
 }
 
 // expire forgets events older than the retention.
@@ -683,13 +697,7 @@ func (s *Server) listEvents(w http.ResponseWriter, q map[string][]string) int {
 		if v, ok := bound("lte"); ok && c > v {
 			continue
 		}
-		data := map[string]any{"object": e.Object}
-		if e.Previous != nil {
-			data["previous_attributes"] = e.Previous
-		}
-		objs = append(objs, listed{e.ID, map[string]any{"id": e.ID, "object": "event", "type": e.Type,
-			"created": c, "api_version": "2025-03-31.basil", "livemode": false, "pending_webhooks": 0,
-			"request": map[string]any{"id": nil, "idempotency_key": nil}, "data": data}})
+		objs = append(objs, listed{e.ID, e.render()})
 	}
 	// A cursor on an event filtered out by types is still a known event.
 	for _, k := range []string{"starting_after", "ending_before"} {

@@ -19,6 +19,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -85,6 +86,7 @@ type Ticket struct {
 	PriorityID   int
 	Platform     string
 	GroupID      int64 // user_group_id, 0 is null
+	AssigneeID   int64 // assignee_id (the agent, 客服), 0 is null
 	CreatedAt    time.Time
 	UpdatedAt    time.Time // set to the server's clock by Put when zero
 	FirstReplyAt time.Time
@@ -129,6 +131,10 @@ type Server struct {
 	faults  fake.Faults
 	log     fake.RequestLog[Request]
 	limiter *fake.RateLimiter
+
+	// People is the account's agents and user groups, listed by
+	// AgentsPath and UserGroupsPath.
+	fake.People
 }
 
 // NewServer starts a server on 127.0.0.1.
@@ -284,6 +290,12 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) int {
 	if status, code, msg := s.checkSignature(q); status != 0 {
 		return fail(w, status, code, msg)
 	}
+	if r.Method == http.MethodGet && (r.URL.Path == AgentsPath || r.URL.Path == UserGroupsPath) {
+		if s.limiter.Take(s.opts.Now()).Limited {
+			return fail(w, http.StatusTooManyRequests, CodeRateLimited, "请求过于频繁 (over 60 requests per minute)")
+		}
+		return s.directory(w, q, r.URL.Path == AgentsPath)
+	}
 	if r.Method != http.MethodGet || r.URL.Path != ListPath {
 		return fail(w, http.StatusNotFound, CodeBadParameter, "接口不存在 (no such endpoint)")
 	}
@@ -349,6 +361,52 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) int {
 	return CodeOK
 }
 
+// The directory endpoints the fake serves (assumed: see docs/vendors.md):
+// agents (客服) and user groups (客服组), paged like work orders.
+const (
+	AgentsPath     = "/open_api_v1/agents"
+	UserGroupsPath = "/open_api_v1/user_groups"
+)
+
+// directory answers the agents and user-group lists:
+// {"code": 1000, "agents"|"user_groups": [...], "meta": {...}}.
+func (s *Server) directory(w http.ResponseWriter, q url.Values, agents bool) int {
+	page, perPage := 1, 20
+	if v := q.Get("page"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n >= 1 {
+			page = n
+		}
+	}
+	if v := q.Get("per_page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			return fail(w, http.StatusBadRequest, CodeBadParameter, "per_page 参数错误 (1-100)")
+		}
+		perPage = n
+	}
+	all := s.People.Groups()
+	if agents {
+		all = s.People.Agents()
+	}
+	from, to := min((page-1)*perPage, len(all)), min(page*perPage, len(all))
+	items := []map[string]any{}
+	for _, p := range all[from:to] {
+		if agents {
+			items = append(items, map[string]any{"id": p.ID, "nick_name": p.Name, "email": fmt.Sprintf("agent%d@example.invalid", p.ID),
+				"user_group_ids": []int64{p.Group}})
+		} else {
+			items = append(items, map[string]any{"id": p.ID, "name": p.Name})
+		}
+	}
+	key := "user_groups"
+	if agents {
+		key = "agents"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"code": CodeOK, "message": "success", key: items,
+		"meta": map[string]int{"current_page": page, "total_pages": max((len(all)+perPage-1)/perPage, 1), "total_count": len(all)}})
+	return CodeOK
+}
+
 // beijing is the zone Udesk's times are written in.
 var beijing = time.FixedZone("CST", 8*3600)
 
@@ -400,6 +458,10 @@ func ticketJSON(t *Ticket) map[string]any {
 	}
 	if t.GroupID != 0 {
 		m["user_group_id"] = t.GroupID
+	}
+	m["assignee_id"] = nil
+	if t.AssigneeID != 0 {
+		m["assignee_id"] = t.AssigneeID
 	}
 	if sat := t.Satisfaction; sat != nil {
 		m["satisfaction"] = map[string]any{"score": sat.Score, "created_at": ts(sat.CreatedAt)}

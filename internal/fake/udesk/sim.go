@@ -34,6 +34,10 @@ type sim struct {
 }
 
 func newSim(s *Server, o SimOptions) *sim {
+	// The groups have names in the user-group list (the agents dashboard).
+	for i, name := range []string{"售前组", "售后组", "技术支持"} {
+		s.PutGroup(fake.Person{ID: simGroups[i], Name: name})
+	}
 	if o.Tick <= 0 {
 		o.Tick = time.Second
 	}

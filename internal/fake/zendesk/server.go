@@ -56,6 +56,9 @@ const (
 	minStartTimeAge   = time.Minute
 	rateLimitWindow   = time.Minute
 	defaultRetryAfter = 2
+	// accountRateLimit is the account's per-minute budget of the other
+	// endpoints (Zendesk's Professional plan: 400; Enterprise 700).
+	accountRateLimit = 700
 )
 
 // Options configures a Server. The zero value is an open server (no
@@ -158,7 +161,15 @@ type Server struct {
 	faults  fake.Faults
 	log     fake.RequestLog[Request]
 	limiter *fake.RateLimiter
+	// account is the account-wide budget of the other endpoints
+	// (show_many), separate from the export's.
+	account *fake.RateLimiter
 	auth    fake.Auth
+
+	// People is the account's agents and groups, listed by the directory
+	// endpoints (see directory.go).
+	fake.People
+	hooks *webhooks // nil until SendWebhooks
 }
 
 // NewServer starts a fake Zendesk account. It panics if Options.Addr cannot
@@ -181,6 +192,7 @@ func NewServer(o Options) *Server {
 		slowDelay: 5 * time.Second,
 		inst:      uint32(time.Now().UnixNano()>>10) ^ instances.Add(0x9e3779b9),
 		limiter:   &fake.RateLimiter{Limit: o.RateLimit, Window: rateLimitWindow, Off: o.NoRateLimit},
+		account:   &fake.RateLimiter{Limit: accountRateLimit, Window: rateLimitWindow, Off: o.NoRateLimit},
 		auth:      fake.Auth{Token: o.OAuthToken},
 	}
 	if o.Email != "" && o.APIToken != "" {
@@ -242,7 +254,9 @@ func (s *Server) storeLocked(t Ticket, gts int64) {
 		s.lastID = t.ID
 	}
 	s.seq++
+	_, known := s.tickets[t.ID]
 	s.tickets[t.ID] = &record{t: t, gts: gts, seq: s.seq}
+	s.notifyLocked(&t, !known)
 }
 
 // Get returns a copy of the stored ticket.
@@ -350,6 +364,18 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) int {
+	if r.URL.Path == ShowManyPath || r.URL.Path == strings.TrimSuffix(ShowManyPath, ".json") {
+		return s.handleShowMany(w, r, now)
+	}
+	if isDirectory(r.URL.Path) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			return write(w, jsonError(http.StatusMethodNotAllowed, "InvalidEndpoint", "Only GET is allowed on this endpoint"))
+		}
+		if !s.auth.Allows(r) {
+			return write(w, response{Status: http.StatusUnauthorized, Header: jsonHeader(), Body: []byte(`{"error":"Couldn't authenticate you"}`)})
+		}
+		return write(w, s.directory(r, now))
+	}
 	isEvents := r.URL.Path == EventsPath || r.URL.Path == strings.TrimSuffix(EventsPath, ".json")
 	if r.URL.Path != ExportPath && r.URL.Path != strings.TrimSuffix(ExportPath, ".json") && !isEvents {
 		return write(w, jsonError(http.StatusNotFound, "InvalidEndpoint", "Not found"))
@@ -427,6 +453,25 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, now time.Time) i
 		resp.Body = resp.Body[:len(resp.Body)/2]
 	}
 	return write(w, resp)
+}
+
+// handleShowMany serves show_many under the account's rate limit.
+func (s *Server) handleShowMany(w http.ResponseWriter, r *http.Request, now time.Time) int {
+	if r.Method != http.MethodGet {
+		return write(w, jsonError(http.StatusMethodNotAllowed, "InvalidEndpoint", "Only GET is allowed on this endpoint"))
+	}
+	if !s.auth.Allows(r) {
+		return write(w, response{Status: http.StatusUnauthorized, Header: jsonHeader(), Body: []byte(`{"error":"Couldn't authenticate you"}`)})
+	}
+	b := s.account.Take(now)
+	w.Header().Set("X-Rate-Limit", strconv.Itoa(b.Limit))
+	w.Header().Set("X-Rate-Limit-Remaining", strconv.Itoa(b.Remaining))
+	if b.Limited {
+		resp := response{Status: http.StatusTooManyRequests, Header: textHeader(), Body: []byte("Rate limit exceeded\n")}
+		resp.Header.Set("Retry-After", strconv.Itoa(b.RetryAfter(now)))
+		return write(w, resp)
+	}
+	return write(w, s.showMany(r))
 }
 
 // write sends resp and returns its status.

@@ -17,9 +17,8 @@ type SimOptions = fake.SimOptions
 
 // Small fixed sets the simulated account draws from.
 var (
-	simGroups    = []int64{360001001, 360001002, 360001003, 360001004}
+	simGroups    = []int64{360001001, 360001002, 360001003}
 	simBrands    = []int64{360000101, 360000102}
-	simAgents    = []int64{391000001, 391000002, 391000003, 391000004, 391000005, 391000006, 391000007, 391000008, 391000009, 391000010, 391000011, 391000012}
 	simChannels  = []weighted{{"email", 38}, {"web", 24}, {"chat", 11}, {"native_messaging", 8}, {"api", 6}, {"voice", 7}, {"sms", 2}, {"facebook", 2}, {"twitter", 1}, {"rule", 1}}
 	simPriority  = []weighted{{"", 22}, {"normal", 48}, {"high", 15}, {"low", 10}, {"urgent", 5}}
 	simTypes     = []weighted{{"", 18}, {"question", 42}, {"incident", 24}, {"problem", 5}, {"task", 11}}
@@ -41,6 +40,57 @@ var (
 	}
 	simBurstSubjects = []string{"Site is down?", "Cannot log in since this morning", "Payments failing at checkout"}
 )
+
+// simGroupNames are the demo team's groups, as the groups endpoint lists them.
+var simGroupNames = map[int64]string{360001001: "Frontline", 360001002: "Billing", 360001003: "Technical"}
+
+// simAgent is an agent of the demo team: speed multiplies the time its
+// first replies and resolutions take, bad is the chance a rating of its
+// tickets is bad.
+type simAgent struct {
+	id         int64
+	name       string
+	group      int64
+	speed, bad float64
+}
+
+// simTeam is the demo's support team: a dozen agents in three groups, fast
+// and slow, loved and not, so that the agents dashboard has a leaderboard.
+var simTeam = []simAgent{
+	{391000001, "Ada Lovelace", 360001001, 0.5, 0.05},
+	{391000002, "Grace Hopper", 360001001, 0.8, 0.10},
+	{391000003, "Alan Turing", 360001001, 1.2, 0.15},
+	{391000004, "Edsger Dijkstra", 360001001, 2.2, 0.35},
+	{391000005, "Barbara Liskov", 360001002, 0.7, 0.08},
+	{391000006, "Donald Knuth", 360001002, 1.0, 0.12},
+	{391000007, "Margaret Hamilton", 360001002, 1.5, 0.20},
+	{391000008, "Ken Thompson", 360001002, 2.5, 0.40},
+	{391000009, "Frances Allen", 360001003, 0.6, 0.06},
+	{391000010, "John Backus", 360001003, 1.1, 0.18},
+	{391000011, "Radia Perlman", 360001003, 1.4, 0.25},
+	{391000012, "Dennis Ritchie", 360001003, 1.9, 0.30},
+}
+
+// agent is the team member with id; the zero agent (speed 1, 20% bad) for
+// none.
+func agent(id int64) simAgent {
+	for _, a := range simTeam {
+		if a.id == id {
+			return a
+		}
+	}
+	return simAgent{speed: 1, bad: 0.2}
+}
+
+// people lists the demo team in the server's directory.
+func (s *Server) people() {
+	for id, name := range simGroupNames {
+		s.PutGroup(fake.Person{ID: id, Name: name})
+	}
+	for _, a := range simTeam {
+		s.PutAgent(fake.Person{ID: a.id, Name: a.name, Group: a.group})
+	}
+}
 
 type weighted struct {
 	value  string
@@ -79,6 +129,7 @@ func newSim(s *Server, o SimOptions) *sim {
 		now = s.now
 	}
 	seed := uint64(o.Seed)
+	s.people()
 	return &sim{
 		s:     s,
 		rng:   rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
@@ -228,10 +279,20 @@ func (m *sim) newTicket(created time.Time) Ticket {
 	return t
 }
 
-// assign gives t an assignee (and a group) at time at.
+// assign gives t an assignee of its group (and the agent's group when it
+// had none) at time at.
 func (m *sim) assign(t *Ticket, at time.Time) {
 	if t.AssigneeID == 0 {
-		t.AssigneeID = m.pickID(simAgents)
+		var members []int64
+		for _, a := range simTeam {
+			if t.GroupID == 0 || a.group == t.GroupID {
+				members = append(members, a.id)
+			}
+		}
+		t.AssigneeID = m.pickID(members)
+		if t.GroupID == 0 {
+			t.GroupID = agent(t.AssigneeID).group
+		}
 		t.Metrics.AssignedAt = at
 		if t.Metrics.InitiallyAssignedAt.IsZero() {
 			t.Metrics.InitiallyAssignedAt = at
@@ -635,8 +696,8 @@ func (m *sim) firstReply(id int64, now time.Time) bool {
 
 func (m *sim) applyFirstReply(t *Ticket, now time.Time) {
 	t.Metrics.Replies = 1
-	t.Metrics.ReplyTime = m.pair(m.firstReplyMinutes())
 	m.assign(t, now)
+	t.Metrics.ReplyTime = m.pair(m.firstReplyMinutes() * agent(t.AssigneeID).speed)
 	if t.Status == "new" {
 		t.Status = "open"
 		t.Metrics.StatusUpdatedAt = now
@@ -722,7 +783,7 @@ func (m *sim) solve(id int64, now time.Time) bool {
 		}
 		var full float64
 		if mt.FirstResolutionTime == nil || mt.Reopens == 0 {
-			full = math.Max(m.resolutionMinutes(), reply+1)
+			full = math.Max(m.resolutionMinutes()*agent(t.AssigneeID).speed, reply+1)
 			mt.FullResolutionTime = m.pair(full)
 			first := *mt.FullResolutionTime
 			mt.FirstResolutionTime = &first
@@ -801,7 +862,7 @@ func (m *sim) rate(id int64, now time.Time, score string) bool {
 		case sc == "" && t.Satisfaction == "" && m.chance(0.15):
 			sc = "offered"
 		case sc == "":
-			sc, comment = m.rating(m.chance(0.2))
+			sc, comment = m.rating(m.chance(agent(t.AssigneeID).bad))
 		case sc == "good" || sc == "bad":
 			_, comment = m.rating(sc == "bad")
 		}

@@ -95,7 +95,7 @@ type ticketJSON struct {
 	Via                  viaJSON           `json:"via"`
 	CreatedAt            string            `json:"created_at"`
 	UpdatedAt            string            `json:"updated_at"`
-	GeneratedTimestamp   int64             `json:"generated_timestamp"`
+	GeneratedTimestamp   int64             `json:"generated_timestamp,omitempty"` // export only
 	Type                 *string           `json:"type"`
 	Subject              string            `json:"subject"`
 	RawSubject           string            `json:"raw_subject"`

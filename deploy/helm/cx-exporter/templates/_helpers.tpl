@@ -31,6 +31,61 @@ helm.sh/chart: {{ include "cx-exporter.chart" . }}
 app.kubernetes.io/version: {{ include "cx-exporter.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: {{ include "cx-exporter.name" . }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* The namespace of every object: namespaceOverride (for umbrella charts) or the release's. */}}
+{{- define "cx-exporter.namespace" -}}
+{{- default .Release.Namespace .Values.namespaceOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The label matchers of every rule (rules.thresholds.Selector): when empty,
+the job and namespace Prometheus gives this release's series through the
+chart's ServiceMonitor (job is the Service's app.kubernetes.io/name label).
+*/}}
+{{- define "cx-exporter.ruleSelector" -}}
+{{- if .Values.rules.thresholds.Selector }}
+{{- .Values.rules.thresholds.Selector }}
+{{- else }}
+{{- printf "job=%q, namespace=%q" (include "cx-exporter.name" .) (include "cx-exporter.namespace" .) }}
+{{- end }}
+{{- end }}
+
+{{/* Seconds in a Prometheus duration such as 7d, 1h30m or 90s. */}}
+{{- define "cx-exporter.seconds" -}}
+{{- $units := dict "w" 604800 "d" 86400 "h" 3600 "m" 60 "s" 1 }}
+{{- $total := 0 }}
+{{- range regexFindAll "[0-9]+[wdhms]" (toString .) -1 }}
+{{- $u := regexFind "[wdhms]$" . }}
+{{- $total = add $total (mul (trimSuffix $u . | atoi) (get $units $u)) }}
+{{- end }}
+{{- $total }}
+{{- end }}
+
+{{/* Where the web config Secret is mounted. */}}
+{{- define "cx-exporter.webConfigDir" -}}
+/etc/cx-exporter/web
+{{- end }}
+
+{{/*
+The probes' handler: HTTPS when the web config serves TLS; a TCP check when
+it asks for basic auth or client certificates, which the kubelet cannot
+give (exporter-toolkit guards every path, /-/healthy included).
+*/}}
+{{- define "cx-exporter.probeHandler" -}}
+{{- $w := .root.Values.webConfig }}
+{{- if and $w.enabled (or $w.basicAuth $w.clientCertificates) }}
+tcpSocket:
+  port: http-metrics
+{{- else }}
+httpGet:
+  path: {{ .path }}
+  port: http-metrics
+  scheme: {{ ternary "HTTPS" "HTTP" (and $w.enabled $w.tls) }}
+{{- end }}
 {{- end }}
 
 {{/* Labels that select the pod; they never change across upgrades. */}}
@@ -88,29 +143,34 @@ zendesk:
   secrets:
     apiToken: CX_ZENDESK_API_TOKEN
     oauthToken: CX_ZENDESK_OAUTH_TOKEN
+    webhookSecret: CX_ZENDESK_WEBHOOK_SECRET
 stripe:
   settings:
     url: CX_STRIPE_URL
     pageSize: CX_STRIPE_PAGE_SIZE
   secrets:
     apiKey: CX_STRIPE_API_KEY
+    webhookSecret: CX_STRIPE_WEBHOOK_SECRET
 chargebee:
   settings:
     site: CX_CHARGEBEE_SITE
     url: CX_CHARGEBEE_URL
   secrets:
+    webhookSecret: CX_CHARGEBEE_WEBHOOK_SECRET
     apiKey: CX_CHARGEBEE_API_KEY
 paddle:
   settings:
     url: CX_PADDLE_URL
     pageSize: CX_PADDLE_PAGE_SIZE
   secrets:
+    webhookSecret: CX_PADDLE_WEBHOOK_SECRET
     apiKey: CX_PADDLE_API_KEY
 freshdesk:
   settings:
     domain: CX_FRESHDESK_DOMAIN
     url: CX_FRESHDESK_URL
   secrets:
+    webhookSecret: CX_FRESHDESK_WEBHOOK_SECRET
     apiKey: CX_FRESHDESK_API_KEY
 helpscout:
   settings:
@@ -122,6 +182,7 @@ intercom:
   settings:
     url: CX_INTERCOM_URL
   secrets:
+    webhookSecret: CX_INTERCOM_WEBHOOK_SECRET
     token: CX_INTERCOM_TOKEN
 edesk:
   settings:
@@ -246,6 +307,9 @@ out, so that the exporter's defaults apply.
 {{- $env := list }}
 {{- $env = append $env (dict "name" "CX_STATE_DIR" "value" (include "cx-exporter.stateDir" .)) }}
 {{- if .Values.demo }}{{ $env = append $env (dict "name" "CX_DEMO" "value" "true") }}{{ end }}
+{{- if .Values.webConfig.enabled }}
+{{- $env = append $env (dict "name" "CX_WEB_CONFIG_FILE" "value" (printf "%s/%s" (include "cx-exporter.webConfigDir" .) .Values.webConfig.key)) }}
+{{- end }}
 {{- $settings := list
   (list "CX_POLL_INTERVAL" $c.pollInterval)
   (list "CX_SYNC_TIMEOUT" $c.syncTimeout)
@@ -258,6 +322,7 @@ out, so that the exporter's defaults apply.
   (list "CX_SLA_HOURS" $c.slaHours)
   (list "CX_SUPPORT_COST_MONTHLY" $c.supportCostMonthly)
   (list "CX_MAX_LABEL_VALUES" $c.maxLabelValues)
+  (list "CX_AGENT_LABEL" $c.agentLabel)
   (list "CX_DEMO_HELPDESK" .Values.demoHelpdesk)
   (list "CX_DEMO_BILLING" .Values.demoBilling)
 }}
