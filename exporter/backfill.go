@@ -230,6 +230,11 @@ func (r *backfill) run(ctx context.Context) (BackfillResult, error) {
 	if err := os.MkdirAll(r.o.Out, 0o755); err != nil {
 		return res, err
 	}
+	// A killed run leaves its chunk in progress under a temporary name.
+	stale, _ := filepath.Glob(filepath.Join(r.o.Out, ".tmp-"+r.name+"-*"))
+	for _, f := range stale {
+		os.Remove(f)
+	}
 	r.labels = renderLabels(r.o.Labels)
 	r.hdRec, r.blRec = memRecords{}, memRecords{}
 	hcfg, bcfg := r.hdCfg, r.blCfg
