@@ -189,6 +189,7 @@ edesk:
   settings:
     url: CX_EDESK_URL
   secrets:
+    webhookSecret: CX_EDESK_WEBHOOK_SECRET
     apiToken: CX_EDESK_API_TOKEN
 udesk:
   settings:
