@@ -48,10 +48,10 @@ type vendor interface {
 
 var vendors = map[string]func() vendor{"zendesk": newZendesk, "stripe": newStripe, "chargebee": newChargebee, "paddle": newPaddle,
 	"intercom": newIntercom, "freshdesk": newFreshdesk, "helpscout": newHelpScout,
-	"edesk": newEdesk}
+	"edesk": newEdesk, "udesk": newUdesk}
 
 func main() {
-	which := flag.String("vendor", "zendesk,stripe,chargebee,paddle,intercom,freshdesk,helpscout,edesk", "comma-separated vendors")
+	which := flag.String("vendor", "zendesk,stripe,chargebee,paddle,intercom,freshdesk,helpscout,edesk,udesk", "comma-separated vendors")
 	changes := flag.Int("changes", 100, "changes timed, one after the other")
 	burst := flag.Int("burst", 1000, "webhook events of the cost burst")
 	flag.Parse()
