@@ -423,5 +423,10 @@ func (c *Syncer) commit(tickets []helpdesk.Ticket, rejected []source.Rejection, 
 			}
 		}
 		return nil
-	}, func() { c.o.Tracker.Publish(batch) })
+	}, func() {
+		c.o.Tracker.Publish(batch)
+		for i := range tickets {
+			c.o.NoteApplied(tickets[i].ID)
+		}
+	})
 }

@@ -13,6 +13,8 @@ import (
 type Config struct {
 	APIToken string `envconfig:"EDESK_API_TOKEN" secret:"true" desc:"enables the eDesk collector: eDesk API token (bearer)"`
 	URL      string `envconfig:"EDESK_URL" desc:"eDesk API base URL override (default https://api.edesk.com/v1)"`
+	// WebhookSecret turns on POST /api/v1/webhooks/edesk.
+	WebhookSecret string `envconfig:"EDESK_WEBHOOK_SECRET" secret:"true" desc:"shared secret the ticket notification sends in its X-Cx-Webhook-Secret header; enables POST /api/v1/webhooks/edesk (off when unset)"`
 }
 
 func init() {
@@ -32,14 +34,20 @@ func init() {
 			if base == "" {
 				base = DefaultBaseURL
 			}
-			return env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
+			var es *Syncer
+			src, err := env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
 				s, err := New(Options{Deps: env.Deps, BaseURL: base, Token: c.APIToken, Watermark: wm, Tracker: tr})
 				if err != nil {
 					return nil, err
 				}
 				s.o.Names = env.Names(s.Directory())
+				es = s
 				return s, nil
 			})
+			if err != nil {
+				return nil, err
+			}
+			return env.WithWebhooks(src, c.WebhookSecret, es.WebhookVendor(c.WebhookSecret))
 		},
 		Demo: demo,
 	})

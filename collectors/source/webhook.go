@@ -3,11 +3,15 @@ package source
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/subtle"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -407,4 +411,36 @@ func (d Deps) SyncFetch(s Syncer) func(ctx context.Context, ids []string) ([]str
 		}
 		return found, nil
 	}
+}
+
+// SecretHeader is the Verifier of a vendor whose webhooks sign nothing
+// but let the sender add a header (Freshdesk's automations, eDesk's and
+// Udesk's HTTP notifications): the header carries a shared secret, compared
+// in constant time. It carries no time and no delivery id, so its vendor
+// is Untimed.
+type SecretHeader struct {
+	Header string
+	Secret []byte
+}
+
+// Verify implements Verifier.
+func (v SecretHeader) Verify(h http.Header, _ []byte) (Delivery, error) {
+	got := h.Get(v.Header)
+	if got == "" || len(v.Secret) == 0 || subtle.ConstantTimeCompare([]byte(got), v.Secret) != 1 {
+		return Delivery{}, ErrBadSignature
+	}
+	return Delivery{}, nil
+}
+
+// WebhookTicketID reads a positive integer ticket id (a JSON number or
+// string) for a vendor's webhook parser; a nil raw names nothing.
+func WebhookTicketID(vendor string, raw json.RawMessage) (WebhookEvent, error) {
+	if raw == nil || string(raw) == "null" {
+		return WebhookEvent{}, nil
+	}
+	id := IDString(raw)
+	if n, err := strconv.ParseInt(id, 10, 64); err != nil || n <= 0 {
+		return WebhookEvent{}, fmt.Errorf("%s webhook: ticket id %q is not a positive integer", vendor, LogID(raw))
+	}
+	return WebhookEvent{ID: id}, nil
 }

@@ -18,6 +18,8 @@ type Config struct {
 	Email             string `envconfig:"UDESK_EMAIL" desc:"Udesk administrator email the API requests are signed with"`
 	APIToken          string `envconfig:"UDESK_API_TOKEN" secret:"true" desc:"Udesk open_api_token"`
 	RequestsPerMinute int    `envconfig:"UDESK_REQUESTS_PER_MINUTE" default:"60" desc:"Udesk API requests per minute the collector stays within (the account's limit)"`
+	// WebhookSecret turns on POST /api/v1/webhooks/udesk.
+	WebhookSecret string `envconfig:"UDESK_WEBHOOK_SECRET" secret:"true" desc:"shared secret the work-order callback sends in its X-Cx-Webhook-Secret header; enables POST /api/v1/webhooks/udesk (off when unset)"`
 }
 
 // subdomain is an account's subdomain: acme, or acme.udesk.cn.
@@ -42,15 +44,21 @@ func init() {
 			if base == "" {
 				base = "https://" + strings.TrimSuffix(c.Subdomain, ".udesk.cn") + ".udesk.cn"
 			}
-			return env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
+			var us *Syncer
+			src, err := env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
 				s, err := New(Options{Deps: env.Deps, BaseURL: base, Email: c.Email, Token: c.APIToken,
 					RequestsPerMinute: c.RequestsPerMinute, Tracker: tr})
 				if err != nil {
 					return nil, err
 				}
 				s.o.Names = env.Names(s.Directory())
+				us = s
 				return s, nil
 			})
+			if err != nil {
+				return nil, err
+			}
+			return env.WithWebhooks(src, c.WebhookSecret, us.WebhookVendor(c.WebhookSecret))
 		},
 		Demo: demo,
 	})

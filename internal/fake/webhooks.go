@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"bytes"
 	"net/http"
 	"sync"
 	"time"
@@ -87,4 +88,19 @@ func (w *Webhooks) run() {
 			w.log.Add(d)
 		}
 	}
+}
+
+// SecretRequest builds a webhook POST of a JSON body carrying a shared
+// secret in header (no header for an empty secret): the scheme of vendors
+// whose webhooks sign nothing.
+func SecretRequest(url, header, secret string, body []byte) (*http.Request, error) {
+	r, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	r.Header.Set("Content-Type", "application/json")
+	if secret != "" {
+		r.Header.Set(header, secret)
+	}
+	return r, nil
 }

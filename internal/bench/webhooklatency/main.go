@@ -47,10 +47,11 @@ type vendor interface {
 }
 
 var vendors = map[string]func() vendor{"zendesk": newZendesk, "stripe": newStripe, "chargebee": newChargebee, "paddle": newPaddle,
-	"intercom": newIntercom, "freshdesk": newFreshdesk, "helpscout": newHelpScout}
+	"intercom": newIntercom, "freshdesk": newFreshdesk, "helpscout": newHelpScout,
+	"edesk": newEdesk, "udesk": newUdesk}
 
 func main() {
-	which := flag.String("vendor", "zendesk,stripe,chargebee,paddle,intercom,freshdesk,helpscout", "comma-separated vendors")
+	which := flag.String("vendor", "zendesk,stripe,chargebee,paddle,intercom,freshdesk,helpscout,edesk,udesk", "comma-separated vendors")
 	changes := flag.Int("changes", 100, "changes timed, one after the other")
 	burst := flag.Int("burst", 1000, "webhook events of the cost burst")
 	flag.Parse()

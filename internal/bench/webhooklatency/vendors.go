@@ -6,11 +6,13 @@ import (
 
 	"github.com/cx-exporter/cx-exporter/internal/e2e"
 	fakechargebee "github.com/cx-exporter/cx-exporter/internal/fake/chargebee"
+	fakeedesk "github.com/cx-exporter/cx-exporter/internal/fake/edesk"
 	fakefreshdesk "github.com/cx-exporter/cx-exporter/internal/fake/freshdesk"
 	fakehelpscout "github.com/cx-exporter/cx-exporter/internal/fake/helpscout"
 	fakeintercom "github.com/cx-exporter/cx-exporter/internal/fake/intercom"
 	fakepaddle "github.com/cx-exporter/cx-exporter/internal/fake/paddle"
 	fakestripe "github.com/cx-exporter/cx-exporter/internal/fake/stripe"
+	fakeudesk "github.com/cx-exporter/cx-exporter/internal/fake/udesk"
 	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
 )
 
@@ -232,4 +234,29 @@ func newHelpScout() vendor {
 			hs.Put(fakehelpscout.Conversation{ID: int64(id), Status: "active", Source: "email", MailboxID: 7, CreatedAt: time.Now().UTC()})
 		},
 		requests: func() int { return len(hs.Requests()) }, sent: func() int { return len(hs.Webhooks()) }, stop: hs.Close}
+}
+
+func newEdesk() vendor {
+	ed := fakeedesk.NewServer(fakeedesk.Options{Token: "bench-token", RateLimit: 6000})
+	return &helpdesk{kind: "edesk", priority: "none", channel: "email",
+		envs: []string{"CX_EDESK_URL=" + ed.URL, "CX_EDESK_API_TOKEN=bench-token", "CX_EDESK_WEBHOOK_SECRET=" + benchSecret},
+		send: func(url string) { ed.SendWebhooks(url, benchSecret) },
+		create: func(id int) {
+			at := time.Now().UTC()
+			ed.Put(fakeedesk.Ticket{ID: int64(id), ChannelID: 1, Status: "Open", CreatedAt: at,
+				Items: []fakeedesk.Item{{Type: fakeedesk.TypeMessage, Direction: fakeedesk.Incoming, Body: "help", CreatedAt: at}}})
+		},
+		requests: func() int { return len(ed.Requests()) }, sent: func() int { return len(ed.Webhooks()) }, stop: ed.Close}
+}
+
+func newUdesk() vendor {
+	ud := fakeudesk.NewServer(fakeudesk.Options{Email: "bench@udesk.example", Token: "bench-token", RateLimit: 6000})
+	return &helpdesk{kind: "udesk", priority: "urgent", channel: "email",
+		envs: []string{"CX_UDESK_URL=" + ud.URL, "CX_UDESK_EMAIL=bench@udesk.example", "CX_UDESK_API_TOKEN=bench-token",
+			"CX_UDESK_REQUESTS_PER_MINUTE=6000", "CX_UDESK_WEBHOOK_SECRET=" + benchSecret},
+		send: func(url string) { ud.SendWebhooks(url, benchSecret) },
+		create: func(id int) {
+			ud.Put(fakeudesk.Ticket{ID: int64(id), StatusID: 1, PriorityID: 1, Platform: "email", CreatedAt: time.Now().UTC()})
+		},
+		requests: func() int { return len(ud.Requests()) }, sent: func() int { return len(ud.Webhooks()) }, stop: ud.Close}
 }

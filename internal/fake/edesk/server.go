@@ -147,6 +147,7 @@ type Server struct {
 
 	faults  fake.Faults
 	log     fake.RequestLog[Request]
+	hooks   *fake.Webhooks // nil until SendWebhooks
 	limiter *fake.RateLimiter
 
 	// People is the account's users (agents), listed by GET /v1/users;
@@ -184,7 +185,12 @@ func NewServer(o Options) *Server {
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.hs.Close() }
+func (s *Server) Close() {
+	s.hs.Close()
+	s.mu.Lock()
+	s.hooks.Close()
+	s.mu.Unlock()
+}
 
 func (s *Server) now() time.Time { return s.opts.Now().UTC().Truncate(time.Second) }
 
@@ -214,6 +220,7 @@ func (s *Server) putLocked(t Ticket) {
 	for _, it := range add {
 		s.addItemLocked(&t, it, now)
 	}
+	s.notifyLocked(t.ID)
 }
 
 func (s *Server) addItemLocked(t *Ticket, it Item, now time.Time) int64 {
@@ -241,6 +248,7 @@ func (s *Server) AddItem(ticketID int64, it Item) int64 {
 	}
 	now := s.now()
 	t.UpdatedAt = now
+	defer s.notifyLocked(ticketID)
 	return s.addItemLocked(t, it, now)
 }
 
@@ -261,6 +269,7 @@ func (s *Server) SetStatus(ticketID int64, status string, at time.Time) {
 	now := s.now()
 	t.Status, t.UpdatedAt = status, now
 	s.addItemLocked(t, Item{Type: TypeStatus, Direction: Other, Body: status, CreatedAt: at}, now)
+	s.notifyLocked(ticketID)
 }
 
 // Rate records a customer's rating of a ticket now, as a Rating item
@@ -275,6 +284,7 @@ func (s *Server) Touch(id int64) {
 	defer s.mu.Unlock()
 	if t, ok := s.tickets[id]; ok {
 		t.UpdatedAt = s.now()
+		s.notifyLocked(id)
 	}
 }
 

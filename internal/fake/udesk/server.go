@@ -130,6 +130,7 @@ type Server struct {
 
 	faults  fake.Faults
 	log     fake.RequestLog[Request]
+	hooks   *fake.Webhooks // nil until SendWebhooks
 	limiter *fake.RateLimiter
 
 	// People is the account's agents and user groups, listed by
@@ -157,7 +158,12 @@ func NewServer(o Options) *Server {
 }
 
 // Close stops the server.
-func (s *Server) Close() { s.hs.Close() }
+func (s *Server) Close() {
+	s.hs.Close()
+	s.mu.Lock()
+	s.hooks.Close()
+	s.mu.Unlock()
+}
 
 func (s *Server) now() time.Time { return s.opts.Now().UTC().Truncate(time.Second) }
 
@@ -178,6 +184,7 @@ func (s *Server) putLocked(t Ticket) {
 		t.Satisfaction = &sat
 	}
 	s.tickets[t.ID] = &t
+	s.notifyLocked(t.ID)
 }
 
 // Get returns a stored work order.
@@ -197,6 +204,7 @@ func (s *Server) Touch(id int64) {
 	defer s.mu.Unlock()
 	if t, ok := s.tickets[id]; ok {
 		t.UpdatedAt = s.now()
+		s.notifyLocked(id)
 	}
 }
 
@@ -207,6 +215,7 @@ func (s *Server) Rate(id int64, score int) {
 	if t, ok := s.tickets[id]; ok {
 		t.Satisfaction = &Satisfaction{Score: score, CreatedAt: s.now()}
 		t.UpdatedAt = s.now()
+		s.notifyLocked(id)
 	}
 }
 

@@ -189,6 +189,7 @@ edesk:
   settings:
     url: CX_EDESK_URL
   secrets:
+    webhookSecret: CX_EDESK_WEBHOOK_SECRET
     apiToken: CX_EDESK_API_TOKEN
 udesk:
   settings:
@@ -197,6 +198,7 @@ udesk:
     email: CX_UDESK_EMAIL
     requestsPerMinute: CX_UDESK_REQUESTS_PER_MINUTE
   secrets:
+    webhookSecret: CX_UDESK_WEBHOOK_SECRET
     apiToken: CX_UDESK_API_TOKEN
 survey:
   secrets:
