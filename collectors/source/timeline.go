@@ -196,9 +196,9 @@ func TicketVersions(t helpdesk.Ticket) []Dated[helpdesk.Ticket] {
 // the end of its trial (zero when it had none) and when its status last
 // changed to s's (zero: unknown):
 //
-//   - at CreatedAt: trialing while a trial runs, else live (s's status
+//   - at CreatedAt: trialing when it had a trial, else live (s's status
 //     when it is active or past due, else active);
-//   - at trialEnd: live;
+//   - at trialEnd, when it ended before any cancellation: live;
 //   - at the earlier of CanceledAt and EndedAt, when s is canceled or
 //     ended: s's status;
 //   - at statusAt, when s is live but neither trialing nor active (past
@@ -228,9 +228,9 @@ func SubscriptionVersions(s billing.Subscription, trialEnd, statusAt time.Time) 
 		}
 	}
 	var out []Dated[billing.Subscription]
-	if trialEnd.After(s.CreatedAt) && (ended.IsZero() || trialEnd.Before(ended)) {
+	if trialEnd.After(s.CreatedAt) {
 		out = append(out, at(s.CreatedAt, billing.StatusTrialing))
-		if s.Status != billing.StatusTrialing {
+		if s.Status != billing.StatusTrialing && (ended.IsZero() || trialEnd.Before(ended)) {
 			out = append(out, at(trialEnd, live))
 		}
 	} else {
