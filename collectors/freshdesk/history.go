@@ -71,24 +71,12 @@ func (c *Syncer) readHistory(ctx context.Context, from, _ time.Time, requests *i
 			ph.Page++
 		}
 	}
-	// A ticket listed twice (updated while the listing ran, or deleted):
-	// its latest version.
-	byID := map[string]int{}
-	var vs source.Versions
-	for i := range tickets {
-		if j, ok := byID[tickets[i].ID]; ok && !tickets[i].UpdatedAt.After(tickets[j].UpdatedAt) && tickets[i].Status != helpdesk.StatusDeleted {
-			continue
+	for i, t := range tickets {
+		if r, ok := latest[t.ID]; ok {
+			tickets[i].Satisfaction, tickets[i].SatisfactionAt = r.Rating, r.CreatedAt
 		}
-		byID[tickets[i].ID] = i
 	}
-	for id, i := range byID {
-		t := tickets[i]
-		if r, ok := latest[id]; ok {
-			t.Satisfaction, t.SatisfactionAt = r.Rating, r.CreatedAt
-		}
-		vs.Tickets = append(vs.Tickets, source.TicketVersions(t)...)
-	}
-	return vs, nil
+	return source.Versions{Tickets: source.TicketTimelines(tickets)}, nil
 }
 
 // reanchorHistory restarts a listing at page 1 from the latest time seen.

@@ -114,6 +114,26 @@ func replaySorted[T any](vs []Dated[T], from, to time.Time, id func(*T) string, 
 	return nil
 }
 
+// TicketTimelines are the versions of tickets listed by a vendor, each
+// from its latest listing (a ticket updated during a listing is listed
+// again later; of two listings with the same updated time the later one
+// wins).
+func TicketTimelines(tickets []helpdesk.Ticket) []Dated[helpdesk.Ticket] {
+	latest := map[string]int{}
+	for i := range tickets {
+		if j, ok := latest[tickets[i].ID]; !ok || !tickets[i].UpdatedAt.Before(tickets[j].UpdatedAt) {
+			latest[tickets[i].ID] = i
+		}
+	}
+	var out []Dated[helpdesk.Ticket]
+	for i := range tickets {
+		if latest[tickets[i].ID] == i {
+			out = append(out, TicketVersions(tickets[i])...)
+		}
+	}
+	return out
+}
+
 // TicketVersions are a ticket's versions from its own timestamps, given
 // its current version t (as the poller decodes it):
 //
