@@ -25,7 +25,9 @@ func TestHistory(t *testing.T) {
 	defer hs.Close()
 	t0 := time.Now().UTC().Add(-72 * time.Hour).Truncate(time.Hour)
 	h := func(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Hour))) }
-	reply := func(n float64) fakehelpscout.Thread { return fakehelpscout.Thread{Type: "reply", CreatedBy: "user", CreatedAt: h(n)} }
+	reply := func(n float64) fakehelpscout.Thread {
+		return fakehelpscout.Thread{Type: "reply", CreatedBy: "user", CreatedAt: h(n)}
+	}
 	hs.PutAll(
 		fakehelpscout.Conversation{ID: 1, Status: "closed", MailboxID: 9, CreatedAt: h(-24), ClosedAt: h(2), ModifiedAt: h(2),
 			Threads: []fakehelpscout.Thread{{Type: "customer", CreatedBy: "customer", CreatedAt: h(-24)}, reply(-23)}},
