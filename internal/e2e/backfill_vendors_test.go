@@ -30,7 +30,7 @@ import (
 func TestBackfillTimelineVendors(t *testing.T) {
 	t.Parallel()
 	const days = 20
-	day0 := time.Now().UTC().Truncate(24*time.Hour).Add(-days * 24 * time.Hour)
+	day0 := time.Now().UTC().Truncate(24 * time.Hour).Add(-days * 24 * time.Hour)
 	at := func(d, hh, mm int) time.Time {
 		return day0.Add(time.Duration(d)*24*time.Hour + time.Duration(hh)*time.Hour + time.Duration(mm)*time.Minute)
 	}
@@ -115,9 +115,9 @@ func TestBackfillTimelineVendors(t *testing.T) {
 	}
 	for _, d := range []int{1, 3, 5, 10, 12, 18} {
 		for expr, want := range map[string]float64{
-			`helpdesk_tickets_created_total{source="freshdesk"}`:                   1 + b2f(d%3 == 0),
-			`helpdesk_tickets_solved_total{source="freshdesk"}`:                    1,
-			`helpdesk_tickets_reopened_total{source="freshdesk"}`:                  b2f(d%5 == 0),
+			`helpdesk_tickets_created_total{source="freshdesk"}`:                    1 + b2f(d%3 == 0),
+			`helpdesk_tickets_solved_total{source="freshdesk"}`:                     1,
+			`helpdesk_tickets_reopened_total{source="freshdesk"}`:                   b2f(d%5 == 0),
 			`helpdesk_satisfaction_ratings_total{source="freshdesk",rating="good"}`: b2f(d%2 == 0),
 		} {
 			if got := dayDiff(expr, d); got != want {
