@@ -77,6 +77,14 @@ func SiteURL(site string) (string, error) {
 
 // New returns a collector. The API key goes only into request headers.
 func New(o Options) (*Syncer, error) {
+	if o.State == nil || o.Tracker == nil {
+		return nil, errors.New("chargebee collector needs a state source and a tracker")
+	}
+	return newReader(o)
+}
+
+// newReader returns a collector that only reads (the backfill's).
+func newReader(o Options) (*Syncer, error) {
 	if o.PageSize <= 0 || o.PageSize > MaxPageSize {
 		o.PageSize = MaxPageSize
 	}
@@ -84,9 +92,6 @@ func New(o Options) (*Syncer, error) {
 		o.StartTime = time.Unix(0, 0)
 	}
 	o.Deps = o.WithDefaults()
-	if o.State == nil || o.Tracker == nil {
-		return nil, errors.New("chargebee collector needs a state source and a tracker")
-	}
 	if o.BaseURL == "" {
 		if o.Site == "" {
 			return nil, errors.New("chargebee needs a site or a base URL")

@@ -50,6 +50,7 @@ type apiSubscription struct {
 	StartedAt       *int64 `json:"started_at"`
 	ActivatedAt     *int64 `json:"activated_at"`
 	CancelledAt     *int64 `json:"cancelled_at"`
+	TrialEnd        *int64 `json:"trial_end"`
 	UpdatedAt       *int64 `json:"updated_at"`
 	ResourceVersion *int64 `json:"resource_version"`
 	CancelReason    string `json:"cancel_reason"`
@@ -86,6 +87,9 @@ type Page struct {
 	// MaxUpdatedAt is the highest updated_at (unix seconds) of the page's
 	// records, rejected ones included; 0 when none has one.
 	MaxUpdatedAt int64
+	// TrialEnds are the subscriptions' trial ends (zero: no trial), for
+	// the backfill: trial_end, else an activated_at after created_at.
+	TrialEnds []time.Time
 }
 
 // DecodePage parses one list page. A body that is not a list page is an
@@ -123,6 +127,7 @@ func (raw *listPage) decode() (*Page, error) {
 			continue
 		}
 		p.Subscriptions = append(p.Subscriptions, s)
+		p.TrialEnds = append(p.TrialEnds, trialEnd(e.Subscription))
 	}
 	return p, nil
 }
@@ -315,6 +320,23 @@ func itemsOf(a *apiSubscription) []billing.Item {
 }
 
 // unix converts a unix-seconds field; nil and 0 are the zero time.
+// trialEnd is when a subscription's trial ended (or ends): trial_end, else
+// an activated_at later than its creation (it was activated at the end of
+// a trial); zero when it had no trial.
+func trialEnd(a *apiSubscription) time.Time {
+	if t := unix(a.TrialEnd); !t.IsZero() {
+		return t
+	}
+	created := unix(a.CreatedAt)
+	if created.IsZero() {
+		created = unix(a.StartedAt)
+	}
+	if t := unix(a.ActivatedAt); t.After(created) {
+		return t
+	}
+	return time.Time{}
+}
+
 func unix(v *int64) time.Time {
 	if v == nil || *v == 0 {
 		return time.Time{}

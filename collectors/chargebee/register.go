@@ -45,6 +45,9 @@ func init() {
 			return env.WithWebhooks(src, c.WebhookSecret, cs.WebhookVendor(c.WebhookSecret))
 		},
 		Demo: demo,
+		History: func(c *Config, d source.Deps) (source.History, error) {
+			return NewHistory(Options{Deps: d, Site: c.Site, BaseURL: c.URL, APIKey: c.APIKey})
+		},
 	})
 }
 

@@ -25,6 +25,7 @@ func init() {
 		Validate: func(c *Config, p *source.Problems) {
 			p.URL("EDESK_URL", c.URL)
 		},
+		History: history,
 		Build: func(c *Config, env source.Env) (source.Source, error) {
 			wm, err := env.Watermark() // the engine's: recorded here on the very first start
 			if err != nil {

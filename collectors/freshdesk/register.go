@@ -36,10 +36,7 @@ func init() {
 			}
 		},
 		Build: func(c *Config, env source.Env) (source.Source, error) {
-			base := c.URL
-			if base == "" {
-				base = "https://" + strings.TrimSuffix(c.Domain, ".freshdesk.com") + ".freshdesk.com"
-			}
+			base := baseURL(c)
 			var fs *Syncer
 			src, err := env.HelpdeskSource(func(tr *helpdesk.Tracker) (source.Syncer, error) {
 				s, err := New(Options{Deps: env.Deps, BaseURL: base, APIKey: c.APIKey, Tracker: tr})
@@ -56,6 +53,9 @@ func init() {
 			return env.WithWebhooks(src, c.WebhookSecret, fs.WebhookVendor(c.WebhookSecret))
 		},
 		Demo: demo,
+		History: func(c *Config, d source.Deps) (source.History, error) {
+			return NewHistory(Options{Deps: d, BaseURL: baseURL(c), APIKey: c.APIKey})
+		},
 	})
 }
 
@@ -72,4 +72,12 @@ func demo(c *Config) (*source.DemoRun, error) {
 		func(ctx context.Context) { fd.Simulate(ctx, opts) }, fd.Close)
 	run.WallClock = true // its tickets live in wall-clock time
 	return run, nil
+}
+
+// baseURL is the account's API base.
+func baseURL(c *Config) string {
+	if c.URL != "" {
+		return c.URL
+	}
+	return "https://" + strings.TrimSuffix(c.Domain, ".freshdesk.com") + ".freshdesk.com"
 }

@@ -38,6 +38,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -81,6 +82,8 @@ type Syncer struct {
 	expires time.Time
 
 	ratingsOff bool // the ratings report answered 403: plan-gated
+
+	gets atomic.Int64 // API GETs made (the backfill's cost)
 }
 
 // cursor is the persisted sync position.
@@ -212,6 +215,7 @@ func (c *Syncer) get(ctx context.Context, u string, v any) error {
 		if err := c.ensureToken(ctx); err != nil {
 			return err
 		}
+		c.gets.Add(1)
 		_, err := c.client.GetJSON(ctx, u, v)
 		var se *upstream.StatusError
 		if attempt == 0 && errors.As(err, &se) && se.Status == http.StatusUnauthorized {
@@ -418,41 +422,16 @@ func (c *Syncer) syncRatings(ctx context.Context) error {
 	if start.IsZero() || start.After(end) {
 		start = end
 	}
-	latest := map[string]Rating{}
-	for page := 1; page <= 10000; page++ {
-		q := url.Values{"start": {start.UTC().Format(time.RFC3339)}, "end": {end.Format(time.RFC3339)},
-			"rating": {"all"}, "page": {strconv.Itoa(page)}}
-		var rp ratingsPage
-		err := c.get(ctx, c.o.BaseURL+RatingsPath+"?"+q.Encode(), &rp)
-		var se *upstream.StatusError
-		if errors.As(err, &se) && se.Status == http.StatusForbidden {
-			c.mu.Lock()
-			c.ratingsOff = true
-			c.mu.Unlock()
-			c.o.Logger.Warn("helpscout happiness ratings report forbidden (plan-gated?): satisfaction ratings disabled", "src", c.o.Name)
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		for _, r := range rp.Results {
-			v, ok := RatingValues[r.RatingID]
-			if !ok || r.ConversationID == 0 {
-				c.o.Reject(strconv.FormatInt(r.ConversationID, 10), "unknown_value", fmt.Errorf("unknown rating %d", r.RatingID))
-				continue
-			}
-			var at time.Time
-			if r.RatingCreatedAt != nil {
-				at = *r.RatingCreatedAt
-			}
-			id := strconv.FormatInt(r.ConversationID, 10)
-			if old, ok := latest[id]; !ok || !at.Before(old.At) {
-				latest[id] = Rating{ConversationID: id, Rating: v, At: at}
-			}
-		}
-		if rp.Page >= rp.Pages || len(rp.Results) == 0 {
-			break
-		}
+	latest, forbidden, err := c.ratings(ctx, start, end)
+	if err != nil {
+		return err
+	}
+	if forbidden {
+		c.mu.Lock()
+		c.ratingsOff = true
+		c.mu.Unlock()
+		c.o.Logger.Warn("helpscout happiness ratings report forbidden (plan-gated?): satisfaction ratings disabled", "src", c.o.Name)
+		return nil
 	}
 	ids := make([]string, 0, len(latest))
 	for id := range latest {
@@ -499,4 +478,42 @@ func (c *Syncer) syncRatings(ctx context.Context) error {
 			cur.RatingsSince = c.o.Watermark
 		}
 	})
+}
+
+// ratings reads the happiness ratings report of [start, end]: each
+// conversation's latest rating. forbidden: the report is plan-gated (403).
+func (c *Syncer) ratings(ctx context.Context, start, end time.Time) (latest map[string]Rating, forbidden bool, err error) {
+	latest = map[string]Rating{}
+	for page := 1; page <= 10000; page++ {
+		q := url.Values{"start": {start.UTC().Format(time.RFC3339)}, "end": {end.UTC().Format(time.RFC3339)},
+			"rating": {"all"}, "page": {strconv.Itoa(page)}}
+		var rp ratingsPage
+		err := c.get(ctx, c.o.BaseURL+RatingsPath+"?"+q.Encode(), &rp)
+		var se *upstream.StatusError
+		if errors.As(err, &se) && se.Status == http.StatusForbidden {
+			return nil, true, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		for _, r := range rp.Results {
+			v, ok := RatingValues[r.RatingID]
+			if !ok || r.ConversationID == 0 {
+				c.o.Reject(strconv.FormatInt(r.ConversationID, 10), "unknown_value", fmt.Errorf("unknown rating %d", r.RatingID))
+				continue
+			}
+			var at time.Time
+			if r.RatingCreatedAt != nil {
+				at = *r.RatingCreatedAt
+			}
+			id := strconv.FormatInt(r.ConversationID, 10)
+			if old, ok := latest[id]; !ok || !at.Before(old.At) {
+				latest[id] = Rating{ConversationID: id, Rating: v, At: at}
+			}
+		}
+		if rp.Page >= rp.Pages || len(rp.Results) == 0 {
+			break
+		}
+	}
+	return latest, false, nil
 }

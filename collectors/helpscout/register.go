@@ -55,6 +55,13 @@ func init() {
 			return env.WithWebhooks(src, c.WebhookSecret, hs.WebhookVendor(c.WebhookSecret))
 		},
 		Demo: demo,
+		History: func(c *Config, d source.Deps) (source.History, error) {
+			base := c.URL
+			if base == "" {
+				base = DefaultBaseURL
+			}
+			return NewHistory(Options{Deps: d, BaseURL: base, AppID: c.AppID, AppSecret: c.AppSecret})
+		},
 	})
 }
 

@@ -57,6 +57,9 @@ type Page struct {
 	// MaxUpdatedAt is the newest updated_at (unix seconds) of the page's
 	// records, rejected ones included; 0 when the page is empty.
 	MaxUpdatedAt int64
+	// LastCloses are the tickets' statistics.last_close_at, also of
+	// conversations open again (zero: never closed), for the backfill.
+	LastCloses []time.Time
 }
 
 // DecodePage parses one search page. A body that is not a conversation list
@@ -89,6 +92,11 @@ func (raw *searchPage) decode() (*Page, error) {
 			continue
 		}
 		p.Tickets = append(p.Tickets, t)
+		var closed time.Time
+		if ac.Statistics != nil && ac.Statistics.LastCloseAt != nil {
+			closed, _ = unix(*ac.Statistics.LastCloseAt)
+		}
+		p.LastCloses = append(p.LastCloses, closed)
 	}
 	return p, nil
 }

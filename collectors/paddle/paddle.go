@@ -58,13 +58,18 @@ type Syncer struct {
 
 // New returns a collector. The key goes only into request headers.
 func New(o Options) (*Syncer, error) {
+	if o.Tracker == nil || o.State == nil {
+		return nil, errors.New("paddle collector needs a state source and a tracker")
+	}
+	return newReader(o)
+}
+
+// newReader returns a collector that only reads (the backfill's).
+func newReader(o Options) (*Syncer, error) {
 	if o.PageSize <= 0 || o.PageSize > MaxPageSize {
 		o.PageSize = MaxPageSize
 	}
 	o.Deps = o.WithDefaults()
-	if o.Tracker == nil || o.State == nil {
-		return nil, errors.New("paddle collector needs a state source and a tracker")
-	}
 	if u, err := url.Parse(o.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("paddle base URL %q is not an http(s) URL", source.RedactURL(o.BaseURL))
 	}
@@ -115,12 +120,7 @@ func (c *Syncer) Sync(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		q := url.Values{"per_page": {strconv.Itoa(c.o.PageSize)}, "order_by": {"id[ASC]"},
-			"status": {"active,canceled,past_due,paused,trialing"}}
-		if cur.After != "" {
-			q.Set("after", cur.After)
-		}
-		p, err := c.get(fctx, "/subscriptions", q, DecodeSubscriptions)
+		p, err := c.get(fctx, "/subscriptions", c.listQuery(cur.After), DecodeSubscriptions)
 		if err != nil {
 			return err
 		}
@@ -138,12 +138,7 @@ func (c *Syncer) Sync(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		q := url.Values{"per_page": {strconv.Itoa(c.o.PageSize)}, "order_by": {"id[ASC]"},
-			"event_type": {strings.Join(EventTypes, ",")}}
-		if cur.Event != "" {
-			q.Set("after", cur.Event)
-		}
-		p, err := c.get(fctx, "/events", q, DecodeEvents)
+		p, err := c.get(fctx, "/events", c.eventsQuery(cur.Event), DecodeEvents)
 		if err != nil {
 			return err
 		}
@@ -159,6 +154,26 @@ func (c *Syncer) Sync(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// listQuery lists every subscription after the given id.
+func (c *Syncer) listQuery(after string) url.Values {
+	q := url.Values{"per_page": {strconv.Itoa(c.o.PageSize)}, "order_by": {"id[ASC]"},
+		"status": {"active,canceled,past_due,paused,trialing"}}
+	if after != "" {
+		q.Set("after", after)
+	}
+	return q
+}
+
+// eventsQuery lists the subscription events after the given event id.
+func (c *Syncer) eventsQuery(after string) url.Values {
+	q := url.Values{"per_page": {strconv.Itoa(c.o.PageSize)}, "order_by": {"id[ASC]"},
+		"event_type": {strings.Join(EventTypes, ",")}}
+	if after != "" {
+		q.Set("after", after)
+	}
+	return q
 }
 
 // get fetches and decodes one list page.
@@ -235,20 +250,27 @@ func (c *Syncer) discount(ctx context.Context, id string) (d *Discount, fresh bo
 			return &d, false, nil
 		}
 	}
+	d, err = c.fetchDiscount(ctx, id)
+	return d, d != nil, err
+}
+
+// fetchDiscount reads a discount from Paddle; nil when Paddle does not
+// know it.
+func (c *Syncer) fetchDiscount(ctx context.Context, id string) (*Discount, error) {
 	var raw struct {
 		Data *Discount `json:"data"`
 	}
-	_, err = c.client.GetJSON(ctx, c.o.BaseURL+"/discounts/"+url.PathEscape(id), &raw)
+	_, err := c.client.GetJSON(ctx, c.o.BaseURL+"/discounts/"+url.PathEscape(id), &raw)
 	var se *upstream.StatusError
 	if errors.As(err, &se) && se.Status == http.StatusNotFound {
 		c.o.Logger.Warn("discount not found: counting its subscriptions without it", "discount", id)
-		return nil, false, nil
+		return nil, nil
 	}
 	if err != nil {
-		return nil, false, c.o.FetchFailed(err)
+		return nil, c.o.FetchFailed(err)
 	}
 	if raw.Data == nil {
-		return nil, false, c.o.MalformedPage("/discounts/{id}", errors.New("no data"))
+		return nil, c.o.MalformedPage("/discounts/{id}", errors.New("no data"))
 	}
-	return raw.Data, true, nil
+	return raw.Data, nil
 }

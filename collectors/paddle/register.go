@@ -40,6 +40,9 @@ func init() {
 			return env.WithWebhooks(src, c.WebhookSecret, ps.WebhookVendor(c.WebhookSecret))
 		},
 		Demo: demo,
+		History: func(c *Config, d source.Deps) (source.History, error) {
+			return NewHistory(Options{Deps: d, BaseURL: c.URL, APIKey: c.APIKey, PageSize: c.PageSize})
+		},
 	})
 }
 

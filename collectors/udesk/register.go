@@ -39,6 +39,7 @@ func init() {
 				p.Bad("UDESK_SUBDOMAIN", "%q: want the account's subdomain (acme for acme.udesk.cn)", c.Subdomain)
 			}
 		},
+		History: history,
 		Build: func(c *Config, env source.Env) (source.Source, error) {
 			base := c.URL
 			if base == "" {

@@ -87,6 +87,7 @@ type Subscription struct {
 	// and ActivatedAt are sent when set.
 	CreatedAt, StartedAt, ActivatedAt time.Time
 	CancelledAt                       time.Time // sent when set
+	TrialStart, TrialEnd              time.Time // sent when set
 	CancelReason                      string    // sent when set
 
 	// Set by the server: Put and Delete stamp them.
@@ -523,7 +524,8 @@ func render(sub *Subscription) json.RawMessage {
 	if sub.MRR != nil {
 		m["mrr"] = *sub.MRR
 	}
-	for k, t := range map[string]time.Time{"started_at": sub.StartedAt, "activated_at": sub.ActivatedAt, "cancelled_at": sub.CancelledAt} {
+	for k, t := range map[string]time.Time{"started_at": sub.StartedAt, "activated_at": sub.ActivatedAt, "cancelled_at": sub.CancelledAt,
+		"trial_start": sub.TrialStart, "trial_end": sub.TrialEnd} {
 		if !t.IsZero() {
 			m[k] = t.Unix()
 		}

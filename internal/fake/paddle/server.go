@@ -632,6 +632,11 @@ func (s *Server) listSubscriptions(r *http.Request) fake.Response {
 	return ok(map[string]any{"data": data, "meta": meta(l, next, more, total)})
 }
 
+// EventRetention is how long Paddle's API returns events: 90 days
+// (developer.paddle.com changelog, 2024: "events and notifications older
+// than 90 days are no longer available").
+const EventRetention = 90 * 24 * time.Hour
+
 func (s *Server) listEvents(r *http.Request) fake.Response {
 	l, bad := parseListing(r, "event_type")
 	if bad != nil {
@@ -641,8 +646,12 @@ func (s *Server) listEvents(r *http.Request) fake.Response {
 	defer s.mu.Unlock()
 	byID := map[string]*event{}
 	var ids []string
+	kept := s.nowLocked().Add(-EventRetention)
 	for i := range s.events {
 		e := &s.events[i]
+		if e.at.Before(kept) {
+			continue // no longer returned, as Paddle's
+		}
 		if len(l.filter) == 0 || slices.Contains(l.filter, e.typ) {
 			ids = append(ids, e.id)
 			byID[e.id] = e
