@@ -66,6 +66,7 @@ func (m *sim) newTicketLocked(created time.Time) *Ticket {
 		OwnerUserID: simOwners[m.rng.IntN(len(simOwners))], ContactID: 9000 + m.next, CreatedAt: created, UpdatedAt: created}
 	m.s.tickets[t.ID] = t
 	m.s.addItemLocked(t, Item{Type: TypeMessage, Direction: Incoming, Body: t.Subject, CreatedAt: created}, created)
+	m.s.notifyLocked(t.ID)
 	return t
 }
 
@@ -76,6 +77,7 @@ func (m *sim) add(t *Ticket, it Item, at time.Time) {
 		t.UpdatedAt = at
 	}
 	m.s.addItemLocked(t, it, at)
+	m.s.notifyLocked(t.ID)
 }
 
 func (m *sim) reply(t *Ticket, at time.Time) {

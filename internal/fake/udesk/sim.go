@@ -156,34 +156,44 @@ func (m *sim) step() {
 		t := m.newTicket(now)
 		t.UpdatedAt = now
 		m.s.tickets[t.ID] = &t
+		m.s.notifyLocked(t.ID)
 	}
 	for _, t := range m.s.tickets {
-		switch t.StatusID {
-		case 1, 4:
-			switch {
-			case t.FirstReplyAt.IsZero():
-				p := 0.25
-				if t.CreatedAt.Before(m.start) {
-					p = 0.01 // the neglected history: answered slowly
-				}
-				if m.chance(p) {
-					t.FirstReplyAt, t.UpdatedAt = now, now
-					if m.chance(0.4) {
-						t.StatusID = 4
-					}
-				}
-			case m.chance(0.12):
-				t.StatusID, t.ResolvedAt, t.UpdatedAt = 2, now, now
+		before := t.UpdatedAt
+		m.advance(t, now)
+		if !t.UpdatedAt.Equal(before) {
+			m.s.notifyLocked(t.ID)
+		}
+	}
+}
+
+// advance moves one work order on by a tick; the caller holds m.s.mu.
+func (m *sim) advance(t *Ticket, now time.Time) {
+	switch t.StatusID {
+	case 1, 4:
+		switch {
+		case t.FirstReplyAt.IsZero():
+			p := 0.25
+			if t.CreatedAt.Before(m.start) {
+				p = 0.01 // the neglected history: answered slowly
 			}
-		case 2:
-			switch {
-			case m.chance(0.01):
-				t.StatusID, t.UpdatedAt = 1, now
-			case m.chance(0.02):
-				t.StatusID, t.ClosedAt, t.UpdatedAt = 3, now, now
-			case t.Satisfaction == nil && m.chance(0.15):
-				t.Satisfaction, t.UpdatedAt = &Satisfaction{Score: m.pick(simScores), CreatedAt: now}, now
+			if m.chance(p) {
+				t.FirstReplyAt, t.UpdatedAt = now, now
+				if m.chance(0.4) {
+					t.StatusID = 4
+				}
 			}
+		case m.chance(0.12):
+			t.StatusID, t.ResolvedAt, t.UpdatedAt = 2, now, now
+		}
+	case 2:
+		switch {
+		case m.chance(0.01):
+			t.StatusID, t.UpdatedAt = 1, now
+		case m.chance(0.02):
+			t.StatusID, t.ClosedAt, t.UpdatedAt = 3, now, now
+		case t.Satisfaction == nil && m.chance(0.15):
+			t.Satisfaction, t.UpdatedAt = &Satisfaction{Score: m.pick(simScores), CreatedAt: now}, now
 		}
 	}
 }
