@@ -65,6 +65,9 @@ func (h *Timeline) Replay(ctx context.Context, from, to time.Time, resume []byte
 		return fmt.Errorf("%s: a history replays tickets or subscriptions, not both", h.Vendor)
 	}
 	emit := func(at time.Time) (bool, error) {
+		if err := ctx.Err(); err != nil {
+			return false, err // interrupted: the checkpoint of the last chunk stands
+		}
 		if at.Unix() < resumeAt {
 			return false, nil // applied before the interruption
 		}
