@@ -222,6 +222,13 @@ func TestBackfillResumesWithoutDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	resumesLikeWhole(t, cfg, until)
+}
+
+// resumesLikeWhole backfills the 72 hours before until once whole, then
+// interrupted after its first chunk and resumed, and compares the files.
+func resumesLikeWhole(t *testing.T, cfg *exporter.Config, until time.Time) {
+	t.Helper()
 	opts := func(out string, w io.Writer) exporter.BackfillOptions {
 		return exporter.BackfillOptions{Since: 72 * time.Hour, Until: until, Step: 30 * time.Minute, Out: out, Progress: w, ProgressEvery: time.Hour}
 	}

@@ -28,9 +28,9 @@ func history(c *Config, d source.Deps) (source.History, error) {
 // and its decoder) and every item of each (the poller's item reader:
 // agent replies, Status and Rating items, each with its time), each
 // ticket replayed as the versions its timestamps allow
-// (source.TicketVersions): created, its first agent reply, its latest
-// resolving Status item (of a ticket open again too), its latest rating,
-// and its current version at last_updated_at.
+// (source.TicketVersions): created, its first agent reply, every status
+// change its Status items date (pending spells, solves and reopens), its
+// latest rating, and its current version at last_updated_at.
 func NewHistory(o Options) (*source.Timeline, error) {
 	c, err := New(o)
 	if err != nil {
@@ -41,6 +41,7 @@ func NewHistory(o Options) (*source.Timeline, error) {
 
 func (c *Syncer) readHistory(ctx context.Context, from, _ time.Time, requests *int) (source.Versions, error) {
 	var tickets []helpdesk.Ticket
+	changes := map[string][]source.StatusChange{}
 	fetchedChannels := false
 	cur := Cursor{Since: from.Add(-DayLag).UTC().Format("2006-01-02"), Page: 1}
 	for ; ; cur.Page++ {
@@ -64,23 +65,25 @@ func (c *Syncer) readHistory(ctx context.Context, from, _ time.Time, requests *i
 			if l.Ticket.UpdatedAt.Before(from) {
 				continue // listed for the day's start only: unchanged in the range
 			}
-			t, err := c.historyTicket(ctx, l, requests)
+			t, ch, err := c.historyTicket(ctx, l, requests)
 			if err != nil {
 				return source.Versions{}, err
 			}
-			tickets = append(tickets, t)
+			tickets, changes[t.ID] = append(tickets, t), ch
 		}
 		if page.Last {
 			break
 		}
 	}
 	c.o.ResolveNames(ctx, tickets)
-	return source.Versions{Tickets: source.TicketTimelines(tickets)}, nil
+	return source.Versions{Tickets: source.TicketTimelines(tickets, changes)}, nil
 }
 
-// historyTicket completes a listed ticket from all its items.
-func (c *Syncer) historyTicket(ctx context.Context, l *Listed, requests *int) (helpdesk.Ticket, error) {
+// historyTicket completes a listed ticket from all its items, and returns
+// its status changes (its Status items).
+func (c *Syncer) historyTicket(ctx context.Context, l *Listed, requests *int) (helpdesk.Ticket, []source.StatusChange, error) {
 	t := l.Ticket
+	var changes []source.StatusChange
 	t.Channel = c.channel(l.ChannelID)
 	var solved time.Time
 	for _, mid := range l.MessageIDs {
@@ -91,7 +94,7 @@ func (c *Syncer) historyTicket(ctx context.Context, l *Listed, requests *int) (h
 			continue // removed since it was listed
 		}
 		if err != nil {
-			return t, err
+			return t, nil, err
 		}
 		switch {
 		case it.AgentReply():
@@ -99,7 +102,12 @@ func (c *Syncer) historyTicket(ctx context.Context, l *Listed, requests *int) (h
 				t.FirstReplyAt, t.Replied = it.CreatedAt.UTC(), true
 			}
 		case it.Type == "Status":
-			if st, ok := Statuses[strings.ToLower(strings.TrimSpace(it.Body))]; ok && st.Resolved() && it.CreatedAt.After(solved) {
+			st, ok := Statuses[strings.ToLower(strings.TrimSpace(it.Body))]
+			if !ok {
+				continue
+			}
+			changes = append(changes, source.StatusChange{At: it.CreatedAt.UTC(), Status: st})
+			if st.Resolved() && it.CreatedAt.After(solved) {
 				solved = it.CreatedAt.UTC()
 			}
 		case it.Type == "Rating":
@@ -119,5 +127,5 @@ func (c *Syncer) historyTicket(ctx context.Context, l *Listed, requests *int) (h
 	if !solved.IsZero() && !solved.Before(t.CreatedAt) {
 		t.SolvedAt = solved
 	}
-	return t, nil
+	return t, changes, nil
 }

@@ -20,7 +20,9 @@ import (
 //   - 2: created +1h, reply +1h30, closed +5h, open again +10h;
 //   - 3: created +4h, unanswered;
 //   - 4: created +6h, closed +8h, rated bad +9h;
-//   - 5: closed -30h, not changed since: not replayed.
+//   - 5: closed -30h, not changed since: not replayed;
+//   - 6: created +12h, pending +13h, closed +14h, open +15h, closed +16h
+//     (every status change dated by a Status item).
 func TestHistory(t *testing.T) {
 	ed := fakeedesk.NewServer(fakeedesk.Options{Token: "tok", PageSize: 2, NoRateLimit: true})
 	defer ed.Close()
@@ -46,6 +48,8 @@ func TestHistory(t *testing.T) {
 	ed.Put(fakeedesk.Ticket{ID: 3, ChannelID: ch, Status: "Open", CreatedAt: h(4), UpdatedAt: h(4), Items: []fakeedesk.Item{in(4)}})
 	ed.Put(fakeedesk.Ticket{ID: 4, ChannelID: ch, Status: "Closed", CreatedAt: h(6), UpdatedAt: h(9),
 		Items: []fakeedesk.Item{status("Closed", 8), rating("bad", 9)}})
+	ed.Put(fakeedesk.Ticket{ID: 6, ChannelID: ch, Status: "Closed", CreatedAt: h(12), UpdatedAt: h(16),
+		Items: []fakeedesk.Item{in(12), status("Pending", 13), status("Closed", 14), status("Open", 15), status("Closed", 16)}})
 	ed.Put(fakeedesk.Ticket{ID: 5, ChannelID: ch, Status: "Closed", CreatedAt: h(-48), UpdatedAt: h(-30), Items: []fakeedesk.Item{status("Closed", -30)}})
 
 	hist, err := NewHistory(Options{Deps: source.Deps{Name: "edesk", Client: upstream.Options{Metrics: upstream.NewMetrics(prometheus.NewRegistry())}},
@@ -53,7 +57,7 @@ func TestHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := sourcetest.Replay(context.Background(), hist, source.RoleHelpdesk, h(0), h(24), h(0.5), h(3.5), h(6.5), h(11))
+	got, err := sourcetest.Replay(context.Background(), hist, source.RoleHelpdesk, h(0), h(24), h(0.5), h(3.5), h(6.5), h(11), h(13.5), h(17))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +67,8 @@ func TestHistory(t *testing.T) {
 		{1, 0, 1, 1, 0, 1, 0}, // 1 closed and rated, 2 open and answered
 		{2, 2, 3, 2, 0, 1, 0}, // 2 closed; 3 and 4 unanswered
 		{2, 1, 3, 3, 1, 1, 1}, // 4 closed and rated; 2 reopened
+		{3, 2, 4, 3, 1, 1, 1}, // 6 pending
+		{2, 1, 4, 5, 2, 1, 1}, // 6 closed, reopened, closed again
 	}
 	for i, w := range want {
 		s := got[i]
@@ -72,6 +78,9 @@ func TestHistory(t *testing.T) {
 		if g != w {
 			t.Errorf("instant %d: got %+v, want %+v", i, g, w)
 		}
+	}
+	if n := got[4].Sum("helpdesk_open_tickets", "status", "pending"); n != 1 {
+		t.Errorf("pending at +13h30 = %v, want 1 (6)", n)
 	}
 	if n, sum := got[3].Sum("helpdesk_resolution_seconds_count"), got[3].Sum("helpdesk_resolution_seconds_sum"); n != 3 || sum != (26+4+2)*3600 {
 		t.Errorf("resolutions at +11h: %v totalling %vs, want 3 totalling 32h (1: 26h, 2: 4h, 4: 2h)", n, sum)

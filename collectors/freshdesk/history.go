@@ -76,7 +76,7 @@ func (c *Syncer) readHistory(ctx context.Context, from, _ time.Time, requests *i
 			tickets[i].Satisfaction, tickets[i].SatisfactionAt = r.Rating, r.CreatedAt
 		}
 	}
-	return source.Versions{Tickets: source.TicketTimelines(tickets)}, nil
+	return source.Versions{Tickets: source.TicketTimelines(tickets, nil)}, nil
 }
 
 // reanchorHistory restarts a listing at page 1 from the latest time seen.

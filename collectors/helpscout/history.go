@@ -68,5 +68,5 @@ func (c *Syncer) readHistory(ctx context.Context, from, to time.Time, requests *
 			tickets[i].Satisfaction, tickets[i].SatisfactionAt = r.Rating, r.At
 		}
 	}
-	return source.Versions{Tickets: source.TicketTimelines(tickets)}, nil
+	return source.Versions{Tickets: source.TicketTimelines(tickets, nil)}, nil
 }

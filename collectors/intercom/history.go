@@ -41,7 +41,7 @@ func (c *Syncer) readHistory(ctx context.Context, from, _ time.Time, requests *i
 			tickets = append(tickets, t)
 		}
 		if page.Next == "" {
-			return source.Versions{Tickets: source.TicketTimelines(tickets)}, nil
+			return source.Versions{Tickets: source.TicketTimelines(tickets, nil)}, nil
 		}
 		cur.StartingAfter = page.Next
 	}

@@ -65,6 +65,9 @@ func (h *Timeline) Replay(ctx context.Context, from, to time.Time, resume []byte
 		return fmt.Errorf("%s: a history replays tickets or subscriptions, not both", h.Vendor)
 	}
 	emit := func(at time.Time) (bool, error) {
+		if err := ctx.Err(); err != nil {
+			return false, err // interrupted: the checkpoint of the last chunk stands
+		}
 		if at.Unix() < resumeAt {
 			return false, nil // applied before the interruption
 		}
@@ -118,7 +121,9 @@ func replaySorted[T any](vs []Dated[T], from, to time.Time, id func(*T) string, 
 // from its latest listing (a ticket updated during a listing is listed
 // again later; of two listings with the same updated time the later one
 // wins).
-func TicketTimelines(tickets []helpdesk.Ticket) []Dated[helpdesk.Ticket] {
+// changes, when not nil, holds the dated status changes of tickets whose
+// vendor keeps them (by ticket id; see TicketVersions).
+func TicketTimelines(tickets []helpdesk.Ticket, changes map[string][]StatusChange) []Dated[helpdesk.Ticket] {
 	latest := map[string]int{}
 	for i := range tickets {
 		if j, ok := latest[tickets[i].ID]; !ok || !tickets[i].UpdatedAt.Before(tickets[j].UpdatedAt) {
@@ -128,10 +133,17 @@ func TicketTimelines(tickets []helpdesk.Ticket) []Dated[helpdesk.Ticket] {
 	var out []Dated[helpdesk.Ticket]
 	for i := range tickets {
 		if latest[tickets[i].ID] == i {
-			out = append(out, TicketVersions(tickets[i])...)
+			out = append(out, TicketVersions(tickets[i], changes[tickets[i].ID]...)...)
 		}
 	}
 	return out
+}
+
+// StatusChange is a ticket's status change, dated, where the vendor keeps
+// them (eDesk's Status items).
+type StatusChange struct {
+	At     time.Time
+	Status helpdesk.Status
 }
 
 // TicketVersions are a ticket's versions from its own timestamps, given
@@ -149,7 +161,12 @@ func TicketTimelines(tickets []helpdesk.Ticket) []Dated[helpdesk.Ticket] {
 // and a reopen shows only as t's unresolved status at UpdatedAt. Each
 // version carries t's current priority, channel, group, type, brand and
 // assignee. Versions of the same second are one version.
-func TicketVersions(t helpdesk.Ticket) []Dated[helpdesk.Ticket] {
+//
+// With status changes, the ticket takes each changed status at its time
+// instead (solved when resolved, dated then), and its solve time no
+// longer makes a version of its own: pending spells, every solve and
+// every reopen are replayed.
+func TicketVersions(t helpdesk.Ticket, changes ...StatusChange) []Dated[helpdesk.Ticket] {
 	type mark struct {
 		at    time.Time
 		apply func(v *helpdesk.Ticket)
@@ -167,7 +184,15 @@ func TicketVersions(t helpdesk.Ticket) []Dated[helpdesk.Ticket] {
 			}
 		}})
 	}
-	if !t.SolvedAt.IsZero() {
+	for _, c := range changes {
+		marks = append(marks, mark{c.At, func(v *helpdesk.Ticket) {
+			v.Status = c.Status
+			if c.Status.Resolved() {
+				v.SolvedAt, v.AgentReplies = c.At, t.AgentReplies
+			}
+		}})
+	}
+	if !t.SolvedAt.IsZero() && len(changes) == 0 {
 		marks = append(marks, mark{t.SolvedAt, func(v *helpdesk.Ticket) {
 			v.Status, v.SolvedAt, v.Resolution = solvedStatus, t.SolvedAt, t.Resolution
 			v.RequesterWait, v.AgentWait, v.OnHold = t.RequesterWait, t.AgentWait, t.OnHold

@@ -115,3 +115,24 @@ type replayFunc func(time.Time)
 func (f replayFunc) Advance(at time.Time) error               { f(at); return nil }
 func (f replayFunc) Ticket(*helpdesk.Ticket) error            { return nil }
 func (f replayFunc) Subscription(*billing.Subscription) error { return nil }
+
+// TestTicketVersionsStatusChanges: dated status changes replace the solve
+// time's version: every spell, solve and reopen in order.
+func TestTicketVersionsStatusChanges(t *testing.T) {
+	cur := helpdesk.Ticket{ID: "1", Status: helpdesk.StatusSolved, CreatedAt: h(0), UpdatedAt: h(4), SolvedAt: h(4), AgentReplies: -1, Reopens: -1}
+	vs := source.TicketVersions(cur,
+		source.StatusChange{At: h(1), Status: helpdesk.StatusPending}, source.StatusChange{At: h(2), Status: helpdesk.StatusSolved},
+		source.StatusChange{At: h(3), Status: helpdesk.StatusOpen}, source.StatusChange{At: h(4), Status: helpdesk.StatusSolved})
+	want := []helpdesk.Status{helpdesk.StatusOpen, helpdesk.StatusPending, helpdesk.StatusSolved, helpdesk.StatusOpen, helpdesk.StatusSolved}
+	if len(vs) != len(want) {
+		t.Fatalf("%d versions, want %d: %+v", len(vs), len(want), vs)
+	}
+	for i, w := range want {
+		if vs[i].V.Status != w || !vs[i].At.Equal(h(float64(i))) {
+			t.Errorf("version %d: %s at %s, want %s at %s", i, vs[i].V.Status, vs[i].At, w, h(float64(i)))
+		}
+	}
+	if !vs[2].V.SolvedAt.Equal(h(2)) {
+		t.Errorf("first solve dated %s, want %s", vs[2].V.SolvedAt, h(2))
+	}
+}

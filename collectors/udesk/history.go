@@ -53,7 +53,7 @@ func (c *Syncer) readHistory(ctx context.Context, from, _ time.Time, requests *i
 		c.o.ResolveNames(ctx, p.Tickets)
 		tickets = append(tickets, p.Tickets...)
 		if cur.Page >= p.Pages || listed == 0 {
-			return source.Versions{Tickets: source.TicketTimelines(tickets)}, nil
+			return source.Versions{Tickets: source.TicketTimelines(tickets, nil)}, nil
 		}
 	}
 }
