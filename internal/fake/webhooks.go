@@ -104,3 +104,51 @@ func SecretRequest(url, header, secret string, body []byte) (*http.Request, erro
 	}
 	return r, nil
 }
+
+// WebhookSender is the webhook side every fake embeds: off until Start,
+// then one Webhooks sender. It has its own lock, so a fake may Send while
+// holding its own.
+type WebhookSender struct {
+	mu    sync.Mutex
+	hooks *Webhooks
+}
+
+// Start makes the fake send its webhooks, each request built by request.
+func (s *WebhookSender) Start(request func(body []byte, at time.Time) (*http.Request, error)) {
+	w := NewWebhooks(request)
+	s.mu.Lock()
+	s.hooks = w
+	s.mu.Unlock()
+}
+
+// Sending reports whether Start was called: a fake skips building bodies
+// nobody is sent.
+func (s *WebhookSender) Sending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hooks != nil
+}
+
+// Send queues a webhook about id; nothing before Start.
+func (s *WebhookSender) Send(id string, body []byte) {
+	s.mu.Lock()
+	w := s.hooks
+	s.mu.Unlock()
+	w.Send(id, body)
+}
+
+// Webhooks returns the webhooks sent so far.
+func (s *WebhookSender) Webhooks() []Delivery {
+	s.mu.Lock()
+	w := s.hooks
+	s.mu.Unlock()
+	return w.Deliveries()
+}
+
+// CloseWebhooks stops sending.
+func (s *WebhookSender) CloseWebhooks() {
+	s.mu.Lock()
+	w := s.hooks
+	s.mu.Unlock()
+	w.Close()
+}

@@ -139,7 +139,7 @@ type Server struct {
 
 	faults fake.Faults
 	log    fake.RequestLog[Request]
-	hooks  *fake.Webhooks // nil until SendWebhooks
+	hooks  fake.WebhookSender // off until SendWebhooks
 	evSeq  uint64
 }
 
@@ -158,9 +158,7 @@ func NewServer(o Options) *Server {
 // Close shuts the server down.
 func (s *Server) Close() {
 	s.ts.Close()
-	s.mu.Lock()
-	s.hooks.Close()
-	s.mu.Unlock()
+	s.hooks.CloseWebhooks()
 }
 
 // ---------------------------------------------------------------------------

@@ -38,24 +38,17 @@ func EventBody(id, eventType string, occurred time.Time, content json.RawMessage
 // auth user and password, at every later change of a subscription (Put,
 // Delete), as a Chargebee site with a webhook does.
 func (s *Server) SendWebhooks(url, user, password string) {
-	w := fake.NewWebhooks(func(body []byte, _ time.Time) (*http.Request, error) {
+	s.hooks.Start(func(body []byte, _ time.Time) (*http.Request, error) {
 		return WebhookRequest(url, user, password, body)
 	})
-	s.mu.Lock()
-	s.hooks = w
-	s.mu.Unlock()
 }
 
 // Webhooks returns the webhooks sent so far.
-func (s *Server) Webhooks() []fake.Delivery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.hooks.Deliveries()
-}
+func (s *Server) Webhooks() []fake.Delivery { return s.hooks.Webhooks() }
 
 // notifyLocked queues the event of a change; the caller holds s.mu.
 func (s *Server) notifyLocked(r *record, created bool) {
-	if s.hooks == nil {
+	if !s.hooks.Sending() {
 		return
 	}
 	typ := "subscription_changed"

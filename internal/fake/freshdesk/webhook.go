@@ -37,20 +37,13 @@ func WebhookBody(id int64) []byte {
 // Touch), as an automation rule "ticket is created or updated → trigger
 // webhook" does.
 func (s *Server) SendWebhooks(url, secret string) {
-	w := fake.NewWebhooks(func(body []byte, _ time.Time) (*http.Request, error) {
+	s.hooks.Start(func(body []byte, _ time.Time) (*http.Request, error) {
 		return WebhookRequest(url, secret, body)
 	})
-	s.mu.Lock()
-	s.hooks = w
-	s.mu.Unlock()
 }
 
 // Webhooks returns the webhooks sent so far.
-func (s *Server) Webhooks() []fake.Delivery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.hooks.Deliveries()
-}
+func (s *Server) Webhooks() []fake.Delivery { return s.hooks.Webhooks() }
 
 // notifyLocked queues the webhook of a change; the caller holds s.mu.
 func (s *Server) notifyLocked(id int64) {

@@ -104,8 +104,8 @@ type Server struct {
 	bogusN    int
 	bogusSeq  int64 // only conversations changed after this are made bogus
 
-	faults  fake.Faults    // its latency delays listings
-	hooks   *fake.Webhooks // nil until SendWebhooks
+	faults  fake.Faults        // its latency delays listings
+	hooks   fake.WebhookSender // off until SendWebhooks
 	log     fake.RequestLog[Request]
 	limiter *fake.RateLimiter
 

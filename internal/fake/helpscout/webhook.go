@@ -43,30 +43,23 @@ func WebhookRequest(url, secret, event string, body []byte) (*http.Request, erro
 // the conversation, to url at every later change of a conversation, as a
 // Help Scout webhook subscribed to the conversation events does.
 func (s *Server) SendWebhooks(url, secret string) {
-	w := fake.NewWebhooks(func(body []byte, _ time.Time) (*http.Request, error) {
+	s.hooks.Start(func(body []byte, _ time.Time) (*http.Request, error) {
 		var c struct {
 			Event string `json:"_event"`
 		}
 		_ = json.Unmarshal(body, &c)
 		return WebhookRequest(url, secret, c.Event, body)
 	})
-	s.mu.Lock()
-	s.hooks = w
-	s.mu.Unlock()
 }
 
 // Webhooks returns the webhooks sent so far.
-func (s *Server) Webhooks() []fake.Delivery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.hooks.Deliveries()
-}
+func (s *Server) Webhooks() []fake.Delivery { return s.hooks.Webhooks() }
 
 // notifyLocked queues the webhook of a change; the caller holds s.mu. The
 // event travels to the sender in the body's "_event" key, which the
 // request leaves in (Help Scout's bodies carry extra keys too).
 func (s *Server) notifyLocked(r *record, created bool) {
-	if s.hooks == nil {
+	if !s.hooks.Sending() {
 		return
 	}
 	event := "convo.updated"
@@ -85,7 +78,5 @@ func (s *Server) notifyLocked(r *record, created bool) {
 // Close stops the server and its webhooks.
 func (s *Server) Close() {
 	s.Server.Close()
-	s.mu.Lock()
-	s.hooks.Close()
-	s.mu.Unlock()
+	s.hooks.CloseWebhooks()
 }

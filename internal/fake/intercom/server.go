@@ -142,7 +142,7 @@ type Server struct {
 	// People is the workspace's admins (teammates) and teams, listed by
 	// GET /admins and GET /teams (unpaged, as Intercom lists them).
 	fake.People
-	hooks *fake.Webhooks // nil until SendWebhooks
+	hooks fake.WebhookSender // off until SendWebhooks
 	notif uint64
 }
 
@@ -168,9 +168,7 @@ func NewServer(o Options) *Server {
 // Close stops the server.
 func (s *Server) Close() {
 	s.ts.Close()
-	s.mu.Lock()
-	s.hooks.Close()
-	s.mu.Unlock()
+	s.hooks.CloseWebhooks()
 }
 
 // NextID returns a fresh numeric conversation id.

@@ -52,24 +52,17 @@ func NotificationBody(notif, topic, id string, created time.Time) []byte {
 // later change of a conversation (Put), as an Intercom app subscribed to
 // the conversation topics does.
 func (s *Server) SendWebhooks(url, secret string) {
-	w := fake.NewWebhooks(func(body []byte, _ time.Time) (*http.Request, error) {
+	s.hooks.Start(func(body []byte, _ time.Time) (*http.Request, error) {
 		return WebhookRequest(url, secret, body)
 	})
-	s.mu.Lock()
-	s.hooks = w
-	s.mu.Unlock()
 }
 
 // Webhooks returns the notifications sent so far.
-func (s *Server) Webhooks() []fake.Delivery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.hooks.Deliveries()
-}
+func (s *Server) Webhooks() []fake.Delivery { return s.hooks.Webhooks() }
 
 // notifyLocked queues the notification of a change; the caller holds s.mu.
 func (s *Server) notifyLocked(c *Conversation, created bool) {
-	if s.hooks == nil {
+	if !s.hooks.Sending() {
 		return
 	}
 	topic := "conversation.admin.replied"

@@ -137,7 +137,7 @@ type Server struct {
 	faults fake.Faults
 	limit  fake.RateLimiter
 	log    fake.RequestLog[Request]
-	hooks  *fake.Webhooks // nil until SendWebhooks
+	hooks  fake.WebhookSender // off until SendWebhooks
 	ntf    int
 }
 
@@ -161,9 +161,7 @@ func NewServer(o Options) *Server {
 // Close shuts the server down.
 func (s *Server) Close() {
 	s.ts.Close()
-	s.mu.Lock()
-	s.hooks.Close()
-	s.mu.Unlock()
+	s.hooks.CloseWebhooks()
 }
 
 // Now is the account's clock.

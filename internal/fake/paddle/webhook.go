@@ -41,24 +41,17 @@ func WebhookRequest(url, secret string, t time.Time, body []byte) (*http.Request
 // later event, as a Paddle notification destination subscribed to the
 // subscription events does.
 func (s *Server) SendWebhooks(url, secret string) {
-	w := fake.NewWebhooks(func(body []byte, at time.Time) (*http.Request, error) {
+	s.hooks.Start(func(body []byte, at time.Time) (*http.Request, error) {
 		return WebhookRequest(url, secret, at, body)
 	})
-	s.mu.Lock()
-	s.hooks = w
-	s.mu.Unlock()
 }
 
 // Webhooks returns the notifications sent so far.
-func (s *Server) Webhooks() []fake.Delivery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.hooks.Deliveries()
-}
+func (s *Server) Webhooks() []fake.Delivery { return s.hooks.Webhooks() }
 
 // notifyLocked queues the notification of an event; the caller holds s.mu.
 func (s *Server) notifyLocked(e *event) {
-	if s.hooks == nil {
+	if !s.hooks.Sending() {
 		return
 	}
 	s.ntf++

@@ -138,7 +138,7 @@ type Server struct {
 
 	faults fake.Faults
 	log    fake.RequestLog[Request]
-	hooks  *fake.Webhooks // nil until SendWebhooks
+	hooks  fake.WebhookSender // off until SendWebhooks
 }
 
 // NewServer starts a fake.
@@ -170,9 +170,7 @@ func NewServer(o Options) *Server {
 // Close stops the server.
 func (s *Server) Close() {
 	s.hs.Close()
-	s.mu.Lock()
-	s.hooks.Close()
-	s.mu.Unlock()
+	s.hooks.CloseWebhooks()
 }
 
 // Now is the fake's clock.

@@ -130,7 +130,7 @@ type Server struct {
 
 	faults  fake.Faults
 	log     fake.RequestLog[Request]
-	hooks   *fake.Webhooks // nil until SendWebhooks
+	hooks   fake.WebhookSender // off until SendWebhooks
 	limiter *fake.RateLimiter
 
 	// People is the account's agents and user groups, listed by
@@ -160,9 +160,7 @@ func NewServer(o Options) *Server {
 // Close stops the server.
 func (s *Server) Close() {
 	s.hs.Close()
-	s.mu.Lock()
-	s.hooks.Close()
-	s.mu.Unlock()
+	s.hooks.CloseWebhooks()
 }
 
 func (s *Server) now() time.Time { return s.opts.Now().UTC().Truncate(time.Second) }

@@ -25,20 +25,13 @@ func WebhookBody(id int64) []byte {
 // SendWebhooks makes the fake post a callback to url, with the shared
 // secret header, at every later change of a work order (Put, Touch, Rate).
 func (s *Server) SendWebhooks(url, secret string) {
-	w := fake.NewWebhooks(func(body []byte, _ time.Time) (*http.Request, error) {
+	s.hooks.Start(func(body []byte, _ time.Time) (*http.Request, error) {
 		return WebhookRequest(url, secret, body)
 	})
-	s.mu.Lock()
-	s.hooks = w
-	s.mu.Unlock()
 }
 
 // Webhooks returns the callbacks sent so far.
-func (s *Server) Webhooks() []fake.Delivery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.hooks.Deliveries()
-}
+func (s *Server) Webhooks() []fake.Delivery { return s.hooks.Webhooks() }
 
 // notifyLocked queues the callback of a change; the caller holds s.mu.
 func (s *Server) notifyLocked(id int64) {

@@ -169,7 +169,7 @@ type Server struct {
 	// People is the account's agents and groups, listed by the directory
 	// endpoints (see directory.go).
 	fake.People
-	hooks *fake.Webhooks // nil until SendWebhooks
+	hooks fake.WebhookSender // off until SendWebhooks
 }
 
 // NewServer starts a fake Zendesk account. It panics if Options.Addr cannot
@@ -219,9 +219,7 @@ func NewServer(o Options) *Server {
 func (s *Server) Close() {
 	s.once.Do(func() { close(s.closing) })
 	s.ts.Close()
-	s.mu.Lock()
-	s.hooks.Close()
-	s.mu.Unlock()
+	s.hooks.CloseWebhooks()
 }
 
 func (s *Server) now() time.Time { return s.opts.Now() }

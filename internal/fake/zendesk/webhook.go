@@ -84,24 +84,17 @@ func WebhookRequest(url, secret string, ts time.Time, invocation string, body []
 // order; Webhooks lists them.
 func (s *Server) SendWebhooks(url, secret string) {
 	var seq atomic.Uint64
-	w := fake.NewWebhooks(func(body []byte, at time.Time) (*http.Request, error) {
+	s.hooks.Start(func(body []byte, at time.Time) (*http.Request, error) {
 		return WebhookRequest(url, secret, at, fmt.Sprintf("inv-%d-%d", at.UnixNano(), seq.Add(1)), body)
 	})
-	s.mu.Lock()
-	s.hooks = w
-	s.mu.Unlock()
 }
 
 // Webhooks returns the webhooks sent so far.
-func (s *Server) Webhooks() []fake.Delivery {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.hooks.Deliveries()
-}
+func (s *Server) Webhooks() []fake.Delivery { return s.hooks.Webhooks() }
 
 // notifyLocked queues the webhook of a change; the caller holds s.mu.
 func (s *Server) notifyLocked(t *Ticket, created bool) {
-	if s.hooks == nil {
+	if !s.hooks.Sending() {
 		return
 	}
 	typ := "status_changed"
