@@ -204,7 +204,7 @@ type backfill struct {
 	hdRec memRecords
 	bl    *billing.Tracker
 	blRec memRecords
-	reg   *prometheus.Registry
+	reg   prometheus.Gatherer
 	clock time.Time // the instant being rendered
 
 	next       time.Time // next step to render
@@ -263,12 +263,13 @@ func (r *backfill) run(ctx context.Context) (BackfillResult, error) {
 		resume = cp.Vendor
 		fmt.Fprintf(r.o.Progress, "backfill %s: resuming at %s\n", r.name, r.next.UTC().Format(time.RFC3339))
 	}
-	r.reg = prometheus.NewRegistry()
 	now := func() time.Time { return r.clock }
 	if r.role == source.RoleBilling {
-		r.reg.MustRegister(r.bl.Collector(r.name, now))
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(r.bl.Collector(r.name, now))
+		r.reg = reg
 	} else {
-		r.reg.MustRegister(r.hd.Collector(r.name, now))
+		r.reg = r.hd.Collector(r.name, now) // gathered directly, as /metrics does
 	}
 	if err := r.openChunk(); err != nil {
 		return res, err

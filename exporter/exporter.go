@@ -77,7 +77,7 @@ type Exporter struct {
 	self    *selfMetrics
 	selfReg *prometheus.Registry // the exporter's own metrics
 	kpiReg  *prometheus.Registry
-	gather  prometheus.Gatherers
+	gather  *gatherer
 	sources []*runningSource
 	now     func() time.Time
 	secrets []string // configured secrets, redacted from shown errors
@@ -139,7 +139,7 @@ func newExporter(cfg *Config, logger *slog.Logger, b Build, store *state.Store) 
 		self:    newSelfMetrics(selfReg, b),
 		selfReg: selfReg,
 		kpiReg:  kpiReg,
-		gather:  prometheus.Gatherers{selfReg, kpiReg},
+		gather:  &gatherer{regs: []prometheus.Gatherer{selfReg, kpiReg}},
 		now:     time.Now,
 		limits:  defaultLimits,
 		status:  map[string]*sourceStatus{},
@@ -168,7 +168,10 @@ func (e *Exporter) addSource(s *runningSource, m *upstream.Metrics) error {
 		st.backfilling.Store(!backfilled)
 		e.self.backfill.WithLabelValues(s.name).Set(b2f(!backfilled))
 	}
-	if err := e.kpiReg.Register(&guardedCollector{c: s.Collector(), src: s.name, st: st, logger: e.logger}); err != nil {
+	if g, ok := s.Collector().(prometheus.Gatherer); ok {
+		// Rendered pre-built, beside the registry (see gatherer).
+		e.gather.direct = append(e.gather.direct, &directSource{g: g, src: s.name, st: st, logger: e.logger})
+	} else if err := e.kpiReg.Register(&guardedCollector{c: s.Collector(), src: s.name, st: st, logger: e.logger}); err != nil {
 		return fmt.Errorf("%s: %w", s.name, err)
 	}
 	// The first backfill's progress while /-/ready still waits for it

@@ -64,7 +64,7 @@ func kpis() []prometheus.Metric {
 
 // newTestExporter is an exporter on the state in dir with the given
 // sources (all named fake*, kind fake).
-func newTestExporter(t *testing.T, dir string, srcs map[string]*fakeSource) *Exporter {
+func newTestExporter(t testing.TB, dir string, srcs map[string]*fakeSource) *Exporter {
 	t.Helper()
 	store, err := state.Open(dir)
 	if err != nil {

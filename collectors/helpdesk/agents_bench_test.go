@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 )
 
@@ -41,30 +40,7 @@ func BenchmarkRender200Agents(b *testing.B) {
 				}
 			}
 			tr.Publish(batch)
-			reg := prometheus.NewRegistry()
-			reg.MustRegister(tr.Collector("zendesk", func() time.Time { return created.Add(3 * time.Hour) }))
-			series := countSeries(b, reg)
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu0 := cpuTime()
-			for range b.N {
-				mfs, err := reg.Gather()
-				if err != nil {
-					b.Fatal(err)
-				}
-				enc := expfmt.NewEncoder(discard{}, expfmt.NewFormat(expfmt.TypeTextPlain))
-				for _, mf := range mfs {
-					if err := enc.Encode(mf); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			cpu := cpuTime() - cpu0
-			b.ReportMetric(float64(series), "series")
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(series), "ns/series")
-			// CPU time per render, GC included: what the render costs
-			// whatever else the machine runs.
-			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+			benchRender(b, tr.Collector("zendesk", func() time.Time { return created.Add(3 * time.Hour) }), expfmt.NewFormat(expfmt.TypeTextPlain), nil)
 		})
 	}
 }

@@ -155,12 +155,7 @@ func TestNativeHistogram(t *testing.T) {
 	for _, v := range []float64{0, 60, 60, 61, 3600} {
 		h.Observe(v, DurationBuckets, true)
 	}
-	desc := prometheus.NewDesc("x_seconds", "x", nil, nil)
-	var m dto.Metric
-	if err := h.metric(desc, DurationBuckets, true, nil).Write(&m); err != nil {
-		t.Fatal(err)
-	}
-	d := m.GetHistogram()
+	d := h.toDTO(DurationBuckets, true)
 	if d.GetSchema() != 3 || d.GetZeroCount() != 1 || d.GetSampleCount() != 5 {
 		t.Fatalf("schema %d zero %d count %d", d.GetSchema(), d.GetZeroCount(), d.GetSampleCount())
 	}

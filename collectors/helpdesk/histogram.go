@@ -5,7 +5,6 @@ import (
 	"math"
 	"sort"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
 )
@@ -88,18 +87,23 @@ func (h *Histogram) merge(o Histogram) {
 	h.Zero += o.Zero
 }
 
-// metric renders h as one metric holding the classic buckets and, when
-// native, the native ones (a protobuf scrape carries both, as a
-// client_golang histogram with both configured does).
-func (h *Histogram) metric(desc *prometheus.Desc, bounds []float64, native bool, labels []string) prometheus.Metric {
+// toDTO renders h holding the classic buckets and, when native, the
+// native ones (a protobuf scrape carries both, as a client_golang histogram
+// with both configured does).
+func (h *Histogram) toDTO(bounds []float64, native bool) *dto.Histogram {
 	count, sum := h.Count, h.Sum
 	d := &dto.Histogram{SampleCount: &count, SampleSum: &sum, Bucket: make([]*dto.Bucket, len(bounds))}
+	// The buckets and their counts in one allocation each, not two a
+	// bucket: a scrape after a sync rebuilds thousands.
+	buckets, cums := make([]dto.Bucket, len(bounds)), make([]uint64, len(bounds))
 	var cum uint64
 	for i := range bounds {
 		if i < len(h.Buckets) {
 			cum += h.Buckets[i]
 		}
-		d.Bucket[i] = &dto.Bucket{CumulativeCount: proto.Uint64(cum), UpperBound: &bounds[i]}
+		cums[i] = cum
+		buckets[i].CumulativeCount, buckets[i].UpperBound = &cums[i], &bounds[i]
+		d.Bucket[i] = &buckets[i]
 	}
 	if native {
 		d.Schema = proto.Int32(nativeSchema)
@@ -112,7 +116,7 @@ func (h *Histogram) metric(desc *prometheus.Desc, bounds []float64, native bool,
 			d.PositiveSpan = []*dto.BucketSpan{{Offset: proto.Int32(0), Length: proto.Uint32(0)}}
 		}
 	}
-	return histMetric{desc: desc, labels: prometheus.MakeLabelPairs(desc, ValidLabelValues(labels)), h: d}
+	return d
 }
 
 // nativeSpans encodes sparse bucket counts as spans and deltas.
@@ -141,18 +145,4 @@ func nativeSpans(buckets map[int]uint64) ([]*dto.BucketSpan, []int64) {
 		prev, next = c, k+1
 	}
 	return spans, deltas
-}
-
-// histMetric is a pre-built histogram sample.
-type histMetric struct {
-	desc   *prometheus.Desc
-	labels []*dto.LabelPair
-	h      *dto.Histogram
-}
-
-func (m histMetric) Desc() *prometheus.Desc { return m.desc }
-
-func (m histMetric) Write(out *dto.Metric) error {
-	out.Label, out.Histogram = m.labels, m.h
-	return nil
 }

@@ -1,0 +1,139 @@
+package exporter
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
+)
+
+// helpdeskSource is a fake source whose collector is a helpdesk engine's
+// (gathered directly) with one open and one solved, rated ticket.
+func helpdeskSource(t *testing.T) *fakeSource {
+	t.Helper()
+	ls, err := helpdesk.ParseLabelSet("priority")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wm := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tr := helpdesk.NewTracker(helpdesk.Config{Labels: ls, Watermark: wm})
+	b := tr.Begin()
+	tickets := []helpdesk.Ticket{
+		{ID: "1", Status: helpdesk.StatusOpen, Priority: "high", Channel: "email", Type: "question", CreatedAt: wm.Add(time.Hour), UpdatedAt: wm.Add(time.Hour)},
+		{ID: "2", Status: helpdesk.StatusSolved, Priority: "high", Channel: "email", Type: "question", CreatedAt: wm.Add(time.Hour), UpdatedAt: wm.Add(2 * time.Hour),
+			SolvedAt: wm.Add(2 * time.Hour), Satisfaction: helpdesk.RatingGood},
+	}
+	if err := b.ApplyAll(memRecords{}, tickets, func(tk *helpdesk.Ticket, err *helpdesk.InvalidError) { t.Fatalf("%s: %v", tk.ID, err) }); err != nil {
+		t.Fatal(err)
+	}
+	tr.Publish(b)
+	c := tr.Collector("zendesk", func() time.Time { return wm.Add(3 * time.Hour) })
+	if _, ok := any(c).(prometheus.Gatherer); !ok {
+		t.Fatal("the helpdesk collector is no longer a Gatherer: this test no longer covers the direct path")
+	}
+	return &fakeSource{c: c, sync: func(context.Context) error { return nil }}
+}
+
+var surveyRatings = prometheus.NewDesc("helpdesk_satisfaction_ratings_total", "Satisfaction ratings received.",
+	[]string{"priority", "rating"}, prometheus.Labels{"source": "survey"})
+
+// TestGatherMergesDirectSources: a helpdesk source (rendered directly) and a
+// registry-collected source rendering the same family give one family with
+// both sources' series; families come sorted; the helpdesk's gauges are
+// withheld during its first backfill as every source's are.
+func TestGatherMergesDirectSources(t *testing.T) {
+	survey := &fakeSource{sync: func(context.Context) error { return nil }, c: &fixedCollector{
+		descs: []*prometheus.Desc{surveyRatings},
+		metrics: func() []prometheus.Metric {
+			return []prometheus.Metric{prometheus.MustNewConstMetric(surveyRatings, prometheus.CounterValue, 4, "none", "good")}
+		},
+	}}
+	e := newTestExporter(t, t.TempDir(), map[string]*fakeSource{"zendesk": helpdeskSource(t), "survey": survey})
+
+	code, body := scrape(t, e)
+	if code != 200 {
+		t.Fatalf("/metrics = %d:\n%s", code, body)
+	}
+	if strings.Contains(body, "helpdesk_open_tickets{") {
+		t.Error("backlog gauges shown during the first backfill")
+	}
+	if !strings.Contains(body, `helpdesk_tickets_solved_total{priority="high",source="zendesk"} 1`) {
+		t.Errorf("counters withheld during the first backfill:\n%s", body)
+	}
+
+	for _, s := range e.sources {
+		e.syncOnce(context.Background(), s)
+	}
+	code, body = scrape(t, e)
+	if code != 200 {
+		t.Fatalf("/metrics = %d:\n%s", code, body)
+	}
+	for _, want := range []string{
+		`helpdesk_open_tickets{priority="high",source="zendesk",status="open"} 1`,
+		`helpdesk_satisfaction_ratings_total{priority="high",rating="good",source="zendesk"} 1`,
+		`helpdesk_satisfaction_ratings_total{priority="none",rating="good",source="survey"} 4`,
+		`cx_exporter_source_up{kind="fake",source="zendesk"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, body)
+		}
+	}
+	if n := strings.Count(body, "# TYPE helpdesk_satisfaction_ratings_total "); n != 1 {
+		t.Errorf("helpdesk_satisfaction_ratings_total declared %d times", n)
+	}
+	mfs, err := e.gather.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(mfs); i++ {
+		if mfs[i-1].GetName() >= mfs[i].GetName() {
+			t.Errorf("families out of order: %s before %s", mfs[i-1].GetName(), mfs[i].GetName())
+		}
+	}
+}
+
+// panickyGatherer is a direct source that panics while rendering.
+type panickyGatherer struct{ panicky }
+
+func (panickyGatherer) Gather() ([]*dto.MetricFamily, error) { panic("render failed") }
+
+var conflicting = prometheus.NewDesc("helpdesk_tickets_reopened_total", "Wrong type.", nil, prometheus.Labels{"source": "other"})
+
+// TestGatherSurvivesBadDirectSources: a direct source that panics loses
+// its own series only, and a family rendered with two types keeps the
+// first (the registry's) and reports the second; /metrics still answers
+// 200.
+func TestGatherSurvivesBadDirectSources(t *testing.T) {
+	ok := func(context.Context) error { return nil }
+	e := newTestExporter(t, t.TempDir(), map[string]*fakeSource{
+		"zendesk": helpdeskSource(t),
+		"broken":  {c: panickyGatherer{}, sync: ok},
+		"other": {c: &fixedCollector{descs: []*prometheus.Desc{conflicting}, metrics: func() []prometheus.Metric {
+			return []prometheus.Metric{prometheus.MustNewConstMetric(conflicting, prometheus.GaugeValue, 1)}
+		}}, sync: ok},
+	})
+	for _, s := range e.sources {
+		e.syncOnce(context.Background(), s)
+	}
+	code, body := scrape(t, e)
+	if code != 200 {
+		t.Fatalf("/metrics = %d:\n%s", code, body)
+	}
+	if !strings.Contains(body, `helpdesk_tickets_solved_total{priority="high",source="zendesk"} 1`) {
+		t.Errorf("the good source's series are missing:\n%s", body)
+	}
+	if strings.Contains(body, "render failed") {
+		t.Errorf("the panic shows:\n%s", body)
+	}
+	if n := strings.Count(body, "# TYPE helpdesk_tickets_reopened_total "); n != 1 || strings.Contains(body, `helpdesk_tickets_reopened_total{priority="high"`) {
+		t.Errorf("helpdesk_tickets_reopened_total declared %d times, or with both types' series:\n%s", n, body)
+	}
+	if _, err := e.gather.Gather(); err == nil || !strings.Contains(err.Error(), "helpdesk_tickets_reopened_total") {
+		t.Errorf("the type conflict is not reported: %v", err)
+	}
+}
