@@ -338,20 +338,11 @@ func (c *Collector) render() ([]*dto.MetricFamily, []int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.arrange(logs, agg)
-	shown := func(f int) bool {
-		switch f {
-		case fFirstContact, fReplies:
-			return !agg.RepliesUnknown
-		case fRequesterWait, fAgentWait, fOnHold:
-			return agg.WaitsKnown
-		}
-		return true
-	}
 	series := 0
 	for _, cb := range c.order {
 		cb.series, cb.log = agg.Series[cb.key], logs[cb.key]
 		if cb.series != nil {
-			c.renderSeries(cb, cb.series)
+			c.renderSeries(cb, cb.series, agg)
 			series++
 		}
 	}
@@ -362,7 +353,7 @@ func (c *Collector) render() ([]*dto.MetricFamily, []int) {
 	out, idx := make([]*dto.MetricFamily, 0, numFamilies), make([]int, 0, numFamilies)
 	for _, f := range familyOrder {
 		fam := &families[f]
-		if !shown(f) || fam.typ != gauge && series == 0 {
+		if !agg.shown(f) || fam.typ != gauge && series == 0 {
 			continue
 		}
 		mf := &dto.MetricFamily{Name: &fam.name, Help: &fam.help, Type: fam.typ.Enum()}
@@ -516,19 +507,33 @@ func (c *Collector) labelPairs(cb *combo, f int) [][]*dto.LabelPair {
 	return ls
 }
 
-// seriesSig is what decides a combination's counter and histogram values:
-// its counters and each histogram's count and sum (a histogram's buckets
-// change only with its count).
+// shown reports whether family f is exported: a vendor that counts no
+// replies exports no FCR at all, rather than a ratio that says nothing,
+// and wait times only come from vendors that give them.
+func (a *Aggregates) shown(f int) bool {
+	switch f {
+	case fFirstContact, fReplies:
+		return !a.RepliesUnknown
+	case fRequesterWait, fAgentWait, fOnHold:
+		return a.WaitsKnown
+	}
+	return true
+}
+
+// seriesSig is what decides a combination's counter and histogram metrics:
+// its counters, each histogram's count and sum (a histogram's buckets
+// change only with its count) and which families are shown.
 type seriesSig struct {
-	counts [12]uint64
-	hists  [11]struct {
+	repliesUnknown, waitsKnown bool
+	counts                     [12]uint64
+	hists                      [11]struct {
 		n   uint64
 		sum float64
 	}
 }
 
-func signature(s *Series) seriesSig {
-	var g seriesSig
+func signature(s *Series, a *Aggregates) seriesSig {
+	g := seriesSig{repliesUnknown: a.RepliesUnknown, waitsKnown: a.WaitsKnown}
 	g.counts = [12]uint64{s.Created, s.Solved, s.Reopened, s.FirstContact, s.FirstSolved,
 		s.Ratings[RatingGood], s.Ratings[RatingNeutral], s.Ratings[RatingBad],
 		s.FirstReplySLA[SLAMet], s.FirstReplySLA[SLABreached], s.ResolutionSLA[SLAMet], s.ResolutionSLA[SLABreached]}
@@ -539,15 +544,19 @@ func signature(s *Series) seriesSig {
 	return g
 }
 
-// renderSeries (re)builds cb's counter and histogram metrics from s when
-// its counts changed since they were last built.
-func (c *Collector) renderSeries(cb *combo, s *Series) {
-	sig := signature(s)
+// renderSeries (re)builds cb's counter and histogram metrics of the shown
+// families from s when its counts changed since they were last built.
+func (c *Collector) renderSeries(cb *combo, s *Series, a *Aggregates) {
+	sig := signature(s, a)
 	if cb.rendered && sig == cb.sig {
 		return
 	}
 	cb.sig, cb.rendered = sig, true
 	ctr := func(f int, vals ...uint64) {
+		if !a.shown(f) {
+			cb.metrics[f] = nil
+			return
+		}
 		ls := cb.labels[f]
 		ms := make([]*dto.Metric, len(vals))
 		for j, v := range vals {
@@ -556,6 +565,10 @@ func (c *Collector) renderSeries(cb *combo, s *Series) {
 		cb.metrics[f] = ms
 	}
 	hist := func(f int, bounds []float64, native bool, hs ...*Histogram) {
+		if !a.shown(f) {
+			cb.metrics[f] = nil
+			return
+		}
 		ls := cb.labels[f]
 		ms := make([]*dto.Metric, len(hs))
 		for j, h := range hs {
