@@ -12,31 +12,40 @@ import (
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
 )
 
-// helpdeskSource is a fake source whose collector is a helpdesk engine's
-// (gathered directly) with one open and one solved, rated ticket.
-func helpdeskSource(t *testing.T) *fakeSource {
-	t.Helper()
-	ls, err := helpdesk.ParseLabelSet("priority")
+// benchWatermark is the watermark of the test trackers below.
+var benchWatermark = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// trackerSource is a fake source named zendesk whose collector is a
+// helpdesk engine's (gathered directly) holding tickets, its clock three
+// hours past the watermark.
+func trackerSource(tb testing.TB, labels string, tickets []helpdesk.Ticket) *fakeSource {
+	tb.Helper()
+	ls, err := helpdesk.ParseLabelSet(labels)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	wm := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	tr := helpdesk.NewTracker(helpdesk.Config{Labels: ls, Watermark: wm})
+	tr := helpdesk.NewTracker(helpdesk.Config{Labels: ls, Watermark: benchWatermark})
 	b := tr.Begin()
-	tickets := []helpdesk.Ticket{
+	if err := b.ApplyAll(memRecords{}, tickets, func(tk *helpdesk.Ticket, err *helpdesk.InvalidError) { tb.Fatalf("%s: %v", tk.ID, err) }); err != nil {
+		tb.Fatal(err)
+	}
+	tr.Publish(b)
+	c := tr.Collector("zendesk", func() time.Time { return benchWatermark.Add(3 * time.Hour) })
+	if _, ok := any(c).(prometheus.Gatherer); !ok {
+		tb.Fatal("the helpdesk collector is no longer a Gatherer: this test no longer covers the direct path")
+	}
+	return &fakeSource{c: c, sync: func(context.Context) error { return nil }}
+}
+
+// helpdeskSource is a trackerSource with one open and one solved, rated
+// ticket.
+func helpdeskSource(t *testing.T) *fakeSource {
+	wm := benchWatermark
+	return trackerSource(t, "priority", []helpdesk.Ticket{
 		{ID: "1", Status: helpdesk.StatusOpen, Priority: "high", Channel: "email", Type: "question", CreatedAt: wm.Add(time.Hour), UpdatedAt: wm.Add(time.Hour)},
 		{ID: "2", Status: helpdesk.StatusSolved, Priority: "high", Channel: "email", Type: "question", CreatedAt: wm.Add(time.Hour), UpdatedAt: wm.Add(2 * time.Hour),
 			SolvedAt: wm.Add(2 * time.Hour), Satisfaction: helpdesk.RatingGood},
-	}
-	if err := b.ApplyAll(memRecords{}, tickets, func(tk *helpdesk.Ticket, err *helpdesk.InvalidError) { t.Fatalf("%s: %v", tk.ID, err) }); err != nil {
-		t.Fatal(err)
-	}
-	tr.Publish(b)
-	c := tr.Collector("zendesk", func() time.Time { return wm.Add(3 * time.Hour) })
-	if _, ok := any(c).(prometheus.Gatherer); !ok {
-		t.Fatal("the helpdesk collector is no longer a Gatherer: this test no longer covers the direct path")
-	}
-	return &fakeSource{c: c, sync: func(context.Context) error { return nil }}
+	})
 }
 
 var surveyRatings = prometheus.NewDesc("helpdesk_satisfaction_ratings_total", "Satisfaction ratings received.",

@@ -18,16 +18,10 @@ import (
 // about 10,000 series (5 priorities x 5 channels x 4 groups, open and
 // solved tickets): as text, protobuf and OpenMetrics (the formats
 // Prometheus negotiates) and as text with gzip, which Prometheus also asks
-// for (compression is promhttp's, at gzip's default level). It reports the response's series (sample lines of
-// the text body) and bytes.
+// for (compression is promhttp's, at gzip's default level). It reports the
+// response's series (sample lines of the text body) and bytes.
 func BenchmarkMetricsHandler(b *testing.B) {
-	ls, err := helpdesk.ParseLabelSet("priority,channel,group")
-	if err != nil {
-		b.Fatal(err)
-	}
-	wm := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	tr := helpdesk.NewTracker(helpdesk.Config{Labels: ls, Watermark: wm})
-	batch := tr.Begin()
+	wm := benchWatermark
 	channels := []string{"email", "web", "chat", "phone", "api"}
 	tickets := make([]helpdesk.Ticket, 2000)
 	for i := range tickets {
@@ -43,11 +37,7 @@ func BenchmarkMetricsHandler(b *testing.B) {
 		}
 		tickets[i] = t
 	}
-	if err := batch.ApplyAll(memRecords{}, tickets, func(t *helpdesk.Ticket, err *helpdesk.InvalidError) { b.Fatalf("%s: %v", t.ID, err) }); err != nil {
-		b.Fatal(err)
-	}
-	tr.Publish(batch)
-	src := &fakeSource{c: tr.Collector("zendesk", func() time.Time { return wm.Add(3 * time.Hour) }), sync: func(context.Context) error { return nil }}
+	src := trackerSource(b, "priority,channel,group", tickets)
 	e := newTestExporter(b, b.TempDir(), map[string]*fakeSource{"zendesk": src})
 	e.syncOnce(context.Background(), e.sources[0]) // first backfill done: gauges shown
 	h := e.Handler()

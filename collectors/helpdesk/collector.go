@@ -249,18 +249,18 @@ func pair(name, value string) *dto.LabelPair {
 // labelLayout is the order of a family's label pairs, sorted by name as a
 // registry sorts them: indexes into names, -1 for source, -2 for extra.
 func labelLayout(names []string, extra string) []int {
-	type slot struct {
+	type named struct {
 		name string
 		idx  int
 	}
-	slots := []slot{{"source", -1}}
+	slots := []named{{"source", -1}}
 	for i, n := range names {
-		slots = append(slots, slot{n, i})
+		slots = append(slots, named{n, i})
 	}
 	if extra != "" {
-		slots = append(slots, slot{extra, -2})
+		slots = append(slots, named{extra, -2})
 	}
-	slices.SortFunc(slots, func(a, b slot) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(slots, func(a, b named) int { return strings.Compare(a.name, b.name) })
 	out := make([]int, len(slots))
 	for i, s := range slots {
 		out[i] = s.idx
@@ -552,29 +552,23 @@ func (c *Collector) renderSeries(cb *combo, s *Series, a *Aggregates) {
 		return
 	}
 	cb.sig, cb.rendered = sig, true
-	ctr := func(f int, vals ...uint64) {
+	set := func(f, n int, fill func(m *dto.Metric, j int)) {
 		if !a.shown(f) {
 			cb.metrics[f] = nil
 			return
 		}
-		ls := cb.labels[f]
-		ms := make([]*dto.Metric, len(vals))
-		for j, v := range vals {
-			ms[j] = &dto.Metric{Label: ls[j], Counter: &dto.Counter{Value: proto.Float64(float64(v))}}
+		ms := make([]*dto.Metric, n)
+		for j := range ms {
+			ms[j] = &dto.Metric{Label: cb.labels[f][j]}
+			fill(ms[j], j)
 		}
 		cb.metrics[f] = ms
 	}
+	ctr := func(f int, vals ...uint64) {
+		set(f, len(vals), func(m *dto.Metric, j int) { m.Counter = &dto.Counter{Value: proto.Float64(float64(vals[j]))} })
+	}
 	hist := func(f int, bounds []float64, native bool, hs ...*Histogram) {
-		if !a.shown(f) {
-			cb.metrics[f] = nil
-			return
-		}
-		ls := cb.labels[f]
-		ms := make([]*dto.Metric, len(hs))
-		for j, h := range hs {
-			ms[j] = &dto.Metric{Label: ls[j], Histogram: h.toDTO(bounds, native)}
-		}
-		cb.metrics[f] = ms
+		set(f, len(hs), func(m *dto.Metric, j int) { m.Histogram = hs[j].toDTO(bounds, native) })
 	}
 	ctr(fCreated, s.Created)
 	ctr(fSolved, s.Solved)
