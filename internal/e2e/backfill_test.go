@@ -259,10 +259,11 @@ scrape_configs:
 	addr := e2e.FreeAddr(t)
 	prom := e2e.StartProcess(t, addr, e2e.Tool(t, "prometheus"), "--config.file="+cfg, "--storage.tsdb.path="+data,
 		"--storage.tsdb.retention.time=400d", "--query.lookback-delta=1h", "--web.listen-address="+addr, "--log.level=warn")
-	deadline := time.Now().Add(30 * time.Second)
+	// Opening 90 days of imported blocks takes a while on a busy machine.
+	deadline := time.Now().Add(90 * time.Second)
 	for len(promAt(t, addr, `count_over_time(helpdesk_tickets_created_total{source="zendesk"}[20s])`, time.Now())) == 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("no live scrape after 30s\n%s", prom.Logs())
+			t.Fatalf("no live scrape after 90s\n%s", prom.Logs())
 		}
 		time.Sleep(500 * time.Millisecond)
 	}

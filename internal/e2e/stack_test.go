@@ -165,15 +165,16 @@ func TestStackRulesAndDashboards(t *testing.T) {
 func stackRulesAndDashboards(t *testing.T, classic bool) {
 	exp := e2e.Start(t, []string{"CX_STATE_DIR=" + t.TempDir()}, "-demo")
 	prom := startPrometheus(t, exp.Addr, filepath.Join(e2e.Root(), rulesFile), "", classic)
-	// Let the demo move every metric and Prometheus gather 30 scrapes.
-	deadline := time.Now().Add(90 * time.Second)
+	// Let the demo move every metric and Prometheus gather 30 scrapes
+	// (about 30 s; the deadline leaves room for a busy machine).
+	deadline := time.Now().Add(180 * time.Second)
 	for {
 		q, err := e2e.Query(prom.Addr, `count(count_over_time(helpdesk_tickets_reopened_total[5m]) > 25) and count(increase(helpdesk_tickets_reopened_total[5m]) > 0)`)
 		if err == nil && q.Status == "success" && len(q.Data.Result) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("Prometheus has no demo data after 90s (%v)\n%s", err, prom.Logs())
+			t.Fatalf("Prometheus has no demo data after 180s (%v)\n%s", err, prom.Logs())
 		}
 		time.Sleep(time.Second)
 	}
