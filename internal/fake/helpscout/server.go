@@ -131,7 +131,11 @@ func NewServer(o Options) *Server {
 	}
 	s := &Server{opts: o, convs: map[int64]*record{}, tokens: map[string]time.Time{},
 		limiter: &fake.RateLimiter{Limit: o.RateLimit, Window: time.Minute}}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	// Assigned before Start, which sets URL before serving: the HAL
+	// handlers read s.URL for their links, and nothing would order an
+	// assignment after Start with the serving goroutines.
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.Server.Start()
 	return s
 }
 

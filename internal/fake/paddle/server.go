@@ -153,8 +153,11 @@ func NewServer(o Options) *Server {
 		discounts: map[string]Discount{}, subs: map[string]*Subscription{}}
 	s.limit = fake.RateLimiter{Limit: RateLimit, Window: time.Minute, Off: o.RateLimitOff}
 	s.faults.SetRetryAfter(1)
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
-	s.URL = s.ts.URL
+	s.ts = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	// Set before Start: list handlers read it for their next links, and
+	// nothing orders a write after Start with the serving goroutines.
+	s.URL = "http://" + s.ts.Listener.Addr().String()
+	s.ts.Start()
 	return s
 }
 
