@@ -475,11 +475,12 @@ func (e *Exporter) Handler() http.Handler {
 	// served (never a 500 for one series).
 	// Instrumented as promhttp.Handler is: promhttp_metric_handler_requests_total
 	// and _in_flight in the exporter's own registry.
-	mux.Handle("GET "+e.telemetryPath(), promhttp.InstrumentMetricHandler(e.selfReg, promhttp.HandlerFor(e.gather, promhttp.HandlerOpts{
-		ErrorLog:          slog.NewLogLogger(e.logger.Handler(), slog.LevelError),
-		ErrorHandling:     promhttp.ContinueOnError,
-		EnableOpenMetrics: true,
-	})))
+	mux.Handle("GET "+e.telemetryPath(), gzipped(promhttp.InstrumentMetricHandler(e.selfReg, promhttp.HandlerFor(e.gather, promhttp.HandlerOpts{
+		ErrorLog:           slog.NewLogLogger(e.logger.Handler(), slog.LevelError),
+		ErrorHandling:      promhttp.ContinueOnError,
+		EnableOpenMetrics:  true,
+		DisableCompression: true, // see gzipped
+	}))))
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})

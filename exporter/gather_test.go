@@ -1,13 +1,19 @@
 package exporter
 
 import (
+	"compress/gzip"
 	"context"
+	"io"
+	"maps"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
 )
@@ -144,5 +150,65 @@ func TestGatherSurvivesBadDirectSources(t *testing.T) {
 	}
 	if _, err := e.gather.Gather(); err == nil || !strings.Contains(err.Error(), "helpdesk_tickets_reopened_total") {
 		t.Errorf("the type conflict is not reported: %v", err)
+	}
+}
+
+// TestMetricsGzip: /metrics is gzipped for a client that asks, as
+// Prometheus does, and the page inside is the uncompressed one; a client
+// that does not ask, or refuses gzip, gets it uncompressed.
+func TestMetricsGzip(t *testing.T) {
+	e := newTestExporter(t, t.TempDir(), map[string]*fakeSource{"zendesk": helpdeskSource(t)})
+	e.syncOnce(context.Background(), e.sources[0])
+	get := func(acceptEncoding string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		if acceptEncoding != "" {
+			req.Header.Set("Accept-Encoding", acceptEncoding)
+		}
+		rec := httptest.NewRecorder()
+		e.Handler().ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Fatalf("/metrics (Accept-Encoding %q) = %d", acceptEncoding, rec.Code)
+		}
+		return rec
+	}
+	families := func(body io.Reader) map[string]int {
+		p := expfmt.NewTextParser(model.UTF8Validation)
+		mfs, err := p.TextToMetricFamilies(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for name, mf := range mfs {
+			if !strings.HasPrefix(name, "go_") && !strings.HasPrefix(name, "process_") && !strings.HasPrefix(name, "promhttp_") {
+				out[name] = len(mf.Metric)
+			}
+		}
+		return out
+	}
+	plain := get("")
+	if enc := plain.Header().Get("Content-Encoding"); enc != "" {
+		t.Fatalf("uncompressed request answered with Content-Encoding %q", enc)
+	}
+	plainLen := plain.Body.Len()
+	want := families(plain.Body)
+	if want["helpdesk_tickets_solved_total"] == 0 {
+		t.Fatalf("the page lacks the helpdesk families: %v", want)
+	}
+	zipped := get("gzip")
+	if enc := zipped.Header().Get("Content-Encoding"); enc != "gzip" {
+		t.Fatalf("Accept-Encoding gzip answered with Content-Encoding %q", enc)
+	}
+	if zipped.Body.Len() >= plainLen {
+		t.Errorf("gzipped page %d bytes, uncompressed %d", zipped.Body.Len(), plainLen)
+	}
+	zr, err := gzip.NewReader(zipped.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := families(zr); !maps.Equal(got, want) {
+		t.Errorf("gzipped page's families %v, want %v", got, want)
+	}
+	if enc := get("gzip;q=0").Header().Get("Content-Encoding"); enc == "gzip" {
+		t.Error("gzip sent to a client that refuses it")
 	}
 }
