@@ -205,3 +205,36 @@ func TestWebhooksOff(t *testing.T) {
 		t.Error("a source without a webhook secret serves routes")
 	}
 }
+
+const secretFixture = "shared-secret-fixture"
+
+// TestSecretHeader: the shared secret verifies in its header only, exactly
+// (not a prefix, not longer, not in another header), and an empty
+// configured secret verifies nothing.
+func TestSecretHeader(t *testing.T) {
+	v := SecretHeader{Header: "X-Cx-Webhook-Secret", Secret: []byte(secretFixture)}
+	if _, err := v.Verify(http.Header{"X-Cx-Webhook-Secret": {secretFixture}}, nil); err != nil {
+		t.Errorf("right secret: %v", err)
+	}
+	for name, h := range map[string]http.Header{"wrong": {"X-Cx-Webhook-Secret": {"shared-secret-fixturE"}},
+		"prefix": {"X-Cx-Webhook-Secret": {"shared-secret"}}, "longer": {"X-Cx-Webhook-Secret": {secretFixture + "x"}},
+		"none": {}, "elsewhere": {"Authorization": {secretFixture}}} {
+		if _, err := v.Verify(h, nil); !errors.Is(err, ErrBadSignature) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := (SecretHeader{Header: "X-Cx-Webhook-Secret"}).Verify(http.Header{"X-Cx-Webhook-Secret": {""}}, nil); err == nil {
+		t.Error("an empty secret verified")
+	}
+}
+
+func FuzzSecretHeader(f *testing.F) {
+	f.Add(secretFixture)
+	f.Add("")
+	f.Fuzz(func(t *testing.T, got string) {
+		_, err := SecretHeader{Header: "X-Cx-Webhook-Secret", Secret: []byte(secretFixture)}.Verify(http.Header{"X-Cx-Webhook-Secret": {got}}, nil)
+		if (err == nil) != (got == secretFixture) {
+			t.Fatalf("%q: %v", got, err)
+		}
+	})
+}
