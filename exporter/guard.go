@@ -16,7 +16,8 @@ import (
 // and be recorded as a ramp; counters and histograms, which count only
 // events after the watermark, are rendered as usual. A panic in the
 // source's collector is logged and ends that source's part of the scrape,
-// never the process or the rest of the scrape.
+// never the process or the rest of the scrape. A source whose collector is
+// a prometheus.Gatherer is guarded the same way by directSource instead.
 type guardedCollector struct {
 	c      prometheus.Collector
 	src    string
