@@ -2,6 +2,7 @@ package fake
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -126,5 +127,26 @@ func TestRateLimiter(t *testing.T) {
 	aligned := &RateLimiter{Limit: 1, Window: 10 * time.Second, Aligned: true}
 	if b := aligned.Take(t0.Add(13 * time.Second)); !b.Reset.Equal(t0.Add(20 * time.Second)) {
 		t.Errorf("aligned window resets at %v", b.Reset)
+	}
+}
+
+func TestPostJSON(t *testing.T) {
+	r, err := PostJSON("http://127.0.0.1:1/hook", []byte(`{"id":1}`), "X-Sig", "abc", "X-Empty", "", "User-Agent", "Vendor")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" || r.Header.Get("X-Sig") != "abc" ||
+		r.Header.Get("User-Agent") != "Vendor" {
+		t.Errorf("request %s %v", r.Method, r.Header)
+	}
+	if _, ok := r.Header["X-Empty"]; ok {
+		t.Error("a header with an empty value was sent")
+	}
+	if b, _ := io.ReadAll(r.Body); string(b) != `{"id":1}` {
+		t.Errorf("body %q", b)
+	}
+	r, _ = PostJSON("http://127.0.0.1:1/hook", nil, "Content-Type", "application/json; charset=utf-8")
+	if got := r.Header.Values("Content-Type"); len(got) != 1 || got[0] != "application/json; charset=utf-8" {
+		t.Errorf("Content-Type %v", got)
 	}
 }

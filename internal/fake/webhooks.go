@@ -90,17 +90,19 @@ func (w *Webhooks) run() {
 	}
 }
 
-// SecretRequest builds a webhook POST of a JSON body carrying a shared
-// secret in header (no header for an empty secret): the scheme of vendors
-// whose webhooks sign nothing.
-func SecretRequest(url, header, secret string, body []byte) (*http.Request, error) {
+// PostJSON builds a webhook POST of a JSON body to url with the given
+// headers, name and value by turns; a header with an empty value is not
+// sent, and a Content-Type given replaces application/json.
+func PostJSON(url string, body []byte, headers ...string) (*http.Request, error) {
 	r, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
 	r.Header.Set("Content-Type", "application/json")
-	if secret != "" {
-		r.Header.Set(header, secret)
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] != "" {
+			r.Header.Set(headers[i], headers[i+1])
+		}
 	}
 	return r, nil
 }

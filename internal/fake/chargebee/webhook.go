@@ -1,7 +1,6 @@
 package chargebee
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,14 +12,11 @@ import (
 // WebhookRequest builds a Chargebee webhook POST of body to url with the
 // basic-auth credentials the site's webhook settings hold.
 func WebhookRequest(url, user, password string, body []byte) (*http.Request, error) {
-	r, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
+	r, err := fake.PostJSON(url, body, "User-Agent", "ChargeBee")
+	if err == nil {
+		r.SetBasicAuth(user, password)
 	}
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("User-Agent", "ChargeBee")
-	r.SetBasicAuth(user, password)
-	return r, nil
+	return r, err
 }
 
 // EventBody is a Chargebee event as a webhook carries it; content holds

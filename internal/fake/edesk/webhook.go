@@ -13,7 +13,7 @@ const SecretHeader = "X-Cx-Webhook-Secret"
 
 // WebhookRequest builds a ticket notification POST.
 func WebhookRequest(url, secret string, body []byte) (*http.Request, error) {
-	return fake.SecretRequest(url, SecretHeader, secret, body)
+	return fake.PostJSON(url, body, SecretHeader, secret)
 }
 
 // WebhookBody is the notification of a change of ticket id.

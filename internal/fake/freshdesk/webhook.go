@@ -1,7 +1,6 @@
 package freshdesk
 
 import (
-	"bytes"
 	"net/http"
 	"strconv"
 	"time"
@@ -15,15 +14,7 @@ const SecretHeader = "X-Cx-Webhook-Secret"
 
 // WebhookRequest builds an automation webhook POST naming ticket id.
 func WebhookRequest(url, secret string, body []byte) (*http.Request, error) {
-	r, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	r.Header.Set("Content-Type", "application/json")
-	if secret != "" {
-		r.Header.Set(SecretHeader, secret)
-	}
-	return r, nil
+	return fake.PostJSON(url, body, SecretHeader, secret)
 }
 
 // WebhookBody is the body of an automation webhook about ticket id, in

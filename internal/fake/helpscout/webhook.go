@@ -1,7 +1,6 @@
 package helpscout
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/base64"
@@ -29,14 +28,7 @@ func Sign(secret string, body []byte) string {
 
 // WebhookRequest builds a signed webhook POST of event with body to url.
 func WebhookRequest(url, secret, event string, body []byte) (*http.Request, error) {
-	r, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set(EventHeader, event)
-	r.Header.Set(SignatureHeader, Sign(secret, body))
-	return r, nil
+	return fake.PostJSON(url, body, EventHeader, event, SignatureHeader, Sign(secret, body))
 }
 
 // SendWebhooks makes the fake post a signed convo.* webhook, whose body is

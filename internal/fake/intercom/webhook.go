@@ -1,7 +1,6 @@
 package intercom
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/hex"
@@ -26,14 +25,7 @@ func Sign(secret string, body []byte) string {
 
 // WebhookRequest builds a signed notification POST of body to url.
 func WebhookRequest(url, secret string, body []byte) (*http.Request, error) {
-	r, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("User-Agent", "intercom-parrot-service-sidekiq/1.0")
-	r.Header.Set(SignatureHeader, Sign(secret, body))
-	return r, nil
+	return fake.PostJSON(url, body, "User-Agent", "intercom-parrot-service-sidekiq/1.0", SignatureHeader, Sign(secret, body))
 }
 
 // NotificationBody is a notification_event about conversation id.

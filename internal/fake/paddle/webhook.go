@@ -1,7 +1,6 @@
 package paddle
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -28,13 +27,7 @@ func Sign(secret string, t time.Time, body []byte) string {
 
 // WebhookRequest builds a notification POST of body to url, signed at t.
 func WebhookRequest(url, secret string, t time.Time, body []byte) (*http.Request, error) {
-	r, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set(SignatureHeader, Sign(secret, t, body))
-	return r, nil
+	return fake.PostJSON(url, body, SignatureHeader, Sign(secret, t, body))
 }
 
 // SendWebhooks makes the fake post a signed notification to url for every

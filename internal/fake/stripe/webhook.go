@@ -1,7 +1,6 @@
 package stripe
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -28,14 +27,8 @@ func Sign(secret string, t time.Time, body []byte) string {
 
 // WebhookRequest builds a webhook POST of body to url, signed at t.
 func WebhookRequest(url, secret string, t time.Time, body []byte) (*http.Request, error) {
-	r, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	r.Header.Set("Content-Type", "application/json; charset=utf-8")
-	r.Header.Set("User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
-	r.Header.Set(SignatureHeader, Sign(secret, t, body))
-	return r, nil
+	return fake.PostJSON(url, body, "Content-Type", "application/json; charset=utf-8",
+		"User-Agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)", SignatureHeader, Sign(secret, t, body))
 }
 
 // SendWebhooks makes the fake post every later event to url, signed with

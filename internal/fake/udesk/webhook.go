@@ -13,7 +13,7 @@ const SecretHeader = "X-Cx-Webhook-Secret"
 
 // WebhookRequest builds an event callback POST.
 func WebhookRequest(url, secret string, body []byte) (*http.Request, error) {
-	return fake.SecretRequest(url, SecretHeader, secret, body)
+	return fake.PostJSON(url, body, SecretHeader, secret)
 }
 
 // WebhookBody is the event callback of a change of work order id, in

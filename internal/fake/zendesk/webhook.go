@@ -1,7 +1,6 @@
 package zendesk
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -63,19 +62,9 @@ func WebhookBody(id int64, typ, status string, at time.Time) []byte {
 // WebhookRequest builds a signed webhook POST to url, signed at ts (RFC
 // 3339, as Zendesk sends it) with secret.
 func WebhookRequest(url, secret string, ts time.Time, invocation string, body []byte) (*http.Request, error) {
-	r, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
 	stamp := ts.UTC().Format(time.RFC3339)
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("User-Agent", "Zendesk Webhook")
-	r.Header.Set(SignatureHeader, Sign(secret, stamp, body))
-	r.Header.Set(SignatureTimestampHeader, stamp)
-	if invocation != "" {
-		r.Header.Set(InvocationHeader, invocation)
-	}
-	return r, nil
+	return fake.PostJSON(url, body, "User-Agent", "Zendesk Webhook", SignatureHeader, Sign(secret, stamp, body),
+		SignatureTimestampHeader, stamp, InvocationHeader, invocation)
 }
 
 // SendWebhooks makes the fake post a signed webhook to url for every later
