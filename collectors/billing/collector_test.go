@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/cx-exporter/cx-exporter/internal/metricstest"
 )
 
 // memRecords is an in-memory Records for tests and benchmarks.
@@ -40,48 +41,10 @@ func applyAll(t testing.TB, tr *Tracker, rec Records, now time.Time, subs ...Sub
 	tr.Publish(b)
 }
 
-// scrape gathers c and returns every sample as "name{labels}" → value,
-// without the source label.
-func scrape(t testing.TB, c prometheus.Collector) map[string]float64 {
-	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.Metric {
-			var ls []string
-			for _, l := range m.Label {
-				if l.GetName() != "source" {
-					ls = append(ls, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
-				}
-			}
-			k := mf.GetName() + "{" + strings.Join(ls, ",") + "}"
-			switch {
-			case m.Gauge != nil:
-				out[k] = m.Gauge.GetValue()
-			case m.Counter != nil:
-				out[k] = m.Counter.GetValue()
-			}
-		}
-	}
-	return out
-}
-
-func expect(t *testing.T, got map[string]float64, want map[string]float64) {
-	t.Helper()
-	for k, v := range want {
-		g, ok := got[k]
-		if !ok {
-			t.Errorf("%s missing", k)
-		} else if diff := g - v; diff > 1e-9 || diff < -1e-9 {
-			t.Errorf("%s = %v, want %v", k, g, v)
-		}
-	}
-}
+var (
+	scrape = metricstest.Samples
+	expect = metricstest.Expect
+)
 
 func TestCollectorExposition(t *testing.T) {
 	tr := NewTracker(Config{Watermark: wm, MaxLabelValues: 50})

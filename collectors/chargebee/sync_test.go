@@ -18,6 +18,7 @@ import (
 	"github.com/cx-exporter/cx-exporter/collectors/billing"
 	"github.com/cx-exporter/cx-exporter/collectors/source"
 	fakechargebee "github.com/cx-exporter/cx-exporter/internal/fake/chargebee"
+	"github.com/cx-exporter/cx-exporter/internal/metricstest"
 	"github.com/cx-exporter/cx-exporter/internal/state"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
@@ -127,34 +128,7 @@ func (e *env) rejected() []string {
 func scrape(t *testing.T, tr *billing.Tracker, now time.Time) map[string]float64 {
 	t.Helper()
 	c := tr.Collector("chargebee", func() time.Time { return now })
-	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
-		t.Fatalf("lint: %v %v", err, problems)
-	}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.Metric {
-			var ls []string
-			for _, l := range m.Label {
-				if l.GetName() != "source" {
-					ls = append(ls, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
-				}
-			}
-			k := mf.GetName() + "{" + strings.Join(ls, ",") + "}"
-			switch {
-			case m.Gauge != nil:
-				out[k] = m.Gauge.GetValue()
-			case m.Counter != nil:
-				out[k] = m.Counter.GetValue()
-			}
-		}
-	}
-	return out
+	return metricstest.Samples(t, c)
 }
 
 // sum adds the samples of metric whose labels contain every filter.
@@ -175,17 +149,7 @@ func sum(m map[string]float64, metric string, filters ...string) float64 {
 	return v
 }
 
-func expect(t *testing.T, got map[string]float64, want map[string]float64) {
-	t.Helper()
-	for k, v := range want {
-		g, ok := got[k]
-		if !ok {
-			t.Errorf("%s missing", k)
-		} else if math.Abs(g-v) > 1e-9 {
-			t.Errorf("%s = %v, want %v", k, g, v)
-		}
-	}
-}
+var expect = metricstest.Expect
 
 func item(price string, unit int64) []fakechargebee.Item {
 	return []fakechargebee.Item{{ItemPriceID: price, Quantity: 1, UnitPrice: fakechargebee.Int64(unit)}}

@@ -3,7 +3,6 @@ package paddle
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/cx-exporter/cx-exporter/collectors/source"
 	"github.com/cx-exporter/cx-exporter/internal/fake"
 	fakepaddle "github.com/cx-exporter/cx-exporter/internal/fake/paddle"
+	"github.com/cx-exporter/cx-exporter/internal/metricstest"
 	"github.com/cx-exporter/cx-exporter/internal/state"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
@@ -103,47 +103,10 @@ func (e *env) rejected() []string {
 func scrape(t *testing.T, tr *billing.Tracker, now time.Time) map[string]float64 {
 	t.Helper()
 	c := tr.Collector("paddle", func() time.Time { return now })
-	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
-		t.Fatalf("lint: %v %v", err, problems)
-	}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.Metric {
-			var ls []string
-			for _, l := range m.Label {
-				if l.GetName() != "source" {
-					ls = append(ls, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
-				}
-			}
-			k := mf.GetName() + "{" + strings.Join(ls, ",") + "}"
-			switch {
-			case m.Gauge != nil:
-				out[k] = m.Gauge.GetValue()
-			case m.Counter != nil:
-				out[k] = m.Counter.GetValue()
-			}
-		}
-	}
-	return out
+	return metricstest.Samples(t, c)
 }
 
-func expect(t *testing.T, got map[string]float64, want map[string]float64) {
-	t.Helper()
-	for k, v := range want {
-		g, ok := got[k]
-		if !ok {
-			t.Errorf("%s missing", k)
-		} else if math.Abs(g-v) > 1e-9 {
-			t.Errorf("%s = %v, want %v", k, g, v)
-		}
-	}
-}
+var expect = metricstest.Expect
 
 // TestSyncMapsThroughEngine lists a backfill, then follows events: a new
 // subscription, an upgrade, a pause, a cancellation; yearly and quarterly
