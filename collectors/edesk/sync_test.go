@@ -15,6 +15,7 @@ import (
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
 	"github.com/cx-exporter/cx-exporter/collectors/source"
 	fakeedesk "github.com/cx-exporter/cx-exporter/internal/fake/edesk"
+	"github.com/cx-exporter/cx-exporter/internal/metricstest"
 	"github.com/cx-exporter/cx-exporter/internal/state"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
@@ -100,39 +101,7 @@ func (e *env) sync(c *Syncer) {
 // rating apart; histograms give _count and _sum (calendar hours).
 func totals(t *testing.T, tr *helpdesk.Tracker, now func() time.Time) map[string]float64 {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(tr.Collector("edesk", now))
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			name := mf.GetName()
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "rating" {
-					name += "{" + l.GetValue() + "}"
-				}
-				if l.GetName() == "hours" && l.GetValue() == "business" {
-					name = ""
-				}
-			}
-			if name == "" {
-				continue
-			}
-			switch {
-			case m.Counter != nil:
-				out[name] += m.Counter.GetValue()
-			case m.Gauge != nil:
-				out[name] += m.Gauge.GetValue()
-			case m.Histogram != nil:
-				out[name+"_count"] += float64(m.Histogram.GetSampleCount())
-				out[name+"_sum"] += m.Histogram.GetSampleSum()
-			}
-		}
-	}
-	return out
+	return metricstest.Totals(t, tr.Collector("edesk", now))
 }
 
 // counters keeps the counters and histograms of a totals map: gauges

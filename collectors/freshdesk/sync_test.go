@@ -12,6 +12,7 @@ import (
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
 	"github.com/cx-exporter/cx-exporter/collectors/source"
 	fakefreshdesk "github.com/cx-exporter/cx-exporter/internal/fake/freshdesk"
+	"github.com/cx-exporter/cx-exporter/internal/metricstest"
 	"github.com/cx-exporter/cx-exporter/internal/state"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
@@ -63,42 +64,10 @@ func (e *env) collector(key string) (*Syncer, *helpdesk.Tracker) {
 }
 
 // totals sums the tracker's helpdesk metrics over their labels, keeping
-// rating and status apart; histograms give _count and _sum.
+// rating apart; histograms give _count and _sum (calendar hours).
 func totals(t *testing.T, tr *helpdesk.Tracker) map[string]float64 {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(tr.Collector("freshdesk", time.Now))
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.GetMetric() {
-			name := mf.GetName()
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "rating" || (l.GetName() == "hours" && l.GetValue() == "calendar") {
-					name += "{" + l.GetValue() + "}"
-				}
-				if l.GetName() == "hours" && l.GetValue() == "business" {
-					name = ""
-				}
-			}
-			if name == "" {
-				continue
-			}
-			switch {
-			case m.Counter != nil:
-				out[name] += m.Counter.GetValue()
-			case m.Gauge != nil:
-				out[name] += m.Gauge.GetValue()
-			case m.Histogram != nil:
-				out[name+"_count"] += float64(m.Histogram.GetSampleCount())
-				out[name+"_sum"] += m.Histogram.GetSampleSum()
-			}
-		}
-	}
-	return out
+	return metricstest.Totals(t, tr.Collector("freshdesk", time.Now))
 }
 
 func expect(t *testing.T, got map[string]float64, want map[string]float64) {
@@ -242,8 +211,8 @@ func TestSyncResumesAfterInterruption(t *testing.T) {
 	}
 	expect(t, totals(t, tr), map[string]float64{
 		"helpdesk_tickets_created_total": 30, "helpdesk_tickets_solved_total": 30, "helpdesk_tickets_first_solved_total": 30,
-		"helpdesk_first_reply_seconds{calendar}_count": 30, "helpdesk_first_reply_seconds{calendar}_sum": 30 * 600,
-		"helpdesk_resolution_seconds{calendar}_count": 30, "helpdesk_resolution_seconds{calendar}_sum": 30 * 900,
+		"helpdesk_first_reply_seconds_count": 30, "helpdesk_first_reply_seconds_sum": 30 * 600,
+		"helpdesk_resolution_seconds_count": 30, "helpdesk_resolution_seconds_sum": 30 * 900,
 		"helpdesk_open_tickets": 0,
 	})
 }
@@ -312,8 +281,8 @@ func TestSyncLifecycleRatingsAndDeletes(t *testing.T) {
 		"helpdesk_tickets_created_total": 2, "helpdesk_tickets_solved_total": 3, "helpdesk_tickets_reopened_total": 1,
 		"helpdesk_tickets_first_solved_total":       2,
 		"helpdesk_satisfaction_ratings_total{good}": 1, "helpdesk_satisfaction_ratings_total{bad}": 1, "helpdesk_satisfaction_ratings_total{neutral}": 1,
-		"helpdesk_first_reply_seconds{calendar}_count": 1, "helpdesk_first_reply_seconds{calendar}_sum": 1800,
-		"helpdesk_resolution_seconds{calendar}_count": 3, "helpdesk_resolution_seconds{calendar}_sum": 5400 + 7200,
+		"helpdesk_first_reply_seconds_count": 1, "helpdesk_first_reply_seconds_sum": 1800,
+		"helpdesk_resolution_seconds_count": 3, "helpdesk_resolution_seconds_sum": 5400 + 7200,
 		"helpdesk_open_tickets": 0,
 	})
 }

@@ -59,3 +59,41 @@ func Expect(t testing.TB, got, want map[string]float64) {
 		}
 	}
 }
+
+// Totals gathers c and sums each family's samples over their labels,
+// keeping rating apart (name{good}); business-hours histograms are left
+// out and histograms give name_count and name_sum.
+func Totals(t testing.TB, c prometheus.Collector) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+	metrics:
+		for _, m := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				switch {
+				case l.GetName() == "rating":
+					name += "{" + l.GetValue() + "}"
+				case l.GetName() == "hours" && l.GetValue() == "business":
+					continue metrics
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				out[name] += m.Counter.GetValue()
+			case m.Gauge != nil:
+				out[name] += m.Gauge.GetValue()
+			case m.Histogram != nil:
+				out[name+"_count"] += float64(m.Histogram.GetSampleCount())
+				out[name+"_sum"] += m.Histogram.GetSampleSum()
+			}
+		}
+	}
+	return out
+}
