@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Samples lints c, gathers it through a pedantic registry and returns its
@@ -19,14 +20,8 @@ func Samples(t testing.TB, c prometheus.Collector) map[string]float64 {
 	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
 		t.Fatalf("lint: %v %v", err, problems)
 	}
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(c)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]float64{}
-	for _, mf := range mfs {
+	for _, mf := range gather(t, c) {
 		for _, m := range mf.Metric {
 			var ls []string
 			for _, l := range m.Label {
@@ -65,14 +60,8 @@ func Expect(t testing.TB, got, want map[string]float64) {
 // out and histograms give name_count and name_sum.
 func Totals(t testing.TB, c prometheus.Collector) map[string]float64 {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(c)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]float64{}
-	for _, mf := range mfs {
+	for _, mf := range gather(t, c) {
 	metrics:
 		for _, m := range mf.GetMetric() {
 			name := mf.GetName()
@@ -96,4 +85,16 @@ func Totals(t testing.TB, c prometheus.Collector) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// gather is c's families through a pedantic registry.
+func gather(t testing.TB, c prometheus.Collector) []*dto.MetricFamily {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mfs
 }
