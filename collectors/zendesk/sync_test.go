@@ -3,6 +3,7 @@ package zendesk
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,7 +11,9 @@ import (
 
 	"github.com/cx-exporter/cx-exporter/collectors/helpdesk"
 	"github.com/cx-exporter/cx-exporter/collectors/source"
+	"github.com/cx-exporter/cx-exporter/internal/fake"
 	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
+	"github.com/cx-exporter/cx-exporter/internal/metricstest"
 	"github.com/cx-exporter/cx-exporter/internal/state"
 	"github.com/cx-exporter/cx-exporter/internal/upstream"
 )
@@ -90,5 +93,34 @@ func TestRequestsPerSync(t *testing.T) {
 	}
 	if got := len(zd.Requests()); got != 1 {
 		t.Errorf("an idle sync took %d requests, want 1", got)
+	}
+}
+
+// TestFetchTicketsResolvesNames: a ticket read by id for a webhook is
+// labelled with its assignee's and group's names, as the export labels
+// it, never with their ids (which would split an agent's series in two).
+func TestFetchTicketsResolvesNames(t *testing.T) {
+	zd := fakezendesk.NewServer(fakezendesk.Options{Email: syncEmail, APIToken: syncToken, NoRateLimit: true})
+	defer zd.Close()
+	zd.PutAgent(fake.Person{ID: 501, Name: "Ada Lovelace"})
+	zd.PutGroup(fake.Person{ID: 601, Name: "Billing"})
+	c, tr := newSyncCollector(t, zd, time.Now().Add(-time.Hour))
+	ls, _ := helpdesk.ParseLabelSet("group,assignee")
+	tr = helpdesk.NewTracker(helpdesk.Config{Labels: ls, Watermark: time.Now().Add(-time.Hour)})
+	c.o.Tracker = tr
+	c.o.Names = source.Env{Deps: c.o.Deps, Helpdesk: helpdesk.Config{Labels: ls}, AgentLabel: source.AgentLabelName}.Names(c.Directory())
+	zd.Put(fakezendesk.Ticket{ID: 7, Status: "open", Priority: "normal", Channel: "email", CreatedAt: time.Now().UTC(),
+		AssigneeID: 501, GroupID: 601})
+	if found, err := c.FetchTickets(context.Background(), []string{"7"}); err != nil || len(found) != 1 {
+		t.Fatalf("FetchTickets: %v %v", found, err)
+	}
+	got := metricstest.Samples(t, tr.Collector("zendesk", time.Now))
+	if v := got[`helpdesk_open_tickets{assignee="Ada Lovelace",group="Billing",status="open"}`]; v != 1 {
+		t.Errorf("open tickets of Ada Lovelace in Billing = %v, want 1; samples:\n%v", v, got)
+	}
+	for k := range got {
+		if strings.Contains(k, `"501"`) || strings.Contains(k, `"601"`) {
+			t.Errorf("series labelled by id: %s", k)
+		}
 	}
 }

@@ -125,6 +125,9 @@ func (c *Syncer) FetchTickets(ctx context.Context, ids []string) ([]string, erro
 		for _, t := range page.Tickets {
 			found = append(found, t.ID)
 		}
+		// As the export does: a webhook-fetched ticket is labelled by its
+		// assignee's and group's names, not their ids.
+		c.o.ResolveNames(ctx, page.Tickets)
 		for _, r := range page.Rejected {
 			if r.ID != "" {
 				found = append(found, r.ID)
