@@ -127,6 +127,11 @@ func Backfill(ctx context.Context, cfg *Config, logger *slog.Logger, o BackfillO
 		}
 		r := &backfill{o: o, name: v.Kind, role: v.Role, hist: h, from: until.Add(-o.Since).Truncate(o.Step), until: until}
 		r.hdCfg, r.blCfg = hd, bl
+		if dh, ok := h.(source.DirectoryHistory); ok && v.Role == source.RoleHelpdesk {
+			// Past tickets get the names the live source gives, read from
+			// the vendor's directory (kept in memory for the run).
+			r.names = source.Env{Deps: deps, Helpdesk: hd, AgentLabel: cfg.AgentLabel}.Names(dh.Directory())
+		}
 		res, err := r.run(ctx)
 		results = append(results, res)
 		if err != nil {
@@ -197,6 +202,8 @@ type backfill struct {
 	from, until time.Time
 	hdCfg       helpdesk.Config
 	blCfg       billing.Config
+	names       *source.Names   // assignee and group names; nil: ids
+	ctx         context.Context // the run's, for the names' directory reads
 
 	hd    *helpdesk.Tracker
 	hdB   *helpdesk.Batch // changes since the last step, unpublished
@@ -224,6 +231,7 @@ type backfill struct {
 func (r *backfill) checkpointPath() string { return filepath.Join(r.o.Out, r.name+".checkpoint.json") }
 
 func (r *backfill) run(ctx context.Context) (BackfillResult, error) {
+	r.ctx = ctx
 	res := BackfillResult{Source: r.name, From: r.from, Until: r.until}
 	r.started = r.o.Clock()
 	r.lastPrint = r.started
@@ -307,6 +315,11 @@ func (r *backfill) Advance(at time.Time) error {
 // Ticket applies one ticket version dated at the last Advance.
 func (r *backfill) Ticket(t *helpdesk.Ticket) error {
 	r.changes++
+	if r.names != nil {
+		one := []helpdesk.Ticket{*t}
+		r.names.Resolve(r.ctx, one)
+		t = &one[0]
+	}
 	if r.hdB == nil {
 		r.hdB = r.hd.Begin()
 	}

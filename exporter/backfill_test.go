@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cx-exporter/cx-exporter/exporter"
+	"github.com/cx-exporter/cx-exporter/internal/fake"
 	fakezendesk "github.com/cx-exporter/cx-exporter/internal/fake/zendesk"
 )
 
@@ -271,5 +272,60 @@ func resumesLikeWhole(t *testing.T, cfg *exporter.Config, until time.Time) {
 		if !bytes.Equal(a, b) {
 			t.Errorf("%s differs from the uninterrupted run's %s", res[0].Files[i], ref[0].Files[i])
 		}
+	}
+}
+
+// TestBackfillResolvesNames: with group in CX_TICKET_LABELS, backfilled
+// series carry the group's name read from the vendor's directory, as the
+// live source labels them, so that backfilled and live series join; a
+// group the directory no longer lists keeps its id.
+func TestBackfillResolvesNames(t *testing.T) {
+	until := time.Now().UTC().Truncate(24 * time.Hour)
+	day0 := until.Add(-24 * time.Hour)
+	zd := fakezendesk.NewServer(fakezendesk.Options{Email: "a@example.invalid", APIToken: "test-token-not-a-secret", RateLimit: 100000, PageSize: 2})
+	t.Cleanup(zd.Close)
+	zd.PutGroup(fake.Person{ID: 601, Name: "Billing"})
+	solved := func(t *fakezendesk.Ticket) { t.Status = "solved" }
+	reply := fakezendesk.Comment{AuthorID: agent, Public: true, Body: "Done."}
+	t1 := zd.CreateTicket(fakezendesk.Ticket{Priority: "high", Channel: "web", Subject: "one", GroupID: 601}, day0.Add(time.Hour))
+	zd.UpdateTicket(t1, day0.Add(2*time.Hour), solved, reply)
+	t2 := zd.CreateTicket(fakezendesk.Ticket{Priority: "high", Channel: "web", Subject: "two", GroupID: 699}, day0.Add(3*time.Hour))
+	zd.UpdateTicket(t2, day0.Add(4*time.Hour), solved, reply)
+	backfillEnv(t, zd)
+	t.Setenv("CX_TICKET_LABELS", "group")
+	cfg, err := exporter.Load(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := exporter.Backfill(context.Background(), cfg, slog.New(slog.DiscardHandler), exporter.BackfillOptions{
+		Since: 24 * time.Hour, Until: until, Step: time.Hour, Out: t.TempDir(), Progress: io.Discard,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := samples(t, res[0].Files)
+	solvedBy := func(group string) float64 {
+		s := m[canonical(`helpdesk_tickets_solved_total{group="`+group+`",source="zendesk"}`)]
+		return s[until.Add(-time.Hour).Unix()]
+	}
+	if got := solvedBy("Billing"); got != 1 {
+		t.Errorf(`solved in group "Billing" = %v, want 1`, got)
+	}
+	if got := solvedBy("699"); got != 1 {
+		t.Errorf(`solved in the unlisted group "699" = %v, want 1 (its id)`, got)
+	}
+	for series := range m {
+		if strings.Contains(series, `group="601"`) {
+			t.Errorf("backfilled series labelled by a listed group's id: %s", series)
+		}
+	}
+	n := 0
+	for _, r := range zd.Requests() {
+		if r.Path == fakezendesk.GroupsPath {
+			n++
+		}
+	}
+	if n == 0 || n > 3 {
+		t.Errorf("%d groups directory requests, want 1 to 3 (one read, and a re-read for an unknown id at most every 5 minutes)", n)
 	}
 }

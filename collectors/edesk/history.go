@@ -36,7 +36,7 @@ func NewHistory(o Options) (*source.Timeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &source.Timeline{Vendor: "edesk", Read: c.readHistory}, nil
+	return &source.Timeline{Vendor: "edesk", Read: c.readHistory, Dir: c.Directory()}, nil
 }
 
 func (c *Syncer) readHistory(ctx context.Context, from, _ time.Time, requests *int) (source.Versions, error) {
@@ -75,7 +75,6 @@ func (c *Syncer) readHistory(ctx context.Context, from, _ time.Time, requests *i
 			break
 		}
 	}
-	c.o.ResolveNames(ctx, tickets)
 	return source.Versions{Tickets: source.TicketTimelines(tickets, changes)}, nil
 }
 

@@ -23,7 +23,7 @@ func NewHistory(o Options) (*source.Timeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &source.Timeline{Vendor: "freshdesk", Read: c.readHistory}, nil
+	return &source.Timeline{Vendor: "freshdesk", Read: c.readHistory, Dir: c.Directory()}, nil
 }
 
 func (c *Syncer) readHistory(ctx context.Context, from, _ time.Time, requests *int) (source.Versions, error) {
@@ -58,7 +58,6 @@ func (c *Syncer) readHistory(ctx context.Context, from, _ time.Time, requests *i
 			} else {
 				p := decodeTickets(raw, kind == phaseDeleted)
 				c.o.RejectAll(p.Rejected)
-				c.o.ResolveNames(ctx, p.Tickets)
 				tickets = append(tickets, p.Tickets...)
 				last = p.LastUpdated
 			}

@@ -24,7 +24,7 @@ func NewHistory(o Options) (*source.Timeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &source.Timeline{Vendor: "helpscout", Read: c.readHistory}, nil
+	return &source.Timeline{Vendor: "helpscout", Read: c.readHistory, Dir: c.Directory()}, nil
 }
 
 func (c *Syncer) readHistory(ctx context.Context, from, to time.Time, requests *int) (source.Versions, error) {
@@ -37,7 +37,6 @@ func (c *Syncer) readHistory(ctx context.Context, from, to time.Time, requests *
 			return source.Versions{}, err
 		}
 		c.o.RejectAll(page.Rejected)
-		c.o.ResolveNames(ctx, page.Tickets)
 		for _, t := range page.Tickets {
 			if t.Status != helpdesk.StatusDeleted {
 				r, err := c.threads(ctx, t.ID)

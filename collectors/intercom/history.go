@@ -19,7 +19,7 @@ func NewHistory(o Options) (*source.Timeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &source.Timeline{Vendor: "intercom", Read: c.readHistory}, nil
+	return &source.Timeline{Vendor: "intercom", Read: c.readHistory, Dir: c.Directory()}, nil
 }
 
 func (c *Syncer) readHistory(ctx context.Context, from, _ time.Time, requests *int) (source.Versions, error) {
@@ -32,7 +32,6 @@ func (c *Syncer) readHistory(ctx context.Context, from, _ time.Time, requests *i
 			return source.Versions{}, err
 		}
 		c.o.RejectAll(page.Rejected)
-		c.o.ResolveNames(ctx, page.Tickets)
 		for i, t := range page.Tickets {
 			// A conversation open again was closed at last_close_at.
 			if t.SolvedAt.IsZero() && !page.LastCloses[i].IsZero() && !page.LastCloses[i].Before(t.CreatedAt) {

@@ -87,6 +87,15 @@ func (e Env) Names(dir Directory) *Names {
 	}
 }
 
+// A DirectoryHistory is a History that can list its account's agent and
+// group names: the backfill labels past tickets with them (through a
+// Names kept in memory), as the live source labels its tickets, so that
+// backfilled and live series join.
+type DirectoryHistory interface {
+	History
+	Directory() Directory
+}
+
 // ResolveNames maps the tickets' assignee and group ids to display names
 // through the source's Names (none: ids stay ids). A directory that
 // cannot be read is logged and leaves ids (or the last known names): it
@@ -195,6 +204,9 @@ func (n *Names) refresh(ctx context.Context, what string, k *namesKind, list fun
 
 func (n *Names) load() {
 	n.loaded = true
+	if n.d.State == nil { // the backfill's: kept in memory only
+		return
+	}
 	err := n.d.State.View(func(tx *state.Tx) error {
 		b := tx.Get(KeyNames)
 		if len(b) == 0 {
@@ -209,6 +221,9 @@ func (n *Names) load() {
 }
 
 func (n *Names) save() {
+	if n.d.State == nil {
+		return
+	}
 	b, err := json.Marshal(&n.cache)
 	if err == nil {
 		err = n.d.State.Update(func(tx *state.Tx) error { return tx.Put(KeyNames, b) })

@@ -34,10 +34,16 @@ type Timeline struct {
 	// Read lists the records that matter for [from, to) and returns
 	// their versions; it counts its requests with *requests.
 	Read func(ctx context.Context, from, to time.Time, requests *int) (Versions, error)
+	// Dir lists the account's agent and group names (see
+	// DirectoryHistory); zero when the vendor has none.
+	Dir Directory
 
 	requests int
 	at       int64
 }
+
+// Directory implements DirectoryHistory.
+func (h *Timeline) Directory() Directory { return h.Dir }
 
 // Requests is how many requests the replay made (a resumed replay reads
 // the records again).

@@ -30,7 +30,7 @@ func NewHistory(o Options) (*source.Timeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &source.Timeline{Vendor: "udesk", Read: c.readHistory}, nil
+	return &source.Timeline{Vendor: "udesk", Read: c.readHistory, Dir: c.Directory()}, nil
 }
 
 func (c *Syncer) readHistory(ctx context.Context, from, _ time.Time, requests *int) (source.Versions, error) {
@@ -50,7 +50,6 @@ func (c *Syncer) readHistory(ctx context.Context, from, _ time.Time, requests *i
 			return source.Versions{}, err
 		}
 		c.o.RejectAll(p.Rejected)
-		c.o.ResolveNames(ctx, p.Tickets)
 		tickets = append(tickets, p.Tickets...)
 		if cur.Page >= p.Pages || listed == 0 {
 			return source.Versions{Tickets: source.TicketTimelines(tickets, nil)}, nil

@@ -101,6 +101,10 @@ func (h *History) State() ([]byte, error) {
 	return json.Marshal(historyState{At: h.at, Tickets: h.tickets})
 }
 
+// Directory implements source.DirectoryHistory: the account's agents
+// and groups, as the live source reads them.
+func (h *History) Directory() source.Directory { return h.s.Directory() }
+
 // Requests is how many export requests the replay made.
 func (h *History) Requests() int { return h.requests }
 
