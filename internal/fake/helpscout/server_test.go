@@ -105,4 +105,13 @@ func TestSimulateMoves(t *testing.T) {
 	if rated == 0 {
 		t.Error("no ratings")
 	}
+	named := map[int64]bool{}
+	for _, g := range s.Groups() {
+		named[g.ID] = g.Name != ""
+	}
+	for id, r := range s.convs {
+		if !named[r.c.MailboxID] {
+			t.Fatalf("conversation %d is in mailbox %d, which the mailboxes list does not name", id, r.c.MailboxID)
+		}
+	}
 }

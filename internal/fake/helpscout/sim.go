@@ -29,6 +29,11 @@ func newSim(s *Server, o SimOptions) *sim {
 	if now == nil {
 		now = s.now
 	}
+	// The mailboxes have names in the mailboxes list (the group label of
+	// the agents dashboard).
+	for i, name := range []string{"Support", "Billing", "Sales"} {
+		s.PutGroup(fake.Person{ID: simMailboxes[i], Name: name})
+	}
 	m := &sim{s: s, rng: rand.New(rand.NewPCG(uint64(o.Seed), 0x4853)), now: now, nextID: 1000}
 	s.mu.Lock()
 	for id := range s.convs {

@@ -91,3 +91,28 @@ func TestPagingWithChanges(t *testing.T) {
 		t.Errorf("seen %v: want all 7, id 1 twice", seen)
 	}
 }
+
+// TestSimTeamsNamed: every team the simulator assigns conversations to is
+// named in the teams list, so the demo's group label shows names.
+func TestSimTeamsNamed(t *testing.T) {
+	s := NewServer(Options{Token: "t", NoRateLimit: true})
+	defer s.Close()
+	s.SeedHistory(SimOptions{Seed: 1})
+	named := map[int64]bool{}
+	for _, g := range s.Groups() {
+		named[g.ID] = g.Name != ""
+	}
+	teams := 0
+	for id, r := range s.convs {
+		if r.c.TeamID == 0 {
+			continue
+		}
+		teams++
+		if !named[r.c.TeamID] {
+			t.Fatalf("conversation %s is assigned to team %d, which the teams list does not name", id, r.c.TeamID)
+		}
+	}
+	if teams == 0 {
+		t.Fatal("the simulator assigned no conversation to a team")
+	}
+}

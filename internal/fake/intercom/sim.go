@@ -38,6 +38,11 @@ func newSim(s *Server, o SimOptions) *sim {
 	if now == nil {
 		now = s.opts.Now
 	}
+	// The teams have names in the teams list (the group label of the
+	// agents dashboard).
+	for i, name := range []string{"Support", "Billing", "Success"} {
+		s.PutGroup(fake.Person{ID: simTeams[i], Name: name})
+	}
 	return &sim{s: s, rng: rand.New(rand.NewPCG(uint64(o.Seed), 0x1c0de)), now: now}
 }
 
