@@ -76,7 +76,7 @@ type Exporter struct {
 	store   *state.Store
 	self    *selfMetrics
 	selfReg *prometheus.Registry // the exporter's own metrics
-	kpiReg  *prometheus.Registry
+	kpiReg  *prometheus.Registry // the support cost; sources are gather.sources
 	gather  *gatherer
 	sources []*runningSource
 	now     func() time.Time
@@ -168,12 +168,18 @@ func (e *Exporter) addSource(s *runningSource, m *upstream.Metrics) error {
 		st.backfilling.Store(!backfilled)
 		e.self.backfill.WithLabelValues(s.name).Set(b2f(!backfilled))
 	}
-	if g, ok := s.Collector().(prometheus.Gatherer); ok {
-		// Rendered pre-built, beside the registry (see gatherer).
-		e.gather.direct = append(e.gather.direct, &directSource{g: g, src: s.name, st: st, logger: e.logger})
-	} else if err := e.kpiReg.Register(&guardedCollector{c: s.Collector(), src: s.name, st: st, logger: e.logger}); err != nil {
-		return fmt.Errorf("%s: %w", s.name, err)
+	// Every source is gathered on its own and guarded by sourcePart: a
+	// collector that renders its families itself (the helpdesk engine's)
+	// directly, any other through a registry of its own.
+	g, ok := s.Collector().(prometheus.Gatherer)
+	if !ok {
+		reg := prometheus.NewRegistry()
+		if err := reg.Register(recovering{c: s.Collector(), src: s.name, logger: e.logger}); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+		g = reg
 	}
+	e.gather.sources = append(e.gather.sources, &sourcePart{g: g, src: s.name, st: st, logger: e.logger})
 	// The first backfill's progress while /-/ready still waits for it
 	// (and the chart's readiness means serving). A survey source is pushed
 	// to and has nothing to backfill.

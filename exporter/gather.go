@@ -14,24 +14,23 @@ import (
 )
 
 // gatherer is what /metrics serves: the registries (the exporter's own
-// metrics, and the sources whose collectors render through one) and the
-// sources whose collector is itself a prometheus.Gatherer (the helpdesk
-// engine's, which renders its families pre-built and pre-sorted), merged
-// by family name and sorted by it.
+// metrics, and the support cost from the configuration) and every source,
+// each gathered on its own (see sourcePart), merged by family name and
+// sorted by it.
 //
 // It is not a prometheus.Gatherers because that re-validates, hashes and
-// re-sorts every series the registries already checked, and the direct
-// sources' series are consistent by construction (fixed families, one
-// series per label combination, a source label unique to the source); at
-// 10,000 series that check alone costs about as much as the render.
+// re-sorts every series the parts already checked: the helpdesk engine's
+// series are consistent by construction (fixed families, one series per
+// label combination, a source label unique to the source), and at 10,000
+// series that check alone costs about as much as the render.
 type gatherer struct {
-	regs   []prometheus.Gatherer
-	direct []*directSource
+	regs    []prometheus.Gatherer
+	sources []*sourcePart
 }
 
-// directSource is a source gathered without a registry, guarded as
-// guardedCollector guards the others.
-type directSource struct {
+// sourcePart is one source's part of a scrape: its collector's own
+// Gather, or a registry holding its (recovering) collector.
+type sourcePart struct {
 	g      prometheus.Gatherer
 	src    string
 	st     *sourceStatus
@@ -69,7 +68,7 @@ func (g *gatherer) Gather() ([]*dto.MetricFamily, error) {
 		errs.Append(err)
 		add(mfs)
 	}
-	for _, d := range g.direct {
+	for _, d := range g.sources {
 		mfs, err := d.gather()
 		errs.Append(err)
 		add(mfs)
@@ -79,9 +78,11 @@ func (g *gatherer) Gather() ([]*dto.MetricFamily, error) {
 }
 
 // gather renders the source's families. While its first backfill is in
-// progress the gauge families are withheld; a panic is logged and leaves
-// out the source's families only.
-func (d *directSource) gather() (mfs []*dto.MetricFamily, err error) {
+// progress the gauge families (backlog, subscriptions, MRR…) are withheld:
+// they would climb page by page and be recorded as a ramp; counters and
+// histograms, which count only events after the watermark, are rendered as
+// usual. A panic is logged and leaves out the source's families only.
+func (d *sourcePart) gather() (mfs []*dto.MetricFamily, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			d.logger.Error("collector panicked; the source's series are left out of this scrape", "src", d.src, "panic", r)

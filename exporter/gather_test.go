@@ -121,8 +121,8 @@ var conflicting = prometheus.NewDesc("helpdesk_tickets_reopened_total", "Wrong t
 
 // TestGatherSurvivesBadDirectSources: a direct source that panics loses
 // its own series only, and a family rendered with two types keeps the
-// first (the registry's) and reports the second; /metrics still answers
-// 200.
+// first source's ("other" is added before "zendesk") and reports the
+// second; /metrics still answers 200.
 func TestGatherSurvivesBadDirectSources(t *testing.T) {
 	ok := func(context.Context) error { return nil }
 	e := newTestExporter(t, t.TempDir(), map[string]*fakeSource{

@@ -7,54 +7,28 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 )
 
-// guardedCollector renders one source's KPIs at scrapes. While the
-// source's first backfill is in progress it withholds the source's gauges
-// (backlog, subscriptions, MRR…), which would otherwise climb page by page
-// and be recorded as a ramp; counters and histograms, which count only
-// events after the watermark, are rendered as usual. A panic in the
-// source's collector is logged and ends that source's part of the scrape,
-// never the process or the rest of the scrape. A source whose collector is
-// a prometheus.Gatherer is guarded the same way by directSource instead.
-type guardedCollector struct {
+// recovering is a source's collector that cannot take the scrape down: a
+// panic in it is logged and ends that source's part of the scrape (the
+// series it rendered before stay), never the process or the rest of the
+// scrape. The registry runs collectors in goroutines of its own, so the
+// panic must be caught here, inside Collect.
+type recovering struct {
 	c      prometheus.Collector
 	src    string
-	st     *sourceStatus
 	logger *slog.Logger
 }
 
-func (g *guardedCollector) Describe(ch chan<- *prometheus.Desc) { g.c.Describe(ch) }
+func (r recovering) Describe(ch chan<- *prometheus.Desc) { r.c.Describe(ch) }
 
-func (g *guardedCollector) Collect(ch chan<- prometheus.Metric) {
-	backfilling := g.st.backfilling.Load()
+func (r recovering) Collect(ch chan<- prometheus.Metric) {
 	defer func() {
-		if r := recover(); r != nil {
-			g.logger.Error("collector panicked; the source's remaining series are left out of this scrape", "src", g.src, "panic", r)
+		if p := recover(); p != nil {
+			r.logger.Error("collector panicked; the source's remaining series are left out of this scrape", "src", r.src, "panic", p)
 		}
 	}()
-	if !backfilling {
-		g.c.Collect(ch)
-		return
-	}
-	inner := make(chan prometheus.Metric, 64)
-	var panicked any
-	go func() {
-		defer close(inner)
-		defer func() { panicked = recover() }()
-		g.c.Collect(inner)
-	}()
-	for m := range inner {
-		var pb dto.Metric
-		if m.Write(&pb) == nil && pb.Gauge != nil {
-			continue
-		}
-		ch <- m
-	}
-	if panicked != nil {
-		panic(panicked)
-	}
+	r.c.Collect(ch)
 }
 
 // limits are the HTTP server's and the commit watchdog's bounds.

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -73,8 +75,8 @@ func newTestExporter(t testing.TB, dir string, srcs map[string]*fakeSource) *Exp
 	t.Cleanup(func() { store.Close() })
 	cfg := &Config{PollInterval: time.Hour, SyncTimeout: time.Minute}
 	e, client := newExporter(cfg, slog.New(slog.DiscardHandler), Build{Version: "test"}, store)
-	for name, s := range srcs {
-		if err := e.addSource(&runningSource{name: name, kind: "fake", role: source.RoleHelpdesk, Source: s}, client.Metrics); err != nil {
+	for _, name := range slices.Sorted(maps.Keys(srcs)) { // in name order, as configured sources are added in a fixed order
+		if err := e.addSource(&runningSource{name: name, kind: "fake", role: source.RoleHelpdesk, Source: srcs[name]}, client.Metrics); err != nil {
 			t.Fatal(err)
 		}
 	}
