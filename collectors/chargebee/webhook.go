@@ -85,6 +85,6 @@ func (c *Syncer) WebhookVendor(secret string) source.WebhookVendor {
 		}),
 		Parse: ParseWebhook,
 		Fetch: c.o.SyncFetch(c),
-		Batch: 10_000, // one listing takes them all
+		Batch: source.SyncFetchBatch,
 	}
 }

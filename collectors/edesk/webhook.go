@@ -43,11 +43,5 @@ func ParseWebhook(body []byte) (source.WebhookEvent, error) {
 // the cursor's day, with the items of those that changed), through
 // Deps.SyncFetch.
 func (c *Syncer) WebhookVendor(secret string) source.WebhookVendor {
-	return source.WebhookVendor{
-		Verifier: source.SecretHeader{Header: SecretHeader, Secret: []byte(secret)},
-		Parse:    ParseWebhook,
-		Fetch:    c.o.SyncFetch(c),
-		Batch:    10_000,
-		Untimed:  true,
-	}
+	return c.o.SecretHeaderVendor(SecretHeader, secret, ParseWebhook, c)
 }

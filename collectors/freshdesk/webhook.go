@@ -39,11 +39,5 @@ func ParseWebhook(body []byte) (source.WebhookEvent, error) {
 // webhook makes the source run its sync (tickets updated since the
 // cursor, with stats; ratings; deleted tickets), Deps.SyncFetch.
 func (c *Syncer) WebhookVendor(secret string) source.WebhookVendor {
-	return source.WebhookVendor{
-		Verifier: source.SecretHeader{Header: SecretHeader, Secret: []byte(secret)},
-		Parse:    ParseWebhook,
-		Fetch:    c.o.SyncFetch(c),
-		Batch:    10_000,
-		Untimed:  true,
-	}
+	return c.o.SecretHeaderVendor(SecretHeader, secret, ParseWebhook, c)
 }

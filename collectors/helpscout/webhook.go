@@ -58,7 +58,7 @@ func (c *Syncer) WebhookVendor(secret string) source.WebhookVendor {
 		Verifier:     Verifier{Secret: []byte(secret)},
 		ParseRequest: ParseWebhook,
 		Fetch:        c.o.SyncFetch(c),
-		Batch:        10_000,
+		Batch:        source.SyncFetchBatch,
 		Untimed:      true,
 	}
 }

@@ -79,6 +79,6 @@ func (c *Syncer) WebhookVendor(secret string) source.WebhookVendor {
 		Verifier: Verifier{Secret: []byte(secret)},
 		Parse:    ParseWebhook,
 		Fetch:    c.o.SyncFetch(c),
-		Batch:    10_000,
+		Batch:    source.SyncFetchBatch,
 	}
 }

@@ -398,6 +398,8 @@ func (r *RecentIDs) Has(id string) bool {
 // page of up to 100 a request, and applies them exactly as the poll does,
 // cursor included. It returns the ids the listing brought (this time or
 // lately).
+//
+// Its vendors' Batch is SyncFetchBatch: one sync serves any number of ids.
 func (d Deps) SyncFetch(s Syncer) func(ctx context.Context, ids []string) ([]string, error) {
 	return func(ctx context.Context, ids []string) ([]string, error) {
 		if err := s.Sync(ctx); err != nil {
@@ -410,6 +412,23 @@ func (d Deps) SyncFetch(s Syncer) func(ctx context.Context, ids []string) ([]str
 			}
 		}
 		return found, nil
+	}
+}
+
+// SyncFetchBatch is the Batch of a vendor fetching with SyncFetch: one
+// listing takes the ids of a whole debounce window.
+const SyncFetchBatch = 10_000
+
+// SecretHeaderVendor is the WebhookVendor of a vendor whose webhooks carry
+// a shared secret in header (verified by SecretHeader, so Untimed) and
+// whose listing shows a change at once (fetched by SyncFetch of s).
+func (d Deps) SecretHeaderVendor(header, secret string, parse func(body []byte) (WebhookEvent, error), s Syncer) WebhookVendor {
+	return WebhookVendor{
+		Verifier: SecretHeader{Header: header, Secret: []byte(secret)},
+		Parse:    parse,
+		Fetch:    d.SyncFetch(s),
+		Batch:    SyncFetchBatch,
+		Untimed:  true,
 	}
 }
 
