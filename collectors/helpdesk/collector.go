@@ -207,8 +207,7 @@ type slot struct {
 
 // combo is the render cache of one label combination.
 type combo struct {
-	key   string
-	pairs []*dto.LabelPair // its label values, in LabelSet order
+	key string
 	// labels are the label pairs of each family's series.
 	labels [numFamilies][][]*dto.LabelPair
 	// series and log are the combination's aggregates (nil: none) and
@@ -349,7 +348,8 @@ func (c *Collector) render() ([]*dto.MetricFamily, []int) {
 	if len(c.order) == 0 {
 		return nil, nil
 	}
-	var boxes []gaugeBox
+	// One allocation for every gauge sample of the scrape.
+	boxes := make([]gaugeBox, len(c.order)*totalGaugeWidth)
 	out, idx := make([]*dto.MetricFamily, 0, numFamilies), make([]int, 0, numFamilies)
 	for _, f := range familyOrder {
 		fam := &families[f]
@@ -366,9 +366,6 @@ func (c *Collector) render() ([]*dto.MetricFamily, []int) {
 			}
 			out, idx = append(out, mf), append(idx, f)
 			continue
-		}
-		if len(boxes) < len(c.order)*fam.width() {
-			boxes = make([]gaugeBox, len(c.order)*totalGaugeWidth)
 		}
 		mf.Metric = make([]*dto.Metric, 0, len(c.order)*fam.width())
 		for _, sl := range c.slots[f] {
@@ -470,22 +467,24 @@ func (c *Collector) arrange(logs map[string]*backlog, agg *Aggregates) {
 func (c *Collector) newCombo(key string, labels []string) *combo {
 	labels = ValidLabelValues(labels)
 	names := c.tr.cfg.Labels.names
-	cb := &combo{key: key, pairs: make([]*dto.LabelPair, len(names))}
+	pairs := make([]*dto.LabelPair, len(names)) // in LabelSet order
 	for i, n := range names {
 		v := ""
 		if i < len(labels) {
 			v = labels[i]
 		}
-		cb.pairs[i] = pair(n, v)
+		pairs[i] = pair(n, v)
 	}
+	cb := &combo{key: key}
 	for f := range families {
-		cb.labels[f] = c.labelPairs(cb, f)
+		cb.labels[f] = c.labelPairs(pairs, f)
 	}
 	return cb
 }
 
-// labelPairs are the label pairs of family f's series of combination cb.
-func (c *Collector) labelPairs(cb *combo, f int) [][]*dto.LabelPair {
+// labelPairs are the label pairs of family f's series of the combination
+// whose label values are pairs.
+func (c *Collector) labelPairs(pairs []*dto.LabelPair, f int) [][]*dto.LabelPair {
 	layout := c.layout[f]
 	n := families[f].width()
 	ls := make([][]*dto.LabelPair, n)
@@ -499,7 +498,7 @@ func (c *Collector) labelPairs(cb *combo, f int) [][]*dto.LabelPair {
 			case -2:
 				lp[i] = c.extras[f][j]
 			default:
-				lp[i] = cb.pairs[idx]
+				lp[i] = pairs[idx]
 			}
 		}
 		ls[j] = lp
